@@ -1,0 +1,62 @@
+package ports
+
+import (
+	"context"
+
+	"github.com/cliquet-go/cliquet/internal/domain"
+)
+
+// Storage keeps the objects of every resource, grouped in lists by
+// domain.Parent. Every list has a timestamp T; every write into the list
+// stamps the object with domain.StampWrite and moves T, atomically, so that
+// timestamps are unique and strictly increasing per list even under
+// concurrent writers. Implementations must be safe for concurrent use.
+type Storage interface {
+	HealthChecker
+
+	// Timestamp returns the list timestamp T of p. A list never written gets
+	// the current time, stored, so that it stays constant until the next
+	// write. Reads never move T otherwise.
+	Timestamp(ctx context.Context, p domain.Parent) (int64, error)
+
+	// Create stores rec, which must have an ID, as a new live object and
+	// returns it stamped. rec.LastModified, when non-zero, is the client's
+	// proposal (domain.StampWrite). A tombstone with the same ID is replaced.
+	// Fails with domain.Conflict if a live object has the ID, or if another
+	// live object of p has the same value for one of the unique fields
+	// (dotted paths; objects lacking the field never conflict); that
+	// Conflict's Existing is the object in the way.
+	Create(ctx context.Context, p domain.Parent, rec domain.Record, unique []string) (domain.Record, error)
+
+	// Get returns a live object. Fails with domain.NotFound if it never
+	// existed or was deleted.
+	Get(ctx context.Context, p domain.Parent, id string) (domain.Record, error)
+
+	// Update replaces the live object rec.ID, or creates it when it is absent
+	// or a tombstone, and returns it stamped (rec.LastModified is a proposal,
+	// as for Create). Unique fields are checked as for Create, against the
+	// other live objects.
+	Update(ctx context.Context, p domain.Parent, rec domain.Record, unique []string) (domain.Record, error)
+
+	// Delete replaces the live object id by a tombstone and returns the
+	// tombstone. lastModified, when non-zero, is the client's proposal.
+	// Fails with domain.NotFound if there is no live object id.
+	Delete(ctx context.Context, p domain.Parent, id string, lastModified int64) (domain.Record, error)
+
+	// List returns the objects of p matching q, in q.Sort order, at most
+	// q.Limit of them, after q.After. Tombstones come only with q.WithDeleted.
+	List(ctx context.Context, p domain.Parent, q domain.Query) ([]domain.Record, error)
+
+	// Count returns how many live objects of p match filters.
+	Count(ctx context.Context, p domain.Parent, filters []domain.Filter) (int, error)
+
+	// DeleteMany turns the live objects of p matching q (order, limit and
+	// cursor included) into tombstones with consecutive timestamps, and
+	// returns the tombstones in q.Sort order.
+	DeleteMany(ctx context.Context, p domain.Parent, q domain.Query) ([]domain.Record, error)
+
+	// Purge removes every object and tombstone of every list whose parent ID
+	// is parentID or starts with parentID+"/", for cascading deletes. It
+	// returns how many objects it removed.
+	Purge(ctx context.Context, parentID string) (int, error)
+}
