@@ -1,0 +1,507 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+
+	"github.com/cliquet-go/cliquet/internal/domain"
+	"github.com/cliquet-go/cliquet/internal/ports"
+)
+
+// Engine runs the protocol's actions for any declared Resource over a
+// Storage. One method per protocol action; the http adapter maps requests
+// onto them.
+type Engine struct {
+	store ports.Storage
+}
+
+// NewEngine builds an engine over store.
+func NewEngine(store ports.Storage) *Engine {
+	return &Engine{store: store}
+}
+
+// Object is the result of an action on one object.
+type Object struct {
+	Record domain.Record
+	// Permissions is the object's own ACL as shown to the caller; empty when
+	// the resource has no ACLs.
+	Permissions map[string][]string
+	// Created is true when a write created the object (201).
+	Created bool
+	// NotModified is true for a GET whose If-None-Match matched (304).
+	NotModified bool
+}
+
+// Page is the result of listing.
+type Page struct {
+	Records []domain.Record
+	// Timestamp is the list timestamp T (the ETag), whatever the filters.
+	Timestamp int64
+	// Next is the cursor of the next page, nil on the last page.
+	Next []domain.SortValue
+	// NotModified is true for a GET whose If-None-Match matched T.
+	NotModified bool
+}
+
+// Body is a decoded write request: {"data": …, "permissions": …}.
+type Body struct {
+	// Data is nil when the body had no "data".
+	Data map[string]any
+	// Permissions is nil when the body had no "permissions".
+	Permissions map[string][]string
+}
+
+// scope resolves the storage parent of req's resource, checking
+// authentication for per-user resources and the existence of the parent
+// object.
+func (e *Engine) scope(ctx context.Context, req *Request) (domain.Parent, error) {
+	res := req.Resource
+	if res.PerUser {
+		if !req.Caller.Authenticated() {
+			return domain.Parent{}, &Error{Kind: domain.Unauthenticated, Op: "app.scope", Message: "Please authenticate yourself to use this endpoint."}
+		}
+		return domain.Parent{Resource: res.Name, ID: req.Caller.UserID}, nil
+	}
+	p := domain.Parent{Resource: res.Name, ID: res.ParentURI(req.Vars)}
+	if res.Parent != nil {
+		pres := res.Parent
+		pid := req.Vars[pres.idVar()]
+		_, err := e.store.Get(ctx, domain.Parent{Resource: pres.Name, ID: pres.ParentURI(req.Vars)}, pid)
+		if domain.KindOf(err) == domain.NotFound {
+			return p, &Error{Kind: domain.MissingParent, Op: "app.scope", Resource: pres.Name, ID: pid}
+		}
+		if err != nil {
+			return p, fmt.Errorf("load parent %s %q: %w", pres.Name, pid, err)
+		}
+	}
+	return p, nil
+}
+
+// checkID refuses object ids outside the resource's pattern.
+func checkID(res *Resource, id string) error {
+	if res.IDs != nil && !res.IDs.Valid(id) {
+		return invalidID()
+	}
+	return nil
+}
+
+// invalidID is Kinto's answer to an id outside the pattern, in the URL or
+// in a POSTed data.id alike.
+func invalidID() error {
+	return &Error{Kind: domain.Invalid, Op: "app.checkID", Issues: []domain.Issue{{Location: domain.InPath, Description: "Invalid object id"}}}
+}
+
+// lookup returns the live object id, or exists=false.
+func (e *Engine) lookup(ctx context.Context, p domain.Parent, id string) (domain.Record, bool, error) {
+	rec, err := e.store.Get(ctx, p, id)
+	switch domain.KindOf(err) {
+	case domain.NotFound:
+		return domain.Record{}, false, nil
+	case domain.Internal:
+		if err != nil {
+			return domain.Record{}, false, fmt.Errorf("load %s %q: %w", p.Resource, id, err)
+		}
+	default:
+		return domain.Record{}, false, err
+	}
+	return rec, true, nil
+}
+
+func (e *Engine) present(ctx context.Context, req *Request, rec domain.Record) domain.Record {
+	if req.Resource.AfterRead != nil && !rec.Deleted {
+		return req.Resource.AfterRead(ctx, req, rec)
+	}
+	return rec
+}
+
+func notFound(req *Request, id string) error {
+	return domain.NotFoundError("app.Engine", req.Resource.Name, id)
+}
+
+func preconditionFailed(err error, existing *domain.Record) error {
+	if e := domain.AsError(err); e != nil && existing != nil {
+		rec := existing.Clone()
+		e.Existing = &rec
+	}
+	return err
+}
+
+// Get returns one live object (GET and HEAD on an object).
+func (e *Engine) Get(ctx context.Context, req *Request, id string) (Object, error) {
+	p, err := e.scope(ctx, req)
+	if err != nil {
+		return Object{}, err
+	}
+	rec, ok, err := e.lookup(ctx, p, id)
+	if err != nil {
+		return Object{}, err
+	}
+	if !ok {
+		return Object{}, notFound(req, id)
+	}
+	nm, err := domain.CheckPreconditions(req.Pre, true, rec.LastModified, true)
+	if err != nil {
+		return Object{}, preconditionFailed(err, &rec)
+	}
+	return Object{Record: e.present(ctx, req, rec), Permissions: map[string][]string{}, NotModified: nm}, nil
+}
+
+// Timestamp returns the list timestamp of req's list.
+func (e *Engine) Timestamp(ctx context.Context, req *Request) (int64, error) {
+	p, err := e.scope(ctx, req)
+	if err != nil {
+		return 0, err
+	}
+	return e.store.Timestamp(ctx, p)
+}
+
+// List returns one page of req's list (GET on a list). q.Limit is the page
+// size; q.Sort the complete order.
+func (e *Engine) List(ctx context.Context, req *Request, q domain.Query) (Page, error) {
+	p, err := e.scope(ctx, req)
+	if err != nil {
+		return Page{}, err
+	}
+	ts, err := e.store.Timestamp(ctx, p)
+	if err != nil {
+		return Page{}, fmt.Errorf("list timestamp: %w", err)
+	}
+	nm, err := domain.CheckPreconditions(req.Pre, true, ts, true)
+	if err != nil {
+		return Page{}, err
+	}
+	if nm {
+		return Page{Timestamp: ts, NotModified: true}, nil
+	}
+	pageSize := q.Limit
+	if pageSize > 0 {
+		q.Limit = pageSize + 1
+	}
+	recs, err := e.store.List(ctx, p, q)
+	if err != nil {
+		return Page{}, fmt.Errorf("list %s: %w", p, err)
+	}
+	page := Page{Timestamp: ts}
+	if pageSize > 0 && len(recs) > pageSize {
+		recs = recs[:pageSize]
+		page.Next = domain.CursorOf(recs[len(recs)-1], q.Sort)
+	}
+	for i := range recs {
+		recs[i] = e.present(ctx, req, recs[i])
+	}
+	page.Records = recs
+	return page, nil
+}
+
+// Count returns the list timestamp and how many live objects match filters
+// (HEAD on a list).
+func (e *Engine) Count(ctx context.Context, req *Request, filters []domain.Filter) (int64, int, bool, error) {
+	p, err := e.scope(ctx, req)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	ts, err := e.store.Timestamp(ctx, p)
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("list timestamp: %w", err)
+	}
+	nm, err := domain.CheckPreconditions(req.Pre, true, ts, true)
+	if err != nil || nm {
+		return ts, 0, nm, err
+	}
+	n, err := e.store.Count(ctx, p, filters)
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("count %s: %w", p, err)
+	}
+	return ts, n, false, nil
+}
+
+// Create handles POST on a list: a new object (201), or the existing live
+// object when data.id names one (200, posted data ignored).
+func (e *Engine) Create(ctx context.Context, req *Request, body Body) (Object, error) {
+	res := req.Resource
+	p, err := e.scope(ctx, req)
+	if err != nil {
+		return Object{}, err
+	}
+	data := domain.CloneMap(body.Data)
+	if data == nil {
+		data = map[string]any{}
+	}
+	id := ""
+	if raw, ok := data["id"]; ok {
+		s, isString := raw.(string)
+		if !isString {
+			return Object{}, invalidID()
+		}
+		if err := checkID(res, s); err != nil {
+			return Object{}, err
+		}
+		id = s
+	}
+	if id != "" {
+		existing, ok, err := e.lookup(ctx, p, id)
+		if err != nil {
+			return Object{}, err
+		}
+		if ok {
+			if _, err := domain.CheckPreconditions(req.Pre, true, existing.LastModified, false); err != nil {
+				return Object{}, preconditionFailed(err, &existing)
+			}
+			return Object{Record: e.present(ctx, req, existing), Permissions: map[string][]string{}}, nil
+		}
+	}
+	if _, err := domain.CheckPreconditions(req.Pre, false, 0, false); err != nil {
+		return Object{}, err
+	}
+	if id == "" {
+		id = res.IDs.NewID()
+	}
+	rec := newRecord(id, data)
+	w := &Write{Action: ActionCreate, Request: req, New: rec}
+	if err := e.process(ctx, w); err != nil {
+		return Object{}, err
+	}
+	stored, err := e.store.Create(ctx, p, w.New, res.UniqueFields)
+	if err != nil {
+		return Object{}, writeFailed(err, "create", p, id)
+	}
+	return Object{Record: e.present(ctx, req, stored), Permissions: map[string][]string{}, Created: true}, nil
+}
+
+// newRecord builds a record from request data: id forced, a non-integer
+// last_modified dropped, an integer one kept as the client's proposal.
+func newRecord(id string, data map[string]any) domain.Record {
+	rec := domain.Record{ID: id}
+	if ts, ok := domain.AsInt(data["last_modified"]); ok && ts > 0 {
+		rec.LastModified = ts
+	}
+	delete(data, "last_modified")
+	delete(data, "id")
+	rec.Data = data
+	return rec
+}
+
+func writeFailed(err error, verb string, p domain.Parent, id string) error {
+	switch domain.KindOf(err) {
+	case domain.Internal:
+		return fmt.Errorf("%s %s %q: %w", verb, p, id, err)
+	case domain.Conflict:
+		if e := domain.AsError(err); e != nil && e.Message == "" {
+			e.Message = "Integrity constraint violated, please retry."
+		}
+	}
+	return err
+}
+
+// process validates and runs the resource's Process hook on w.New.
+func (e *Engine) process(ctx context.Context, w *Write) error {
+	res := w.Request.Resource
+	if w.Old != nil {
+		for _, f := range res.ReadonlyFields {
+			oldV, hadOld := w.Old.Field(f)
+			newV, hasNew := w.New.Field(f)
+			if hasNew && (!hadOld || !reflect.DeepEqual(oldV, newV)) {
+				return &Error{Kind: domain.Invalid, Op: "app.process", Issues: []domain.Issue{{Location: domain.InBody, Name: f, Description: "Cannot modify " + f}}}
+			}
+			if !hasNew && hadOld {
+				// A replacement that omits a readonly field keeps it.
+				w.New.Data[f] = oldV
+			}
+		}
+	}
+	if res.Process != nil {
+		if err := res.Process(ctx, w); err != nil {
+			return err
+		}
+	}
+	if res.Schema != nil {
+		if err := res.Schema.Validate(w.New.Data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Replace handles PUT on an object: create (201) or replace (200).
+func (e *Engine) Replace(ctx context.Context, req *Request, id string, body Body) (Object, error) {
+	res := req.Resource
+	if err := checkID(res, id); err != nil {
+		return Object{}, err
+	}
+	p, err := e.scope(ctx, req)
+	if err != nil {
+		return Object{}, err
+	}
+	if err := checkBodyID(body.Data, id); err != nil {
+		return Object{}, err
+	}
+	existing, ok, err := e.lookup(ctx, p, id)
+	if err != nil {
+		return Object{}, err
+	}
+	if _, err := domain.CheckPreconditions(req.Pre, ok, existing.LastModified, false); err != nil {
+		if ok {
+			return Object{}, preconditionFailed(err, &existing)
+		}
+		return Object{}, err
+	}
+	data := domain.CloneMap(body.Data)
+	switch {
+	case data == nil && ok:
+		data = domain.CloneMap(existing.Data)
+	case data == nil:
+		data = map[string]any{}
+	}
+	rec := newRecord(id, data)
+	w := &Write{Action: ActionReplace, Request: req, New: rec}
+	if ok {
+		w.Old = &existing
+	} else {
+		w.Action = ActionCreate
+	}
+	if err := e.process(ctx, w); err != nil {
+		return Object{}, err
+	}
+	if ok && w.New.LastModified <= existing.LastModified {
+		w.New.LastModified = 0
+	}
+	stored, err := e.store.Update(ctx, p, w.New, res.UniqueFields)
+	if err != nil {
+		return Object{}, writeFailed(err, "replace", p, id)
+	}
+	return Object{Record: e.present(ctx, req, stored), Permissions: map[string][]string{}, Created: !ok}, nil
+}
+
+// checkBodyID refuses a body whose data.id differs from the URL id.
+func checkBodyID(data map[string]any, id string) error {
+	raw, ok := data["id"]
+	if !ok {
+		return nil
+	}
+	if s, isString := raw.(string); isString && s == id {
+		return nil
+	}
+	return &Error{Kind: domain.Invalid, Op: "app.checkBodyID", Issues: []domain.Issue{{Location: domain.InBody, Name: "id", Description: "Object id does not match existing object"}}}
+}
+
+// Patcher turns the current data of an object into the patched data. The
+// http adapter builds one per PATCH flavour (merge, merge-patch, JSON-Patch).
+type Patcher func(current map[string]any) (map[string]any, error)
+
+// Patch handles PATCH on an object.
+func (e *Engine) Patch(ctx context.Context, req *Request, id string, patch Patcher) (Object, error) {
+	res := req.Resource
+	if err := checkID(res, id); err != nil {
+		return Object{}, err
+	}
+	p, err := e.scope(ctx, req)
+	if err != nil {
+		return Object{}, err
+	}
+	existing, ok, err := e.lookup(ctx, p, id)
+	if err != nil {
+		return Object{}, err
+	}
+	if !ok {
+		return Object{}, notFound(req, id)
+	}
+	if _, err := domain.CheckPreconditions(req.Pre, true, existing.LastModified, false); err != nil {
+		return Object{}, preconditionFailed(err, &existing)
+	}
+	current := existing.Map()
+	data, err := patch(current)
+	if err != nil {
+		return Object{}, err
+	}
+	if err := checkBodyID(data, id); err != nil {
+		return Object{}, err
+	}
+	rec := newRecord(id, data)
+	delete(rec.Data, "deleted")
+	if rec.LastModified <= existing.LastModified {
+		// A PATCH always bumps: an echoed or stale proposal is ignored.
+		rec.LastModified = 0
+	}
+	w := &Write{Action: ActionPatch, Request: req, Old: &existing, New: rec}
+	if err := e.process(ctx, w); err != nil {
+		return Object{}, err
+	}
+	stored, err := e.store.Update(ctx, p, w.New, res.UniqueFields)
+	if err != nil {
+		return Object{}, writeFailed(err, "patch", p, id)
+	}
+	return Object{Record: e.present(ctx, req, stored), Permissions: map[string][]string{}}, nil
+}
+
+// Delete handles DELETE on an object; lastModified is the client's proposal
+// for the tombstone (0 for none).
+func (e *Engine) Delete(ctx context.Context, req *Request, id string, lastModified int64) (Object, error) {
+	res := req.Resource
+	if err := checkID(res, id); err != nil {
+		return Object{}, err
+	}
+	p, err := e.scope(ctx, req)
+	if err != nil {
+		return Object{}, err
+	}
+	existing, ok, err := e.lookup(ctx, p, id)
+	if err != nil {
+		return Object{}, err
+	}
+	if !ok {
+		return Object{}, notFound(req, id)
+	}
+	if _, err := domain.CheckPreconditions(req.Pre, true, existing.LastModified, false); err != nil {
+		return Object{}, preconditionFailed(err, &existing)
+	}
+	if lastModified <= existing.LastModified {
+		lastModified = 0
+	}
+	tomb, err := e.store.Delete(ctx, p, id, lastModified)
+	if err != nil {
+		return Object{}, writeFailed(err, "delete", p, id)
+	}
+	return Object{Record: tomb}, nil
+}
+
+// DeleteList handles DELETE on a list: the matching live objects of one page
+// become tombstones. The returned page's Timestamp is the newest tombstone's,
+// or T when nothing matched; Next is set when more objects remain (the
+// cursor is empty: deleted objects no longer match, so the same query
+// continues where this one stopped).
+func (e *Engine) DeleteList(ctx context.Context, req *Request, q domain.Query) (Page, error) {
+	p, err := e.scope(ctx, req)
+	if err != nil {
+		return Page{}, err
+	}
+	ts, err := e.store.Timestamp(ctx, p)
+	if err != nil {
+		return Page{}, fmt.Errorf("list timestamp: %w", err)
+	}
+	if _, err := domain.CheckPreconditions(req.Pre, true, ts, false); err != nil {
+		return Page{}, err
+	}
+	q.After = nil
+	q.WithDeleted = false
+	tombs, err := e.store.DeleteMany(ctx, p, q)
+	if err != nil {
+		return Page{}, fmt.Errorf("delete %s: %w", p, err)
+	}
+	page := Page{Records: tombs, Timestamp: ts}
+	for _, t := range tombs {
+		if t.LastModified > page.Timestamp {
+			page.Timestamp = t.LastModified
+		}
+	}
+	if q.Limit > 0 && len(tombs) == q.Limit {
+		rest, err := e.store.Count(ctx, p, q.Filters)
+		if err != nil {
+			return Page{}, fmt.Errorf("count remaining %s: %w", p, err)
+		}
+		if rest > 0 {
+			page.Next = []domain.SortValue{}
+		}
+	}
+	return page, nil
+}

@@ -1,0 +1,149 @@
+// Package app holds the use cases of the protocol: the resource engine that
+// gives every declared resource the whole Cliquet protocol (CRUD,
+// timestamps, preconditions, queries, paging), with authorization,
+// preconditions and validation. It speaks domain types and ports only.
+package app
+
+import (
+	"context"
+
+	"github.com/cliquet-go/cliquet/internal/domain"
+)
+
+// Resource declares one resource type. A service declares its resources as
+// values and hands them to the engine and the http adapter; nothing is
+// registered implicitly.
+type Resource struct {
+	// Name is the singular name ("article"), used as the storage resource
+	// name and as resource_name in errors.
+	Name string
+	// Plural is the URL segment of the list ("articles").
+	Plural string
+	// Parent is the resource this one lives under (records under a
+	// collection), or nil. The storage parent of an object is its parent
+	// object's URI; the parent must exist or requests fail with
+	// MissingParent.
+	Parent *Resource
+	// IDVar names the URL variable that holds this resource's id in object
+	// paths; "id" when empty. Child resources refer to it.
+	IDVar string
+	// PerUser makes every object private to the authenticated user who
+	// created it (Cliquet's UserResource): the storage parent is the user id
+	// and anonymous requests get 401.
+	PerUser bool
+	// IDs generates and validates object ids.
+	IDs domain.IDGenerator
+	// Schema, when set, validates the data of every write.
+	Schema *Schema
+	// ReadonlyFields may be set on creation but never changed afterwards.
+	ReadonlyFields []string
+	// UniqueFields must hold distinct values among the live objects of one
+	// parent (dotted paths).
+	UniqueFields []string
+	// DefaultSort orders lists when the request gives no _sort; the engine
+	// always adds -last_modified as the final tie-breaker.
+	DefaultSort []domain.Sort
+	// ListPath and ObjectPath override the URL patterns derived from Plural
+	// and Parent (gorilla/mux syntax, without the version prefix).
+	ListPath, ObjectPath string
+	// ListMethods and ObjectMethods restrict the methods served; nil serves
+	// the whole protocol.
+	ListMethods, ObjectMethods []string
+	// Process runs before every write, after the engine has built the new
+	// object; it may change w.New or refuse the write with an error.
+	Process func(ctx context.Context, w *Write) error
+	// AfterRead runs on every object the engine returns.
+	AfterRead func(ctx context.Context, req *Request, rec domain.Record) domain.Record
+}
+
+// idVar returns the URL variable holding this resource's object id.
+func (r *Resource) idVar() string {
+	if r.IDVar == "" {
+		return "id"
+	}
+	return r.IDVar
+}
+
+// IDVarName returns the URL variable holding this resource's object id.
+func (r *Resource) IDVarName() string { return r.idVar() }
+
+// ParentURI returns the URI of the parent object named by vars ("" at the
+// root).
+func (r *Resource) ParentURI(vars map[string]string) string {
+	if r.Parent == nil {
+		return ""
+	}
+	return r.Parent.URI(vars, vars[r.Parent.idVar()])
+}
+
+// URI returns the object URI of id, e.g. "/buckets/b/collections/c".
+func (r *Resource) URI(vars map[string]string, id string) string {
+	return r.ParentURI(vars) + "/" + r.Plural + "/" + id
+}
+
+// Paths returns the URL patterns of the list and object endpoints.
+func (r *Resource) Paths() (list, object string) {
+	list, object = r.ListPath, r.ObjectPath
+	if list == "" {
+		prefix := ""
+		if r.Parent != nil {
+			_, prefix = r.Parent.Paths()
+		}
+		list = prefix + "/" + r.Plural
+	}
+	if object == "" {
+		object = list + "/{" + r.idVar() + "}"
+	}
+	return list, object
+}
+
+// Caller identifies who makes a request.
+type Caller struct {
+	// UserID is the prefixed user id ("basicauth:…"), "" when anonymous.
+	UserID string
+	// Principals are every principal the caller holds, UserID first.
+	Principals []string
+}
+
+// Authenticated reports whether the caller is a known user.
+func (c Caller) Authenticated() bool { return c.UserID != "" }
+
+// Request is what every engine action needs to know about the request.
+type Request struct {
+	Resource *Resource
+	Caller   Caller
+	// Vars are the URL variables (parent ids and the object id).
+	Vars map[string]string
+	// Header returns a request header, for Process hooks; may be nil.
+	Header func(name string) string
+	// Pre holds If-Match / If-None-Match.
+	Pre domain.Preconditions
+}
+
+// HeaderValue returns the request header name, or "".
+func (r *Request) HeaderValue(name string) string {
+	if r.Header == nil {
+		return ""
+	}
+	return r.Header(name)
+}
+
+// Action names a write for Process hooks.
+type Action string
+
+// The writes a Process hook sees.
+const (
+	ActionCreate  Action = "create"
+	ActionReplace Action = "update"
+	ActionPatch   Action = "patch"
+)
+
+// Write is what a Process hook sees and may change.
+type Write struct {
+	Action  Action
+	Request *Request
+	// Old is the object being replaced or patched; nil on creation.
+	Old *domain.Record
+	// New is the object about to be stored.
+	New domain.Record
+}

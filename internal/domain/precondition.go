@@ -1,0 +1,35 @@
+package domain
+
+// ETagCondition is one parsed If-Match or If-None-Match header.
+type ETagCondition struct {
+	Set bool  // the header was sent
+	Any bool  // the value was *
+	TS  int64 // the quoted timestamp otherwise
+}
+
+// Preconditions holds a request's conditional headers.
+type Preconditions struct {
+	IfMatch     ETagCondition
+	IfNoneMatch ETagCondition
+}
+
+// CheckPreconditions applies the protocol's precondition table. exists says
+// whether the target exists (a live object, or always for a list); current
+// is its timestamp (the object's, or the list's); read is true for GET and
+// HEAD. It returns notModified for a GET/HEAD whose If-None-Match equals
+// current, or a PreconditionFailed error, or neither.
+func CheckPreconditions(p Preconditions, exists bool, current int64, read bool) (notModified bool, err error) {
+	if read && p.IfNoneMatch.Set && !p.IfNoneMatch.Any && p.IfNoneMatch.TS == current {
+		return true, nil
+	}
+	failed := &Error{Kind: PreconditionFailed, Message: "Resource was modified meanwhile"}
+	switch {
+	case p.IfNoneMatch.Set && p.IfNoneMatch.Any && exists:
+		return false, failed
+	case p.IfMatch.Set && !exists:
+		return false, failed
+	case p.IfMatch.Set && !p.IfMatch.Any && p.IfMatch.TS != current:
+		return false, failed
+	}
+	return false, nil
+}
