@@ -14,11 +14,22 @@ import (
 // onto them.
 type Engine struct {
 	store ports.Storage
+	guard *Guard
 }
 
-// NewEngine builds an engine over store.
-func NewEngine(store ports.Storage) *Engine {
-	return &Engine{store: store}
+// NewEngine builds an engine over store. guard enforces ACLs on resources
+// that declare Permissions; nil leaves shared resources open to everyone
+// (per-user resources always require authentication).
+func NewEngine(store ports.Storage, guard *Guard) *Engine {
+	return &Engine{store: store, guard: guard}
+}
+
+// Store returns the storage the engine works on, for custom views.
+func (e *Engine) Store() ports.Storage { return e.store }
+
+// guarded reports whether req's resource is subject to ACLs.
+func (e *Engine) guarded(req *Request) bool {
+	return e.guard != nil && !req.Resource.PerUser && len(req.Resource.Permissions) > 0
 }
 
 // Object is the result of an action on one object.
@@ -48,8 +59,8 @@ type Page struct {
 type Body struct {
 	// Data is nil when the body had no "data".
 	Data map[string]any
-	// Permissions is nil when the body had no "permissions".
-	Permissions map[string][]string
+	// ACL is the change the body's "permissions" asks for.
+	ACL ACLChange
 }
 
 // scope resolves the storage parent of req's resource, checking
@@ -129,6 +140,11 @@ func preconditionFailed(err error, existing *domain.Record) error {
 
 // Get returns one live object (GET and HEAD on an object).
 func (e *Engine) Get(ctx context.Context, req *Request, id string) (Object, error) {
+	if e.guarded(req) {
+		if err := e.guard.checkObject(ctx, req, id, needAttributes); err != nil {
+			return Object{}, err
+		}
+	}
 	p, err := e.scope(ctx, req)
 	if err != nil {
 		return Object{}, err
@@ -144,7 +160,37 @@ func (e *Engine) Get(ctx context.Context, req *Request, id string) (Object, erro
 	if err != nil {
 		return Object{}, preconditionFailed(err, &rec)
 	}
-	return Object{Record: e.present(ctx, req, rec), Permissions: map[string][]string{}, NotModified: nm}, nil
+	return e.object(ctx, req, rec, false, nm)
+}
+
+// object builds an action's result, with the ACL the caller may see.
+func (e *Engine) object(ctx context.Context, req *Request, rec domain.Record, created, notModified bool) (Object, error) {
+	out := Object{Record: e.present(ctx, req, rec), Permissions: map[string][]string{}, Created: created, NotModified: notModified}
+	if e.guarded(req) {
+		acl, err := e.guard.shownACL(ctx, req, req.Resource.URI(req.Vars, rec.ID))
+		if err != nil {
+			return Object{}, err
+		}
+		out.Permissions = acl
+	}
+	return out, nil
+}
+
+// visibility applies the guard to a list request: nil filters when the
+// caller sees the whole list, an id filter otherwise.
+func (e *Engine) visibility(ctx context.Context, req *Request, n need) ([]domain.Filter, error) {
+	if !e.guarded(req) {
+		return nil, nil
+	}
+	ids, all, err := e.guard.listScope(ctx, req, n)
+	if err != nil || all {
+		return nil, err
+	}
+	in := make([]any, len(ids))
+	for i, id := range ids {
+		in[i] = id
+	}
+	return []domain.Filter{{Field: "id", Op: domain.OpIn, Value: in}}, nil
 }
 
 // Timestamp returns the list timestamp of req's list.
@@ -159,6 +205,11 @@ func (e *Engine) Timestamp(ctx context.Context, req *Request) (int64, error) {
 // List returns one page of req's list (GET on a list). q.Limit is the page
 // size; q.Sort the complete order.
 func (e *Engine) List(ctx context.Context, req *Request, q domain.Query) (Page, error) {
+	visible, err := e.visibility(ctx, req, needRead)
+	if err != nil {
+		return Page{}, err
+	}
+	q.Filters = append(visible, q.Filters...)
 	p, err := e.scope(ctx, req)
 	if err != nil {
 		return Page{}, err
@@ -197,6 +248,11 @@ func (e *Engine) List(ctx context.Context, req *Request, q domain.Query) (Page, 
 // Count returns the list timestamp and how many live objects match filters
 // (HEAD on a list).
 func (e *Engine) Count(ctx context.Context, req *Request, filters []domain.Filter) (int64, int, bool, error) {
+	visible, err := e.visibility(ctx, req, needRead)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	filters = append(visible, filters...)
 	p, err := e.scope(ctx, req)
 	if err != nil {
 		return 0, 0, false, err
@@ -245,10 +301,23 @@ func (e *Engine) Create(ctx context.Context, req *Request, body Body) (Object, e
 			return Object{}, err
 		}
 		if ok {
+			if e.guarded(req) {
+				if err := e.guard.checkObject(ctx, req, id, needRead); err != nil {
+					return Object{}, err
+				}
+			}
 			if _, err := domain.CheckPreconditions(req.Pre, true, existing.LastModified, false); err != nil {
 				return Object{}, preconditionFailed(err, &existing)
 			}
-			return Object{Record: e.present(ctx, req, existing), Permissions: map[string][]string{}}, nil
+			return e.object(ctx, req, existing, false, false)
+		}
+	}
+	if e.guarded(req) {
+		if err := e.guard.checkCreate(ctx, req); err != nil {
+			return Object{}, err
+		}
+		if err := body.ACL.validate(res); err != nil {
+			return Object{}, err
 		}
 	}
 	if _, err := domain.CheckPreconditions(req.Pre, false, 0, false); err != nil {
@@ -266,7 +335,23 @@ func (e *Engine) Create(ctx context.Context, req *Request, body Body) (Object, e
 	if err != nil {
 		return Object{}, writeFailed(err, "create", p, id)
 	}
-	return Object{Record: e.present(ctx, req, stored), Permissions: map[string][]string{}, Created: true}, nil
+	return e.afterWrite(ctx, req, nil, stored, body.ACL, true)
+}
+
+// afterWrite saves the ACL change, runs the AfterWrite hook and builds the
+// result.
+func (e *Engine) afterWrite(ctx context.Context, req *Request, old *domain.Record, stored domain.Record, acl ACLChange, created bool) (Object, error) {
+	if e.guarded(req) {
+		if err := e.guard.apply(ctx, req, req.Resource.URI(req.Vars, stored.ID), acl); err != nil {
+			return Object{}, err
+		}
+	}
+	if req.Resource.AfterWrite != nil {
+		if err := req.Resource.AfterWrite(ctx, req, old, stored); err != nil {
+			return Object{}, err
+		}
+	}
+	return e.object(ctx, req, stored, created, false)
 }
 
 // newRecord builds a record from request data: id forced, a non-integer
@@ -340,6 +425,21 @@ func (e *Engine) Replace(ctx context.Context, req *Request, id string, body Body
 	if err != nil {
 		return Object{}, err
 	}
+	if e.guarded(req) {
+		// Creating, or create-only (If-None-Match: *), needs the create
+		// right on the parent; replacing needs write on the object.
+		if !ok || (req.Pre.IfNoneMatch.Set && req.Pre.IfNoneMatch.Any) {
+			err = e.guard.checkCreate(ctx, req)
+		} else {
+			err = e.guard.checkObject(ctx, req, id, needWrite)
+		}
+		if err != nil {
+			return Object{}, err
+		}
+		if err := body.ACL.validate(res); err != nil {
+			return Object{}, err
+		}
+	}
 	if _, err := domain.CheckPreconditions(req.Pre, ok, existing.LastModified, false); err != nil {
 		if ok {
 			return Object{}, preconditionFailed(err, &existing)
@@ -370,7 +470,24 @@ func (e *Engine) Replace(ctx context.Context, req *Request, id string, body Body
 	if err != nil {
 		return Object{}, writeFailed(err, "replace", p, id)
 	}
-	return Object{Record: e.present(ctx, req, stored), Permissions: map[string][]string{}, Created: !ok}, nil
+	return e.afterWrite(ctx, req, w.Old, stored, body.ACL, !ok)
+}
+
+// checkMissingWrite is the guard's answer for PATCH/DELETE on an absent
+// object: 404 for callers who may read the list, 401/403 for the others.
+func (e *Engine) checkMissingWrite(ctx context.Context, req *Request, id string) error {
+	if e.guarded(req) {
+		ok, err := e.guard.canReadParentList(ctx, req)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			if err := e.guard.checkObject(ctx, req, id, needWrite); err != nil {
+				return err
+			}
+		}
+	}
+	return notFound(req, id)
 }
 
 // checkBodyID refuses a body whose data.id differs from the URL id.
@@ -390,7 +507,7 @@ func checkBodyID(data map[string]any, id string) error {
 type Patcher func(current map[string]any) (map[string]any, error)
 
 // Patch handles PATCH on an object.
-func (e *Engine) Patch(ctx context.Context, req *Request, id string, patch Patcher) (Object, error) {
+func (e *Engine) Patch(ctx context.Context, req *Request, id string, patch Patcher, acl ACLChange) (Object, error) {
 	res := req.Resource
 	if err := checkID(res, id); err != nil {
 		return Object{}, err
@@ -404,7 +521,15 @@ func (e *Engine) Patch(ctx context.Context, req *Request, id string, patch Patch
 		return Object{}, err
 	}
 	if !ok {
-		return Object{}, notFound(req, id)
+		return Object{}, e.checkMissingWrite(ctx, req, id)
+	}
+	if e.guarded(req) {
+		if err := e.guard.checkObject(ctx, req, id, needWrite); err != nil {
+			return Object{}, err
+		}
+		if err := acl.validate(res); err != nil {
+			return Object{}, err
+		}
 	}
 	if _, err := domain.CheckPreconditions(req.Pre, true, existing.LastModified, false); err != nil {
 		return Object{}, preconditionFailed(err, &existing)
@@ -431,7 +556,7 @@ func (e *Engine) Patch(ctx context.Context, req *Request, id string, patch Patch
 	if err != nil {
 		return Object{}, writeFailed(err, "patch", p, id)
 	}
-	return Object{Record: e.present(ctx, req, stored), Permissions: map[string][]string{}}, nil
+	return e.afterWrite(ctx, req, &existing, stored, acl, false)
 }
 
 // Delete handles DELETE on an object; lastModified is the client's proposal
@@ -450,7 +575,12 @@ func (e *Engine) Delete(ctx context.Context, req *Request, id string, lastModifi
 		return Object{}, err
 	}
 	if !ok {
-		return Object{}, notFound(req, id)
+		return Object{}, e.checkMissingWrite(ctx, req, id)
+	}
+	if e.guarded(req) {
+		if err := e.guard.checkObject(ctx, req, id, needWrite); err != nil {
+			return Object{}, err
+		}
 	}
 	if _, err := domain.CheckPreconditions(req.Pre, true, existing.LastModified, false); err != nil {
 		return Object{}, preconditionFailed(err, &existing)
@@ -462,7 +592,29 @@ func (e *Engine) Delete(ctx context.Context, req *Request, id string, lastModifi
 	if err != nil {
 		return Object{}, writeFailed(err, "delete", p, id)
 	}
+	if err := e.afterDelete(ctx, req, existing); err != nil {
+		return Object{}, err
+	}
 	return Object{Record: tomb}, nil
+}
+
+// afterDelete cascades a deletion: children purged, ACLs dropped, hook run.
+func (e *Engine) afterDelete(ctx context.Context, req *Request, old domain.Record) error {
+	uri := req.Resource.URI(req.Vars, old.ID)
+	if req.Resource.Cascade {
+		if _, err := e.store.Purge(ctx, uri); err != nil {
+			return fmt.Errorf("purge children of %s: %w", uri, err)
+		}
+	}
+	if e.guarded(req) {
+		if err := e.guard.forget(ctx, uri); err != nil {
+			return err
+		}
+	}
+	if req.Resource.AfterDelete != nil {
+		return req.Resource.AfterDelete(ctx, req, old)
+	}
+	return nil
 }
 
 // DeleteList handles DELETE on a list: the matching live objects of one page
@@ -471,6 +623,11 @@ func (e *Engine) Delete(ctx context.Context, req *Request, id string, lastModifi
 // cursor is empty: deleted objects no longer match, so the same query
 // continues where this one stopped).
 func (e *Engine) DeleteList(ctx context.Context, req *Request, q domain.Query) (Page, error) {
+	visible, err := e.visibility(ctx, req, needWrite)
+	if err != nil {
+		return Page{}, err
+	}
+	q.Filters = append(visible, q.Filters...)
 	p, err := e.scope(ctx, req)
 	if err != nil {
 		return Page{}, err
@@ -492,6 +649,9 @@ func (e *Engine) DeleteList(ctx context.Context, req *Request, q domain.Query) (
 	for _, t := range tombs {
 		if t.LastModified > page.Timestamp {
 			page.Timestamp = t.LastModified
+		}
+		if err := e.afterDelete(ctx, req, t); err != nil {
+			return Page{}, err
 		}
 	}
 	if q.Limit > 0 && len(tombs) == q.Limit {

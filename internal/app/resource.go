@@ -35,6 +35,14 @@ type Resource struct {
 	IDs domain.IDGenerator
 	// Schema, when set, validates the data of every write.
 	Schema *Schema
+	// Permissions are the permission names objects of this resource accept
+	// in their ACL ("read", "write", "record:create"…). Resources with
+	// permissions are guarded by the engine's Guard; per-user resources
+	// need none.
+	Permissions []string
+	// Cascade makes deleting an object also purge every object stored
+	// below it and their ACLs (buckets, collections).
+	Cascade bool
 	// ReadonlyFields may be set on creation but never changed afterwards.
 	ReadonlyFields []string
 	// UniqueFields must hold distinct values among the live objects of one
@@ -52,6 +60,11 @@ type Resource struct {
 	// Process runs before every write, after the engine has built the new
 	// object; it may change w.New or refuse the write with an error.
 	Process func(ctx context.Context, w *Write) error
+	// AfterWrite runs after an object is stored (old is nil on creation),
+	// e.g. to keep group memberships in step; an error fails the request.
+	AfterWrite func(ctx context.Context, req *Request, old *domain.Record, rec domain.Record) error
+	// AfterDelete runs after an object became a tombstone.
+	AfterDelete func(ctx context.Context, req *Request, old domain.Record) error
 	// AfterRead runs on every object the engine returns.
 	AfterRead func(ctx context.Context, req *Request, rec domain.Record) domain.Record
 }

@@ -1,0 +1,329 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/cliquet-go/cliquet/internal/domain"
+	"github.com/cliquet-go/cliquet/internal/ports"
+)
+
+// Principals every caller holds, and every authenticated caller.
+const (
+	Everyone      = "system.Everyone"
+	Authenticated = "system.Authenticated"
+)
+
+// Guard enforces Kinto's permission model on shared resources: the
+// (object, permission) pairs that grant a need are derived from the resource
+// tree (write on an ancestor implies everything below; read on an ancestor
+// implies read below; <child>:create on a parent), checked against grants
+// from settings first and then the ACE store. Business rules live here,
+// never in handlers or SQL.
+type Guard struct {
+	perms    ports.Permission
+	settings map[string][]string
+	explicit bool
+}
+
+// NewGuard builds a guard over the ACE store. settings maps
+// "<resource>_<perm>_principals" keys (bucket_create_principals,
+// record_read_principals…) to principals granted by configuration.
+// explicit adds the writer to the write ACL of what it creates or changes
+// (Kinto's explicit_permissions).
+func NewGuard(perms ports.Permission, settings map[string][]string, explicit bool) *Guard {
+	return &Guard{perms: perms, settings: settings, explicit: explicit}
+}
+
+// need is what an action requires.
+type need int
+
+const (
+	needRead       need = iota // read an object's data
+	needAttributes             // read an object's attributes (GET bucket/collection)
+	needWrite                  // change or delete an object
+)
+
+// ancestors returns the object URIs above an object of res, nearest first.
+func ancestors(res *Resource, vars map[string]string) []string {
+	var out []string
+	for p := res.Parent; p != nil; p = p.Parent {
+		out = append(out, p.URI(vars, vars[p.idVar()]))
+	}
+	return out
+}
+
+// objectPairs returns the pairs that grant n on the object id of res.
+func objectPairs(res *Resource, vars map[string]string, id string, n need) []ports.ObjectPerm {
+	uri := res.URI(vars, id)
+	pairs := []ports.ObjectPerm{{Object: uri, Perm: "write"}}
+	if n != needWrite {
+		pairs = append(pairs, ports.ObjectPerm{Object: uri, Perm: "read"})
+	}
+	if n == needAttributes {
+		for _, p := range res.Permissions {
+			if strings.HasSuffix(p, ":create") {
+				pairs = append(pairs, ports.ObjectPerm{Object: uri, Perm: p})
+			}
+		}
+	}
+	for _, a := range ancestors(res, vars) {
+		pairs = append(pairs, ports.ObjectPerm{Object: a, Perm: "write"})
+		if n != needWrite {
+			pairs = append(pairs, ports.ObjectPerm{Object: a, Perm: "read"})
+		}
+	}
+	return pairs
+}
+
+// listPairs returns the pairs that grant reading (or writing) the whole list
+// of res: the same need on the parent object. A root list has none.
+func listPairs(res *Resource, vars map[string]string, n need) []ports.ObjectPerm {
+	if res.Parent == nil {
+		return nil
+	}
+	if n == needAttributes {
+		n = needRead
+	}
+	return objectPairs(res.Parent, vars, vars[res.Parent.idVar()], n)
+}
+
+// createPairs returns the pairs that grant creating an object of res.
+func createPairs(res *Resource, vars map[string]string) []ports.ObjectPerm {
+	if res.Parent == nil {
+		return nil
+	}
+	parent := res.Parent.URI(vars, vars[res.Parent.idVar()])
+	pairs := []ports.ObjectPerm{{Object: parent, Perm: res.Name + ":create"}}
+	return append(pairs, objectPairs(res.Parent, vars, vars[res.Parent.idVar()], needWrite)...)
+}
+
+// settingsKey names the setting that grants pair on a request about res
+// (PROTOCOL-kinto §2.3): "<res>:create" becomes "<res>_create_principals",
+// any other permission "<res>_<perm>_principals", whatever the pair's
+// object.
+func settingsKey(res *Resource, perm string) string {
+	if strings.HasPrefix(perm, res.Name+":") {
+		return strings.ReplaceAll(perm, ":", "_") + "_principals"
+	}
+	return res.Name + "_" + perm + "_principals"
+}
+
+// allowed reports whether the caller holds one of pairs, through settings or
+// the ACE store. fallback names the settings permission used when there are
+// no pairs at all (root lists).
+func (g *Guard) allowed(ctx context.Context, req *Request, pairs []ports.ObjectPerm, fallback string) (bool, error) {
+	principals := req.Caller.Principals
+	keys := []string{req.Resource.Name + "_" + fallback + "_principals"}
+	if len(pairs) > 0 {
+		keys = keys[:0]
+		for _, p := range pairs {
+			keys = append(keys, settingsKey(req.Resource, p.Perm))
+		}
+	}
+	for _, k := range keys {
+		for _, p := range g.settings[k] {
+			if slices.Contains(principals, p) {
+				return true, nil
+			}
+		}
+	}
+	if len(pairs) == 0 {
+		return false, nil
+	}
+	ok, err := g.perms.AnyGranted(ctx, principals, pairs)
+	if err != nil {
+		return false, fmt.Errorf("check permissions: %w", err)
+	}
+	return ok, nil
+}
+
+// deny is 401 for anonymous callers, 403 for the others.
+func deny(req *Request) error {
+	if !req.Caller.Authenticated() {
+		return &Error{Kind: domain.Unauthenticated, Op: "app.Guard", Message: "Please authenticate yourself to use this endpoint."}
+	}
+	return &Error{Kind: domain.Forbidden, Op: "app.Guard", Message: "This user cannot access this resource."}
+}
+
+// checkObject requires n on the object id of req's resource.
+func (g *Guard) checkObject(ctx context.Context, req *Request, id string, n need) error {
+	fallback := "read"
+	if n == needWrite {
+		fallback = "write"
+	}
+	ok, err := g.allowed(ctx, req, objectPairs(req.Resource, req.Vars, id, n), fallback)
+	if err != nil || ok {
+		return err
+	}
+	return deny(req)
+}
+
+// canCreate reports whether the caller may create objects of req's resource.
+func (g *Guard) canCreate(ctx context.Context, req *Request) (bool, error) {
+	return g.allowed(ctx, req, createPairs(req.Resource, req.Vars), "create")
+}
+
+// checkCreate requires the right to create objects of req's resource.
+func (g *Guard) checkCreate(ctx context.Context, req *Request) error {
+	ok, err := g.canCreate(ctx, req)
+	if err != nil || ok {
+		return err
+	}
+	return deny(req)
+}
+
+// canReadParentList reports whether the caller may read the list req's
+// object belongs to: Kinto's test before answering 404 on a missing object.
+func (g *Guard) canReadParentList(ctx context.Context, req *Request) (bool, error) {
+	return g.allowed(ctx, req, listPairs(req.Resource, req.Vars, needRead), "read")
+}
+
+// listScope decides a list request (GET/HEAD with n=needRead, DELETE with
+// needWrite). all means the caller sees the whole list; otherwise ids are
+// the only objects visible (possibly none).
+func (g *Guard) listScope(ctx context.Context, req *Request, n need) (ids []string, all bool, err error) {
+	fallback := "read"
+	if n == needWrite {
+		fallback = "write"
+	}
+	ok, err := g.allowed(ctx, req, listPairs(req.Resource, req.Vars, n), fallback)
+	if err != nil || ok {
+		return nil, ok, err
+	}
+	res := req.Resource
+	perms := []string{"write"}
+	if n != needWrite {
+		perms = append(perms, "read")
+		for _, p := range res.Permissions {
+			if strings.HasSuffix(p, ":create") {
+				perms = append(perms, p)
+			}
+		}
+	}
+	pattern := res.URI(req.Vars, "*")
+	found, err := g.perms.Accessible(ctx, req.Caller.Principals, pattern, perms)
+	if err != nil {
+		return nil, false, fmt.Errorf("list accessible objects: %w", err)
+	}
+	for uri := range found {
+		ids = append(ids, uri[strings.LastIndexByte(uri, '/')+1:])
+	}
+	sort.Strings(ids)
+	if len(ids) > 0 {
+		return ids, false, nil
+	}
+	canCreate, err := g.canCreate(ctx, req)
+	if err != nil {
+		return nil, false, err
+	}
+	if !canCreate {
+		return nil, false, deny(req)
+	}
+	return []string{}, false, nil
+}
+
+// shownACL returns the object's own ACL when the caller holds its write
+// permission directly, else an empty ACL (PROTOCOL-kinto §2.9).
+func (g *Guard) shownACL(ctx context.Context, req *Request, uri string) (map[string][]string, error) {
+	acl, err := g.perms.ObjectACL(ctx, uri)
+	if err != nil {
+		return nil, fmt.Errorf("load permissions of %s: %w", uri, err)
+	}
+	for _, p := range acl["write"] {
+		if slices.Contains(req.Caller.Principals, p) {
+			return acl, nil
+		}
+	}
+	return map[string][]string{}, nil
+}
+
+// ACLChange is how a write changes an object's ACL.
+type ACLChange struct {
+	// Set replaces each named permission's principals (an empty list clears
+	// it).
+	Set map[string][]string
+	// ReplaceAll clears every permission of the resource not named in Set
+	// (PUT with permissions).
+	ReplaceAll bool
+	// Add and Remove grant and revoke single principals (JSON-Patch).
+	Add, Remove []PermPrincipal
+}
+
+// PermPrincipal is one permission and one principal.
+type PermPrincipal struct {
+	Perm, Principal string
+}
+
+// validate refuses permission names the resource does not know and
+// principals that are not strings (already typed here) or empty.
+func (c ACLChange) validate(res *Resource) error {
+	check := func(perm string) error {
+		if !slices.Contains(res.Permissions, perm) {
+			return &Error{Kind: domain.Invalid, Op: "app.ACLChange", Issues: []domain.Issue{{Location: domain.InBody, Name: "permissions", Description: fmt.Sprintf("Unrecognized keys in mapping: '%s'", perm)}}}
+		}
+		return nil
+	}
+	for perm := range c.Set {
+		if err := check(perm); err != nil {
+			return err
+		}
+	}
+	for _, pp := range append(append([]PermPrincipal(nil), c.Add...), c.Remove...) {
+		if err := check(pp.Perm); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// apply stores the change on uri and, with explicit permissions, adds the
+// writer to the write ACL.
+func (g *Guard) apply(ctx context.Context, req *Request, uri string, c ACLChange) error {
+	set := c.Set
+	if c.ReplaceAll {
+		set = map[string][]string{}
+		for _, p := range req.Resource.Permissions {
+			set[p] = c.Set[p]
+			if set[p] == nil {
+				set[p] = []string{}
+			}
+		}
+	}
+	if len(set) > 0 {
+		if err := g.perms.ReplaceACL(ctx, uri, ports.ACL(set)); err != nil {
+			return fmt.Errorf("save permissions of %s: %w", uri, err)
+		}
+	}
+	for _, pp := range c.Add {
+		if err := g.perms.AddPrincipal(ctx, uri, pp.Perm, pp.Principal); err != nil {
+			return fmt.Errorf("grant %s on %s: %w", pp.Perm, uri, err)
+		}
+	}
+	for _, pp := range c.Remove {
+		if err := g.perms.RemovePrincipal(ctx, uri, pp.Perm, pp.Principal); err != nil {
+			return fmt.Errorf("revoke %s on %s: %w", pp.Perm, uri, err)
+		}
+	}
+	if g.explicit {
+		writer := req.Caller.UserID
+		if writer == "" {
+			writer = Everyone
+		}
+		if err := g.perms.AddPrincipal(ctx, uri, "write", writer); err != nil {
+			return fmt.Errorf("grant write on %s: %w", uri, err)
+		}
+	}
+	return nil
+}
+
+// forget removes the ACLs of uri and of everything below it.
+func (g *Guard) forget(ctx context.Context, uri string) error {
+	if err := g.perms.DeleteACLs(ctx, uri); err != nil {
+		return fmt.Errorf("delete permissions of %s: %w", uri, err)
+	}
+	return nil
+}
