@@ -1,0 +1,201 @@
+package http
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// decodeBody reads the request body, at most MaxBodyBytes of it, and
+// decodes it as a JSON object (see parseObject).
+func (s *Server) decodeBody(r *http.Request) (map[string]any, error) {
+	b, err := s.readBody(r)
+	if err != nil {
+		return nil, err
+	}
+	return parseObject(b)
+}
+
+// readBody reads the whole request body; one larger than MaxBodyBytes
+// (when positive) is a 413 errno 113.
+func (s *Server) readBody(r *http.Request) ([]byte, error) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	max := s.cfg.MaxBodyBytes
+	if max <= 0 {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			return nil, unreadable(err)
+		}
+		return b, nil
+	}
+	if r.ContentLength > max {
+		return nil, tooLarge(max)
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	if err != nil {
+		return nil, unreadable(err)
+	}
+	if int64(len(b)) > max {
+		return nil, tooLarge(max)
+	}
+	return b, nil
+}
+
+// unreadable is the answer to a body that cannot be read (a broken chunked
+// encoding, a client that stopped sending): bad input, not a server bug.
+func unreadable(err error) *apiError {
+	return invalidError(http.StatusBadRequest, []detail{bodyIssue("Could not read the request body: " + err.Error())})
+}
+
+func tooLarge(max int64) *apiError {
+	return newAPIError(http.StatusRequestEntityTooLarge, errnoRequestTooLarge,
+		fmt.Sprintf("Request body is larger than %d bytes.", max))
+}
+
+// parseObject decodes a body that must be a JSON object (PROTOCOL-core
+// §1.2): empty is {}, numbers stay json.Number so that they round-trip
+// exactly, and anything else is a 400 errno 107 shaped like the
+// reference's.
+func parseObject(b []byte) (map[string]any, error) {
+	v, err := parseJSON(b)
+	if err != nil {
+		return nil, err
+	}
+	switch t := v.(type) {
+	case map[string]any:
+		return t, nil
+	case []any:
+		// The reference's schema message, with the value as Python prints it.
+		msg := `"` + pyRepr(t) + `" is not a mapping type: Does not implement dict-like functionality.`
+		return nil, invalidError(http.StatusBadRequest, []detail{bodyIssue(msg)})
+	}
+	return nil, badBody("Should be a JSON object or an array") // unreachable: parseJSON refuses scalars
+}
+
+// parseJSON decodes a body that must be a JSON object or array (a JSON
+// Patch is an array); empty is {}.
+func parseJSON(b []byte) (any, error) {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return map[string]any{}, nil
+	}
+	if !utf8.Valid(b) {
+		return nil, badBody("Invalid JSON: body is not valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, badBody("Invalid JSON: " + jsonErrorText(err))
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, badBody(fmt.Sprintf("Invalid JSON: extra data after the value (char %d)", dec.InputOffset()))
+	}
+	switch v.(type) {
+	case map[string]any, []any:
+		return v, nil
+	}
+	return nil, badBody("Should be a JSON object or an array")
+}
+
+// jsonErrorText describes a decoding error with its position.
+func jsonErrorText(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%s (char %d)", se.Error(), se.Offset)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return "unexpected end of input"
+	}
+	return err.Error()
+}
+
+// badBody is a 400 about the body as a whole. The reference also lists a
+// second "Required" issue, because its schema then sees no body at all.
+func badBody(description string) *apiError {
+	return invalidError(http.StatusBadRequest, []detail{bodyIssue(description), bodyIssue("Required")})
+}
+
+// pyRepr prints a decoded JSON value the way Python's repr does, which is
+// how the reference quotes values in its messages.
+func pyRepr(v any) string {
+	var b strings.Builder
+	writeRepr(&b, v)
+	return b.String()
+}
+
+func writeRepr(b *strings.Builder, v any) {
+	switch t := v.(type) {
+	case nil:
+		b.WriteString("None")
+	case bool:
+		if t {
+			b.WriteString("True")
+		} else {
+			b.WriteString("False")
+		}
+	case json.Number:
+		b.WriteString(t.String())
+	case string:
+		writeStringRepr(b, t)
+	case []any:
+		b.WriteByte('[')
+		for i, e := range t {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			writeRepr(b, e)
+		}
+		b.WriteByte(']')
+	case map[string]any:
+		keys := slices.Sorted(maps.Keys(t))
+		b.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			writeStringRepr(b, k)
+			b.WriteString(": ")
+			writeRepr(b, t[k])
+		}
+		b.WriteByte('}')
+	default:
+		fmt.Fprint(b, t)
+	}
+}
+
+// writeStringRepr quotes like Python: single quotes, unless the string has
+// some and no double quotes.
+func writeStringRepr(b *strings.Builder, s string) {
+	q := byte('\'')
+	if strings.Contains(s, "'") && !strings.Contains(s, `"`) {
+		q = '"'
+	}
+	b.WriteByte(q)
+	for _, r := range s {
+		switch {
+		case r == '\\' || r == rune(q):
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(b, `\x%02x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte(q)
+}

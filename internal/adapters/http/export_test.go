@@ -1,0 +1,50 @@
+package http
+
+import (
+	"errors"
+	"net/http"
+	"time"
+)
+
+// Hooks giving package http_test access to the helpers that resource
+// handlers, written later inside this package, will call.
+
+// WriteError exposes (*Server).writeError.
+func WriteError(s *Server, w http.ResponseWriter, r *http.Request, err error) {
+	s.writeError(w, r, err)
+}
+
+// WriteJSON exposes (*Server).writeJSON.
+func WriteJSON(s *Server, w http.ResponseWriter, r *http.Request, status int, v any) {
+	s.writeJSON(w, r, status, v)
+}
+
+// DecodeBody exposes (*Server).decodeBody.
+func DecodeBody(s *Server, r *http.Request) (map[string]any, error) { return s.decodeBody(r) }
+
+// BaseURL exposes (*Server).baseURL; APIURL (*Server).apiURL.
+func BaseURL(s *Server, r *http.Request) string { return s.baseURL(r) }
+func APIURL(s *Server, r *http.Request) string  { return s.apiURL(r) }
+
+// SetNow replaces the server's clock.
+func SetNow(s *Server, now func() time.Time) { s.now = now }
+
+// PathVar exposes pathVar.
+func PathVar(r *http.Request, name string) string { return pathVar(r, name) }
+
+var (
+	ParseObject      = parseObject
+	ParseJSON        = parseJSON
+	CheckAccept      = checkAccept
+	CheckContentType = checkContentType
+)
+
+// ErrorShape returns the status, errno and message a transport error
+// answers with; ok is false for errors that are not already answers.
+func ErrorShape(err error) (status, errno int, message string, ok bool) {
+	var ae *apiError
+	if !errors.As(err, &ae) {
+		return 0, 0, "", false
+	}
+	return ae.status, ae.errno, ae.message, true
+}

@@ -1,0 +1,69 @@
+package http
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/cliquet-go/cliquet/internal/domain"
+)
+
+// The principals every request, or every authenticated request, holds
+// (PROTOCOL-kinto §2.4).
+const (
+	Everyone      = "system.Everyone"
+	Authenticated = "system.Authenticated"
+)
+
+// identity is who sends a request.
+type identity struct {
+	userID     string // "<policy>:<id>"; empty when anonymous
+	policy     string
+	principals []string
+}
+
+type identityKey struct{}
+
+// authenticate tries the policies in order on the Authorization header; the
+// first that accepts it names the user. No policy accepting it makes the
+// request anonymous; a policy failing to decide is a 503.
+func (s *Server) authenticate(r *http.Request) (context.Context, error) {
+	header := r.Header.Get("Authorization")
+	id := identity{principals: []string{Everyone}}
+	if header != "" {
+		for _, a := range s.auth {
+			uid, ok, err := a.Authenticate(r.Context(), header)
+			if err != nil {
+				return nil, domain.Wrap(domain.Unavailable, "http.authenticate",
+					fmt.Errorf("policy %s: %w", a.Name(), err))
+			}
+			if ok {
+				full := a.Name() + ":" + uid
+				id = identity{userID: full, policy: a.Name(), principals: []string{full, Everyone, Authenticated}}
+				break
+			}
+		}
+	}
+	if st := stateOf(r.Context()); st != nil {
+		st.uid, st.authType = id.userID, id.policy
+	}
+	return context.WithValue(r.Context(), identityKey{}, id), nil
+}
+
+// UserID returns the authenticated user id of a request's context
+// ("basicauth:8a93…"), or "" when the caller is anonymous.
+func UserID(ctx context.Context) string {
+	id, _ := ctx.Value(identityKey{}).(identity)
+	return id.userID
+}
+
+// Principals returns the principals of a request's context: the user id,
+// system.Everyone and system.Authenticated for an authenticated caller, only
+// system.Everyone for an anonymous one. The slice is a fresh copy.
+func Principals(ctx context.Context) []string {
+	id, ok := ctx.Value(identityKey{}).(identity)
+	if !ok {
+		return []string{Everyone}
+	}
+	return append([]string(nil), id.principals...)
+}

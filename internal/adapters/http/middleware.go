@@ -1,0 +1,212 @@
+package http
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"time"
+	"unicode/utf8"
+
+	"github.com/sirupsen/logrus"
+)
+
+// contentSecurityPolicy forbids everything: an API serves no active content.
+const contentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
+
+// middleware wraps the router with what every request goes through, outer
+// first: the summary log line, the always-present headers and end of
+// service, panic recovery, URL encoding checks and the read-only guard.
+func (s *Server) middleware(next http.Handler) http.Handler {
+	h := s.readOnly(next)
+	h = s.checkEncoding(h)
+	h = s.recoverPanics(h)
+	h = s.commonHeaders(h)
+	return s.summary(h)
+}
+
+// reqState is what the middleware learns while serving one request, for
+// its summary log line.
+type reqState struct {
+	w        *statusWriter
+	errno    int
+	uid      string
+	authType string
+}
+
+type stateKey struct{}
+
+func stateOf(ctx context.Context) *reqState {
+	st, _ := ctx.Value(stateKey{}).(*reqState)
+	return st
+}
+
+// statusWriter remembers the status sent, so that the log line can report
+// it and panic recovery knows whether an answer is still possible.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote && code >= 200 {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// summary writes one log line per request, with the reference's field
+// names (mozlog "request.summary"): method, path, code, t (milliseconds),
+// agent, lang, and errno and uid when known.
+func (s *Server) summary(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		st := &reqState{w: sw}
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
+
+		fields := logrus.Fields{
+			"method": r.Method,
+			"path":   r.URL.Path,
+			"code":   sw.status,
+			"t":      time.Since(start).Milliseconds(),
+			"agent":  r.UserAgent(),
+			"lang":   r.Header.Get("Accept-Language"),
+		}
+		if st.errno != 0 {
+			fields["errno"] = st.errno
+		}
+		if st.uid != "" {
+			fields["uid"] = st.uid
+			fields["authn_type"] = st.authType
+		}
+		s.log.WithFields(fields).Info("request.summary")
+	})
+}
+
+// commonHeaders sets the headers of every answer (PROTOCOL-core §1.4, §1.5,
+// §9) and refuses every request once the end of service has passed.
+func (s *Server) commonHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Content-Type-Options", "nosniff")
+		if r.Method != http.MethodOptions {
+			h.Set("Access-Control-Expose-Headers", exposedHeaders)
+		}
+		if origin := r.Header.Get("Origin"); origin != "" {
+			if allowed, ok := s.allowOrigin(origin); ok {
+				h.Set("Access-Control-Allow-Origin", allowed)
+			}
+		}
+		s.setBackoff(h)
+		if !s.eos.IsZero() {
+			if s.now().Before(s.eos) {
+				h.Set("Alert", s.alert("soft-eol"))
+			} else {
+				h.Set("Alert", s.alert("hard-eol"))
+				s.writeAPIError(w, r, newAPIError(http.StatusGone, errnoServiceDeprecated, msgDeprecated))
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recoverPanics turns a panicking handler into a 500, logging the panic and
+// its stack once. http.ErrAbortHandler keeps its meaning for net/http.
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.WithFields(logrus.Fields{
+				"method": r.Method,
+				"path":   r.URL.Path,
+				"errno":  errnoUndefined,
+				"stack":  string(debug.Stack()),
+			}).Error(fmt.Sprintf("panic: %v", v))
+			st := stateOf(r.Context())
+			if st != nil && st.w.wrote {
+				st.errno = errnoUndefined
+				return // too late for an error answer; the client sees a cut body
+			}
+			s.writeAPIError(w, r, s.internalError())
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// checkEncoding refuses paths and query strings that are not UTF-8, as the
+// reference does before routing.
+func (s *Server) checkEncoding(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !utf8.ValidString(r.URL.Path) {
+			ae := newAPIError(http.StatusBadRequest, errnoInvalidParameters, "Invalid URL path.")
+			s.writeAPIError(w, r, ae)
+			return
+		}
+		if !validQuery(r.URL.RawQuery) {
+			ae := newAPIError(http.StatusBadRequest, errnoInvalidParameters,
+				"A request with an incorrect encoding in the querystring was received. "+
+					"Please make sure your requests are encoded in UTF-8: "+r.URL.RawQuery)
+			s.writeAPIError(w, r, ae)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// validQuery reports whether every decoded name and value of the query
+// string is UTF-8. Malformed escapes are left for the handlers to judge.
+func validQuery(raw string) bool {
+	if utf8.ValidString(raw) {
+		if q, _ := url.ParseQuery(raw); q != nil {
+			for k, vs := range q {
+				if !utf8.ValidString(k) {
+					return false
+				}
+				for _, v := range vs {
+					if !utf8.ValidString(v) {
+						return false
+					}
+				}
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// readOnly refuses every write when the service is read-only, before
+// routing, as the reference does (405 without Allow, batch included).
+func (s *Server) readOnly(next http.Handler) http.Handler {
+	if !s.cfg.ReadOnly {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			next.ServeHTTP(w, r)
+		default:
+			s.writeAPIError(w, r, methodNotAllowed(nil))
+		}
+	})
+}

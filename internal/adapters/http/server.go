@@ -1,0 +1,137 @@
+package http
+
+import (
+	"maps"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/sirupsen/logrus"
+
+	"github.com/cliquet-go/cliquet/internal/ports"
+)
+
+// Server is the HTTP adapter: it owns the router under the version prefix,
+// the protocol's middleware (headers, CORS, authentication, errors, logs) and
+// the utility endpoints. Mount endpoints with Route before serving; the
+// handler returned by Handler is then safe for concurrent use.
+type Server struct {
+	cfg    Config
+	log    logrus.FieldLogger
+	checks map[string]ports.HealthChecker
+	auth   []ports.Authenticator
+
+	prefix  string // "/v1"
+	origins []originPattern
+	eos     time.Time // zero when no end of service is set
+	now     func() time.Time
+
+	router *mux.Router
+	routes map[string]*route
+
+	mu           sync.RWMutex
+	capabilities map[string]any
+
+	handler http.Handler
+}
+
+// NewServer builds the adapter. checks are the heartbeat's backends by name
+// ("storage", "cache", "permission"); a nil checker is reported as null.
+// auth are the authentication policies, tried in order. An authenticator
+// that also has a Capability() map[string]any method gets a hello
+// capability under its Name; one with a Challenge() string method adds that
+// challenge to the WWW-Authenticate header of 401 answers.
+//
+// An EOS date that ParseEOS rejects is logged and ignored; main should
+// validate it with ParseEOS at startup.
+func NewServer(cfg Config, log logrus.FieldLogger, checks map[string]ports.HealthChecker, auth []ports.Authenticator) *Server {
+	s := &Server{
+		cfg:          cfg,
+		log:          log,
+		checks:       maps.Clone(checks),
+		auth:         append([]ports.Authenticator(nil), auth...),
+		prefix:       "/v" + apiMajor(cfg.HTTPAPIVersion),
+		origins:      compileOrigins(cfg.CORSOrigins),
+		now:          time.Now,
+		router:       mux.NewRouter().SkipClean(true),
+		routes:       map[string]*route{},
+		capabilities: map[string]any{},
+	}
+	if cfg.EOS != "" {
+		eos, err := ParseEOS(cfg.EOS)
+		if err != nil {
+			log.WithError(err).Error("ignoring unreadable EOS setting")
+		} else {
+			s.eos = eos
+		}
+	}
+	for _, a := range s.auth {
+		if c, ok := a.(capabilityProvider); ok {
+			s.AddCapability(a.Name(), c.Capability())
+		}
+	}
+	s.router.NotFoundHandler = http.HandlerFunc(s.serveNotFound)
+	s.mountUtilities()
+	s.handler = s.middleware(http.HandlerFunc(s.dispatch))
+	return s
+}
+
+// Handler returns the root http.Handler, with all middleware applied.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// AddCapability adds an entry to the hello view's capabilities, replacing
+// any entry of the same name.
+func (s *Server) AddCapability(name string, c map[string]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.capabilities[name] = maps.Clone(c)
+}
+
+// Prefix returns the version prefix every route lives under, e.g. "/v1".
+func (s *Server) Prefix() string { return s.prefix }
+
+// apiMajor returns the major part of an HTTP API version ("1.23" → "1").
+func apiMajor(version string) string {
+	major, _, _ := strings.Cut(version, ".")
+	if major == "" {
+		return "1"
+	}
+	return major
+}
+
+// baseURL is the absolute scheme://host of the request, with the configured
+// HTTPScheme and HTTPHost taking precedence over what the request says.
+func (s *Server) baseURL(r *http.Request) string {
+	scheme := s.cfg.HTTPScheme
+	if scheme == "" {
+		scheme = "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+	}
+	host := s.cfg.HTTPHost
+	if host == "" {
+		host = r.Host
+	}
+	return scheme + "://" + host
+}
+
+// apiURL is the absolute URL of the version prefix, e.g.
+// "http://localhost:8888/v1"; Next-Page links and hello's url build on it.
+func (s *Server) apiURL(r *http.Request) string {
+	return s.baseURL(r) + s.prefix
+}
+
+// challenger is an authentication policy with an HTTP challenge, sent in
+// WWW-Authenticate when a request needs authentication.
+type challenger interface {
+	Challenge() string
+}
+
+// capabilityProvider is an authentication policy that advertises itself in
+// the hello view's capabilities.
+type capabilityProvider interface {
+	Capability() map[string]any
+}

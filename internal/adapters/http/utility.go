@@ -1,0 +1,73 @@
+package http
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+
+	"github.com/cliquet-go/cliquet/api"
+)
+
+// mountUtilities mounts the endpoints that exist on every service
+// (PROTOCOL-core §2). Only hello authenticates, to show the user block.
+func (s *Server) mountUtilities() {
+	get := func(f http.HandlerFunc) map[string]http.Handler {
+		return map[string]http.Handler{http.MethodGet: f, http.MethodHead: f}
+	}
+	s.mount("hello", "/", get(s.serveHello), true)
+	s.mount("heartbeat", "/__heartbeat__", get(s.serveHeartbeat), false)
+	s.mount("lbheartbeat", "/__lbheartbeat__", get(s.serveLBHeartbeat), false)
+	s.mount("version", "/__version__", get(s.serveVersion), false)
+	s.mount("openapi", "/__api__", get(s.serveOpenAPI), false)
+}
+
+// serveLBHeartbeat tells a load balancer that this web head answers.
+func (s *Server) serveLBHeartbeat(w http.ResponseWriter, r *http.Request) {
+	s.writeJSON(w, r, http.StatusOK, map[string]any{})
+}
+
+// serveVersion serves the file at VersionJSONPath verbatim. A missing or
+// malformed file is a 500, as in the reference: it is a deployment bug.
+func (s *Server) serveVersion(w http.ResponseWriter, r *http.Request) {
+	b, err := os.ReadFile(s.cfg.VersionJSONPath)
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("version file: %w", err))
+		return
+	}
+	if !json.Valid(b) {
+		s.writeError(w, r, fmt.Errorf("version file %s: not valid JSON", s.cfg.VersionJSONPath))
+		return
+	}
+	writeRaw(w, http.StatusOK, b)
+}
+
+// serveOpenAPI serves the embedded OpenAPI document, filled in with this
+// server's title, version, host, scheme and base path.
+func (s *Server) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
+	var doc map[string]any
+	if err := json.Unmarshal(api.Document(), &doc); err != nil {
+		s.writeError(w, r, fmt.Errorf("embedded openapi document: %w", err))
+		return
+	}
+	info, _ := doc["info"].(map[string]any)
+	if info == nil {
+		info = map[string]any{}
+	}
+	info["title"] = s.cfg.ProjectName
+	info["version"] = s.cfg.HTTPAPIVersion
+	doc["info"] = info
+	scheme, host, _ := strings.Cut(s.baseURL(r), "://")
+	doc["host"] = host
+	doc["schemes"] = []string{scheme}
+	doc["basePath"] = s.prefix
+	security := map[string]any{}
+	for _, a := range s.auth {
+		if _, ok := a.(challenger); ok {
+			security[a.Name()] = map[string]any{"type": "basic"}
+		}
+	}
+	doc["securityDefinitions"] = security
+	s.writeJSON(w, r, http.StatusOK, doc)
+}
