@@ -19,6 +19,11 @@ type Config struct {
 	HTTPScheme string
 	HTTPHost   string
 
+	// PaginateBy caps every page (0: no cap but MaxFetchSize); MaxFetchSize
+	// is storage_max_fetch_size (0: the protocol's 10000).
+	PaginateBy   int
+	MaxFetchSize int
+
 	ReadOnly            bool
 	BatchMaxRequests    int // 0 means unlimited
 	ExplicitPermissions bool

@@ -1,0 +1,504 @@
+package http
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/cliquet-go/cliquet/internal/app"
+	"github.com/cliquet-go/cliquet/internal/domain"
+)
+
+// resourceEndpoints serves one declared resource through the engine.
+type resourceEndpoints struct {
+	s      *Server
+	engine *app.Engine
+	res    *app.Resource
+}
+
+// MountResource mounts the list and object endpoints of res, served by
+// engine with the whole protocol. Resource.ListMethods and ObjectMethods
+// restrict the methods served.
+func (s *Server) MountResource(engine *app.Engine, res *app.Resource) {
+	e := &resourceEndpoints{s: s, engine: engine, res: res}
+	listPath, objectPath := res.Paths()
+	list := map[string]http.Handler{
+		http.MethodGet:    http.HandlerFunc(e.getList),
+		http.MethodHead:   http.HandlerFunc(e.headList),
+		http.MethodPost:   http.HandlerFunc(e.postList),
+		http.MethodDelete: http.HandlerFunc(e.deleteList),
+	}
+	object := map[string]http.Handler{
+		http.MethodGet:    http.HandlerFunc(e.getObject),
+		http.MethodHead:   http.HandlerFunc(e.getObject),
+		http.MethodPut:    http.HandlerFunc(e.putObject),
+		http.MethodPatch:  http.HandlerFunc(e.patchObject),
+		http.MethodDelete: http.HandlerFunc(e.deleteObject),
+	}
+	restrict(list, res.ListMethods)
+	restrict(object, res.ObjectMethods)
+	if len(list) > 0 {
+		s.Route(res.Name+"-list", listPath, list)
+	}
+	if len(object) > 0 {
+		s.Route(res.Name+"-object", objectPath, object)
+	}
+}
+
+// restrict drops the methods not in allowed (nil allows all).
+func restrict(handlers map[string]http.Handler, allowed []string) {
+	if allowed == nil {
+		return
+	}
+	for m := range handlers {
+		if !slices.ContainsFunc(allowed, func(a string) bool { return strings.EqualFold(a, m) }) {
+			delete(handlers, m)
+		}
+	}
+}
+
+// request builds the engine's view of r, or a 400 for bad conditional
+// headers.
+func (e *resourceEndpoints) request(r *http.Request) (*app.Request, error) {
+	pre, err := parsePreconditions(r)
+	if err != nil {
+		return nil, err
+	}
+	return &app.Request{
+		Resource: e.res,
+		Caller:   app.Caller{UserID: UserID(r.Context()), Principals: Principals(r.Context())},
+		Vars:     mux.Vars(r),
+		Header:   r.Header.Get,
+		Pre:      pre,
+	}, nil
+}
+
+var quotedTimestamp = regexp.MustCompile(`^"([0-9]+)"$`)
+
+// parsePreconditions reads If-Match and If-None-Match: a quoted integer or
+// *; anything else is a 400.
+func parsePreconditions(r *http.Request) (domain.Preconditions, error) {
+	var p domain.Preconditions
+	for _, h := range []struct {
+		name string
+		cond *domain.ETagCondition
+	}{{"If-Match", &p.IfMatch}, {"If-None-Match", &p.IfNoneMatch}} {
+		v, present := r.Header[h.name]
+		if !present {
+			continue
+		}
+		raw := strings.TrimSpace(strings.Join(v, ","))
+		if raw == "*" {
+			*h.cond = domain.ETagCondition{Set: true, Any: true}
+			continue
+		}
+		m := quotedTimestamp.FindStringSubmatch(raw)
+		ts, err := strconv.ParseInt(safeGroup(m), 10, 64)
+		if m == nil || err != nil {
+			return p, invalidError(http.StatusBadRequest, []detail{headerIssue(h.name, "The value should be integer between double quotes.")})
+		}
+		*h.cond = domain.ETagCondition{Set: true, TS: ts}
+	}
+	return p, nil
+}
+
+func safeGroup(m []string) string {
+	if len(m) < 2 {
+		return ""
+	}
+	return m[1]
+}
+
+// setTimestamp writes ETag and Last-Modified for ts.
+func setTimestamp(h http.Header, ts int64) {
+	h.Set("ETag", `"`+strconv.FormatInt(ts, 10)+`"`)
+	h.Set("Last-Modified", time.UnixMilli(ts).UTC().Truncate(time.Second).Format(http.TimeFormat))
+}
+
+// fail answers err; a precondition failure carries the current timestamp.
+func (e *resourceEndpoints) fail(w http.ResponseWriter, r *http.Request, req *app.Request, err error) {
+	if de := domain.AsError(err); de != nil && de.Kind == domain.PreconditionFailed {
+		if de.Existing != nil {
+			setTimestamp(w.Header(), de.Existing.LastModified)
+		} else if req != nil {
+			if ts, tsErr := e.engine.Timestamp(r.Context(), req); tsErr == nil {
+				setTimestamp(w.Header(), ts)
+			}
+		}
+	}
+	e.s.writeError(w, r, err)
+}
+
+// parseList reads a list querystring.
+func (e *resourceEndpoints) parseList(r *http.Request) (domain.ListRequest, error) {
+	return domain.ParseQuery(r.URL.Query(), domain.ParseOptions{
+		DefaultSort:  e.res.DefaultSort,
+		PaginateBy:   e.s.cfg.PaginateBy,
+		MaxFetchSize: e.s.cfg.MaxFetchSize,
+		Now:          e.s.now().UnixMilli(),
+	})
+}
+
+func (e *resourceEndpoints) getList(w http.ResponseWriter, r *http.Request) {
+	if err := checkAccept(r); err != nil {
+		e.s.writeError(w, r, err)
+		return
+	}
+	req, err := e.request(r)
+	if err != nil {
+		e.s.writeError(w, r, err)
+		return
+	}
+	lr, err := e.parseList(r)
+	if err != nil {
+		e.s.writeError(w, r, err)
+		return
+	}
+	q := domain.Query{Filters: lr.Filters, Sort: lr.Sort, Limit: lr.Limit, After: lr.Token.After, WithDeleted: lr.WithDeleted}
+	page, err := e.engine.List(r.Context(), req, q)
+	if err != nil {
+		e.fail(w, r, req, err)
+		return
+	}
+	h := w.Header()
+	setTimestamp(h, page.Timestamp)
+	e.cacheHeaders(h, req)
+	if lr.DeprecatedTo {
+		h.Set("Alert", e.s.alert("soft-eol"))
+	}
+	if page.NotModified {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	if page.Next != nil {
+		token, err := domain.EncodeToken(lr.Sort, domain.Token{After: page.Next})
+		if err != nil {
+			e.s.writeError(w, r, err)
+			return
+		}
+		h.Set("Next-Page", e.nextPage(r, lr.Limit, token))
+	}
+	data := make([]any, len(page.Records))
+	for i, rec := range page.Records {
+		data[i] = project(rec, lr.Fields)
+	}
+	e.s.writeJSON(w, r, http.StatusOK, map[string]any{"data": data})
+}
+
+// project applies _fields, or returns the whole record.
+func project(rec domain.Record, fields []string) any {
+	if fields == nil {
+		return rec
+	}
+	return domain.Project(rec, fields)
+}
+
+// nextPage is the absolute URL of the next page: the same request with
+// _limit and _token set (token empty: no _token, as for DELETE).
+func (e *resourceEndpoints) nextPage(r *http.Request, limit int, token string) string {
+	q := r.URL.Query()
+	q.Set("_limit", strconv.Itoa(limit))
+	q.Del("_token")
+	if token != "" {
+		q.Set("_token", token)
+	}
+	u := url.URL{Path: r.URL.Path, RawQuery: q.Encode()}
+	return e.s.baseURL(r) + u.RequestURI()
+}
+
+// cacheHeaders sets the GET cache policy: no caching of private data.
+func (e *resourceEndpoints) cacheHeaders(h http.Header, req *app.Request) {
+	h.Set("Cache-Control", "no-cache, no-store")
+}
+
+func (e *resourceEndpoints) headList(w http.ResponseWriter, r *http.Request) {
+	if err := checkAccept(r); err != nil {
+		e.s.writeError(w, r, err)
+		return
+	}
+	req, err := e.request(r)
+	if err != nil {
+		e.s.writeError(w, r, err)
+		return
+	}
+	lr, err := e.parseList(r)
+	if err != nil {
+		e.s.writeError(w, r, err)
+		return
+	}
+	ts, n, notModified, err := e.engine.Count(r.Context(), req, lr.Filters)
+	if err != nil {
+		e.fail(w, r, req, err)
+		return
+	}
+	h := w.Header()
+	setTimestamp(h, ts)
+	e.cacheHeaders(h, req)
+	if notModified {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Total-Objects", strconv.Itoa(n))
+	h.Set("Total-Records", strconv.Itoa(n))
+	h.Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+}
+
+// readEnvelope checks the content type and decodes a POST/PUT body.
+func (e *resourceEndpoints) readEnvelope(r *http.Request) (envelope, error) {
+	if err := checkAccept(r); err != nil {
+		return envelope{}, err
+	}
+	if err := checkContentType(r, mediaJSON); err != nil {
+		return envelope{}, err
+	}
+	body, err := e.s.decodeBody(r)
+	if err != nil {
+		return envelope{}, err
+	}
+	return parseEnvelope(body)
+}
+
+func (e *resourceEndpoints) postList(w http.ResponseWriter, r *http.Request) {
+	env, err := e.readEnvelope(r)
+	if err != nil {
+		e.s.writeError(w, r, err)
+		return
+	}
+	req, err := e.request(r)
+	if err != nil {
+		e.s.writeError(w, r, err)
+		return
+	}
+	obj, err := e.engine.Create(r.Context(), req, env.body(false))
+	if err != nil {
+		e.fail(w, r, req, err)
+		return
+	}
+	status := http.StatusOK
+	if obj.Created {
+		status = http.StatusCreated
+	}
+	e.writeObject(w, r, status, obj, nil)
+}
+
+// writeObject answers {"data", "permissions"} with the object's timestamp.
+func (e *resourceEndpoints) writeObject(w http.ResponseWriter, r *http.Request, status int, obj app.Object, fields []string) {
+	setTimestamp(w.Header(), obj.Record.LastModified)
+	perms := obj.Permissions
+	if perms == nil {
+		perms = map[string][]string{}
+	}
+	e.s.writeJSON(w, r, status, map[string]any{"data": project(obj.Record, fields), "permissions": perms})
+}
+
+func (e *resourceEndpoints) deleteList(w http.ResponseWriter, r *http.Request) {
+	req, err := e.request(r)
+	if err != nil {
+		e.s.writeError(w, r, err)
+		return
+	}
+	lr, err := e.parseList(r)
+	if err != nil {
+		e.s.writeError(w, r, err)
+		return
+	}
+	q := domain.Query{Filters: lr.Filters, Sort: lr.Sort, Limit: lr.Limit}
+	page, err := e.engine.DeleteList(r.Context(), req, q)
+	if err != nil {
+		e.fail(w, r, req, err)
+		return
+	}
+	setTimestamp(w.Header(), page.Timestamp)
+	if page.Next != nil {
+		// Deleted objects no longer match: the same request continues.
+		w.Header().Set("Next-Page", e.nextPage(r, lr.Limit, ""))
+	}
+	data := make([]any, len(page.Records))
+	for i, rec := range page.Records {
+		data[i] = rec
+	}
+	e.s.writeJSON(w, r, http.StatusOK, map[string]any{"data": data})
+}
+
+func (e *resourceEndpoints) objectID(r *http.Request) string {
+	return mux.Vars(r)[e.res.IDVarName()]
+}
+
+func (e *resourceEndpoints) getObject(w http.ResponseWriter, r *http.Request) {
+	if err := checkAccept(r); err != nil {
+		e.s.writeError(w, r, err)
+		return
+	}
+	req, err := e.request(r)
+	if err != nil {
+		e.s.writeError(w, r, err)
+		return
+	}
+	obj, err := e.engine.Get(r.Context(), req, e.objectID(r))
+	if err != nil {
+		e.fail(w, r, req, err)
+		return
+	}
+	h := w.Header()
+	e.cacheHeaders(h, req)
+	if obj.NotModified {
+		setTimestamp(h, obj.Record.LastModified)
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	if r.Method == http.MethodHead {
+		setTimestamp(h, obj.Record.LastModified)
+		h.Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	e.writeObject(w, r, http.StatusOK, obj, domain.ParseFields(r.URL.Query()))
+}
+
+func (e *resourceEndpoints) putObject(w http.ResponseWriter, r *http.Request) {
+	env, err := e.readEnvelope(r)
+	if err != nil {
+		e.s.writeError(w, r, err)
+		return
+	}
+	req, err := e.request(r)
+	if err != nil {
+		e.s.writeError(w, r, err)
+		return
+	}
+	obj, err := e.engine.Replace(r.Context(), req, e.objectID(r), env.body(true))
+	if err != nil {
+		e.fail(w, r, req, err)
+		return
+	}
+	status := http.StatusOK
+	if obj.Created {
+		status = http.StatusCreated
+	}
+	e.writeObject(w, r, status, obj, nil)
+}
+
+func (e *resourceEndpoints) patchObject(w http.ResponseWriter, r *http.Request) {
+	if err := checkAccept(r); err != nil {
+		e.s.writeError(w, r, err)
+		return
+	}
+	if err := checkContentType(r, mediaJSON, mediaMergePatch, mediaJSONPatch); err != nil {
+		e.s.writeError(w, r, err)
+		return
+	}
+	behavior := strings.ToLower(strings.TrimSpace(r.Header.Get("Response-Behavior")))
+	if behavior != "" && behavior != "full" && behavior != "light" && behavior != "diff" {
+		e.s.writeError(w, r, invalidError(http.StatusBadRequest, []detail{headerIssue("Response-Behavior", behavior+" is not one of full, light, diff")}))
+		return
+	}
+	raw, err := e.s.readBody(r)
+	if err != nil {
+		e.s.writeError(w, r, err)
+		return
+	}
+	patcher, acl, sent, err := buildPatch(r, raw)
+	if err != nil {
+		e.s.writeError(w, r, err)
+		return
+	}
+	req, err := e.request(r)
+	if err != nil {
+		e.s.writeError(w, r, err)
+		return
+	}
+	obj, err := e.engine.Patch(r.Context(), req, e.objectID(r), patcher, acl)
+	if err != nil {
+		e.fail(w, r, req, err)
+		return
+	}
+	switch behavior {
+	case "light", "diff":
+		data := map[string]any{}
+		full := obj.Record.Map()
+		for k, v := range sent {
+			final, has := full[k]
+			if !has {
+				continue
+			}
+			if behavior == "light" || !domain.Equal(final, v) {
+				data[k] = final
+			}
+		}
+		setTimestamp(w.Header(), obj.Record.LastModified)
+		e.s.writeJSON(w, r, http.StatusOK, map[string]any{"data": data, "permissions": obj.Permissions})
+	default:
+		e.writeObject(w, r, http.StatusOK, obj, nil)
+	}
+}
+
+// buildPatch reads a PATCH body by flavour; sent is the data the client
+// sent (for Response-Behavior).
+func buildPatch(r *http.Request, raw []byte) (app.Patcher, app.ACLChange, map[string]any, error) {
+	v, err := parseJSON(raw)
+	if err != nil {
+		return nil, app.ACLChange{}, nil, err
+	}
+	ct := r.Header.Get("Content-Type")
+	switch {
+	case strings.HasPrefix(ct, mediaJSONPatch):
+		p, acl, err := parsePatchOps(v)
+		return p, acl, nil, err
+	case strings.HasPrefix(ct, mediaMergePatch):
+		env, err := envelopeOf(v)
+		if err != nil {
+			return nil, app.ACLChange{}, nil, err
+		}
+		return app.MergePatch(env.data), app.ACLChange{Set: env.aclSet(true)}, env.data, nil
+	default:
+		env, err := envelopeOf(v)
+		if err != nil {
+			return nil, app.ACLChange{}, nil, err
+		}
+		if !env.hasData && !env.hasPerms {
+			return nil, app.ACLChange{}, nil, namedIssue("data", "Provide at least one of data or permissions")
+		}
+		return app.ShallowPatch(env.data), app.ACLChange{Set: env.aclSet(false)}, env.data, nil
+	}
+}
+
+// envelopeOf checks that a decoded body is an object envelope.
+func envelopeOf(v any) (envelope, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return envelope{}, invalidError(http.StatusBadRequest, []detail{bodyIssue(`"` + pyRepr(v) + `" is not a mapping type: Does not implement dict-like functionality.`)})
+	}
+	return parseEnvelope(m)
+}
+
+func (e *resourceEndpoints) deleteObject(w http.ResponseWriter, r *http.Request) {
+	req, err := e.request(r)
+	if err != nil {
+		e.s.writeError(w, r, err)
+		return
+	}
+	var proposed int64
+	if raw := r.URL.Query().Get("last_modified"); raw != "" {
+		n, err := strconv.ParseInt(strings.Trim(raw, `"`), 10, 64)
+		if err != nil || n < 0 {
+			name := "last_modified"
+			e.s.writeError(w, r, invalidError(http.StatusBadRequest, []detail{{Location: string(domain.InQuerystring), Name: &name, Description: "Invalid value for last_modified"}}))
+			return
+		}
+		proposed = n
+	}
+	obj, err := e.engine.Delete(r.Context(), req, e.objectID(r), proposed)
+	if err != nil {
+		e.fail(w, r, req, err)
+		return
+	}
+	setTimestamp(w.Header(), obj.Record.LastModified)
+	e.s.writeJSON(w, r, http.StatusOK, map[string]any{"data": obj.Record})
+}
