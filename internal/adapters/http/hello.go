@@ -29,7 +29,9 @@ func (s *Server) serveHello(w http.ResponseWriter, r *http.Request) {
 		body["eos"] = s.cfg.EOS
 	}
 	if uid := UserID(r.Context()); uid != "" {
-		body["user"] = map[string]any{"id": uid, "principals": Principals(r.Context())}
+		user := map[string]any{"id": uid, "principals": Principals(r.Context())}
+		s.helloUser(user, uid)
+		body["user"] = user
 	}
 	if s.cfg.ReadOnly {
 		// Nothing here changes while the service is read-only.

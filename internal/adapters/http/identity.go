@@ -40,6 +40,11 @@ func (s *Server) authenticate(r *http.Request) (context.Context, error) {
 			if ok {
 				full := a.Name() + ":" + uid
 				id = identity{userID: full, policy: a.Name(), principals: []string{full, Everyone, Authenticated}}
+				extra, err := s.extraPrincipals(r.Context(), full)
+				if err != nil {
+					return nil, domain.Wrap(domain.Unavailable, "http.authenticate", err)
+				}
+				id.principals = append(id.principals, extra...)
 				break
 			}
 		}

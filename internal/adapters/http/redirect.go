@@ -14,6 +14,10 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(p, s.prefix):
 		// Also "/v12…" when the prefix is "/v1": the reference tests the
 		// plain string prefix, so those are unknown routes (111), not 116.
+		if s.kinto != nil && s.kintoOpts.DefaultBucket && isDefaultBucketPath(strings.TrimPrefix(p, s.prefix)) {
+			s.serveDefaultBucket(w, r)
+			return
+		}
 		s.router.ServeHTTP(w, r)
 	case isVersioned(p):
 		s.writeAPIError(w, r, newAPIError(http.StatusNotFound, errnoVersionUnavailable, msgVersion))

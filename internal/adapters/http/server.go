@@ -35,6 +35,11 @@ type Server struct {
 	capabilities map[string]any
 
 	handler http.Handler
+
+	// kinto, when set by MountKinto, adds group principals, the default
+	// bucket and /permissions.
+	kinto     KintoService
+	kintoOpts KintoOptions
 }
 
 // NewServer builds the adapter. checks are the heartbeat's backends by name

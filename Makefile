@@ -1,0 +1,80 @@
+# Developer and CI entry points. `make help` lists them.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --dirty 2>/dev/null || echo 0.1.0-dev)
+COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+SOURCE   := https://github.com/cliquet-go/cliquet
+
+# Container image built by `make docker`; podman when present, else docker.
+IMAGE            ?= cliquet-kinto:latest
+CONTAINER_ENGINE ?= $(shell command -v podman >/dev/null 2>&1 && echo podman || echo docker)
+CA_CERTS         ?= /etc/ssl/certs/ca-certificates.crt
+
+# Local services used by the integration tests (the CI machine's defaults).
+CLIQUET_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+CLIQUET_TEST_REDIS_URL    ?= redis://127.0.0.1:6379/0
+
+FUZZTIME  ?= 10s
+BENCHTIME ?= 200ms
+TESTFLAGS ?=
+
+.PHONY: help run build version-json test test-integration test-e2e fuzz bench lint docker docker-test clean
+
+help: ## List the targets
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+run: version-json ## Serve on 127.0.0.1:8888 with memory backends (KINTO_* variables apply)
+	KINTO_VERSION_JSON_PATH="$${KINTO_VERSION_JSON_PATH:-bin/version.json}" \
+		$(GO) run -ldflags "-X main.version=$(VERSION)" ./cmd/kinto serve
+
+build: version-json ## Build static binaries into bin/
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ ./cmd/...
+
+version-json: ## Write bin/version.json, served by __version__
+	@mkdir -p bin
+	@printf '{"name":"kinto","version":"%s","commit":"%s","source":"%s"}\n' \
+		'$(VERSION)' '$(COMMIT)' '$(SOURCE)' > bin/version.json
+
+# The unit suite needs no service: the integration variables are removed so
+# that a developer's environment cannot turn them on.
+test: ## Run the unit tests (no PostgreSQL or Redis needed)
+	env -u CLIQUET_TEST_POSTGRES_URL -u CLIQUET_TEST_REDIS_URL \
+		$(GO) test -json $(TESTFLAGS) ./... | $(GO) run ./scripts/testsummary
+
+# Packages whose tests read CLIQUET_TEST_* run against the real services,
+# one package at a time since they share the databases.
+test-integration: ## Run the PostgreSQL and Redis suites against the local services
+	@pkgs=$$( { grep -rl --include='*_test.go' 'CLIQUET_TEST_' internal cmd 2>/dev/null || true; } | xargs -r -n1 dirname | sort -u | sed 's|^|./|'); \
+	if [ -z "$$pkgs" ]; then echo "test-integration: no package reads CLIQUET_TEST_* yet"; exit 0; fi; \
+	echo "test-integration: $$(echo $$pkgs)"; \
+	CLIQUET_TEST_POSTGRES_URL='$(CLIQUET_TEST_POSTGRES_URL)' CLIQUET_TEST_REDIS_URL='$(CLIQUET_TEST_REDIS_URL)' \
+		$(GO) test -json -count=1 -p 1 $(TESTFLAGS) $$pkgs | $(GO) run ./scripts/testsummary
+
+test-e2e: ## Run the JavaScript client suite in test/e2e (when it exists)
+	scripts/test-e2e.sh
+
+fuzz: ## Run every Fuzz target for FUZZTIME (10s) each
+	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
+bench: ## Run the benchmarks briefly (BENCHTIME=200ms)
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+lint: ## gofmt must list nothing; go vet must pass
+	@unformatted=$$(find . -name '*.go' -not -path './.git/*' -not -path '*/node_modules/*' -not -path '*/testdata/*' -print0 | xargs -0 -r gofmt -l); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+docker: build ## Build the container image (FROM scratch) with podman or docker
+	cp $(CA_CERTS) bin/ca-certificates.crt
+	scripts/container.sh $(CONTAINER_ENGINE) build -t $(IMAGE) .
+
+docker-test: docker ## Build the image, run it on a free port and check it answers
+	CONTAINER_ENGINE=$(CONTAINER_ENGINE) scripts/docker-test.sh $(IMAGE)
+
+clean: ## Remove bin/
+	rm -rf bin

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
+	"github.com/cliquet-go/cliquet/internal/config"
+)
+
+// envPrefix is the prefix of the service's environment variables and,
+// lower-cased, of its INI keys.
+const envPrefix = "KINTO"
+
+// settings is every setting the Kinto service reads: the generic Cliquet
+// ones and Kinto's own (PROTOCOL-kinto §4).
+type settings struct {
+	config.Core
+
+	BucketCreatePrincipals                 config.List `setting:"bucket_create_principals" envconfig:"BUCKET_CREATE_PRINCIPALS" def:"system.Authenticated"`
+	DefaultBucketHMACSecret                string      `setting:"default_bucket_hmac_secret" envconfig:"DEFAULT_BUCKET_HMAC_SECRET"`
+	ExperimentalPermissionsEndpoint        config.Bool `setting:"experimental_permissions_endpoint" envconfig:"EXPERIMENTAL_PERMISSIONS_ENDPOINT" def:"false"`
+	ExperimentalCollectionSchemaValidation config.Bool `setting:"experimental_collection_schema_validation" envconfig:"EXPERIMENTAL_COLLECTION_SCHEMA_VALIDATION" def:"false"`
+	AccountCreatePrincipals                config.List `setting:"account_create_principals" envconfig:"ACCOUNT_CREATE_PRINCIPALS"`
+	AccountWritePrincipals                 config.List `setting:"account_write_principals" envconfig:"ACCOUNT_WRITE_PRINCIPALS"`
+	AccountReadPrincipals                  config.List `setting:"account_read_principals" envconfig:"ACCOUNT_READ_PRINCIPALS"`
+	AccountCacheTTLSeconds                 int         `setting:"account_cache_ttl_seconds" envconfig:"ACCOUNT_CACHE_TTL_SECONDS" def:"30"`
+	PermissionsReadPrincipals              config.List `setting:"permissions_read_principals" envconfig:"PERMISSIONS_READ_PRINCIPALS" def:"system.Everyone"`
+}
+
+// Validate checks the generic settings, then Kinto's.
+func (s *settings) Validate() error {
+	if err := s.Core.Validate(); err != nil {
+		return err
+	}
+	if s.EOS != "" {
+		if _, err := httpadapter.ParseEOS(s.EOS); err != nil {
+			return &config.SettingError{Setting: "eos", Err: err}
+		}
+	}
+	// Kinto refuses to start when someone may create accounts without
+	// being able to manage them afterwards.
+	for _, p := range s.AccountCreatePrincipals {
+		if p != "system.Everyone" && !s.AccountWritePrincipals.Contains(p) {
+			return &config.SettingError{Setting: "account_create_principals",
+				Err: fmt.Errorf("%q is not in account_write_principals", p)}
+		}
+	}
+	if s.AccountCacheTTLSeconds < 0 {
+		return &config.SettingError{Setting: "account_cache_ttl_seconds", Err: fmt.Errorf("%d is negative", s.AccountCacheTTLSeconds)}
+	}
+	return nil
+}
+
+// httpConfig translates the settings into the HTTP adapter's Config,
+// filling every field (the adapter has no defaults of its own).
+func httpConfig(s *settings, version string) httpadapter.Config {
+	projectVersion := s.ProjectVersion
+	if projectVersion == "" {
+		projectVersion = version // Kinto's default is the package version
+	}
+	return httpadapter.Config{
+		ProjectName:    s.ProjectName,
+		ProjectVersion: projectVersion,
+		ProjectDocs:    s.ProjectDocs,
+		HTTPAPIVersion: s.HTTPAPIVersion,
+
+		HTTPScheme: s.HTTPScheme,
+		HTTPHost:   s.HTTPPublicHost,
+
+		PaginateBy:   s.PaginateBy.Or(0),
+		MaxFetchSize: s.StorageMaxFetchSize,
+
+		ReadOnly:            bool(s.ReadOnly),
+		BatchMaxRequests:    s.BatchMaxRequests,
+		ExplicitPermissions: bool(s.ExplicitPermissions),
+
+		CORSOrigins: []string(s.CORSOrigins),
+		CORSMaxAge:  s.CORSMaxAgeSeconds.Or(-1),
+
+		VersionPrefixRedirect:    bool(s.VersionPrefixRedirectEnabled),
+		VersionPrefixRedirectTTL: s.VersionPrefixRedirectTTLSeconds,
+		TrailingSlashRedirect:    bool(s.TrailingSlashRedirectEnabled),
+		TrailingSlashRedirectTTL: s.TrailingSlashRedirectTTLSeconds,
+		RootCacheExpires:         s.RootCacheExpiresSeconds,
+
+		HeartbeatTimeout: s.HeartbeatTimeout(),
+		VersionJSONPath:  s.VersionJSONPath,
+		ErrorInfoLink:    s.ErrorInfoLink,
+		MaxBodyBytes:     s.MaxBodyBytes,
+
+		RetryAfterSeconds: s.RetryAfterSeconds,
+		Backoff:           s.Backoff.Or(0),
+		BackoffPercentage: s.BackoffPercentage.Or(0),
+		EOS:               s.EOS,
+		EOSMessage:        s.EOSMessage,
+		EOSURL:            s.EOSURL,
+	}
+}
+
+// readHeaderTimeout bounds how long a client may take to send its request
+// headers, so that idle half-open connections cannot pile up.
+const readHeaderTimeout = 10 * time.Second

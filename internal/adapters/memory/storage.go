@@ -1,0 +1,459 @@
+package memory
+
+import (
+	"context"
+	"maps"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cliquet-go/cliquet/internal/domain"
+	"github.com/cliquet-go/cliquet/internal/ports"
+)
+
+var _ ports.Storage = (*Storage)(nil)
+
+// SystemClock is the real domain.Clock: the wall clock in epoch
+// milliseconds. It lives here because reading the time is I/O and domain is
+// pure; main may hand the same value to every adapter that needs a clock.
+type SystemClock struct{}
+
+// NowMillis returns the current time in epoch milliseconds.
+func (SystemClock) NowMillis() int64 { return time.Now().UnixMilli() }
+
+// Storage is an in-memory ports.Storage. One lock guards everything, so
+// every write (timestamp rule, unique fields, id checks) is atomic. Objects
+// go in and out as deep copies: callers never share maps with the store.
+//
+// Each list keeps its objects by id (Get is O(1)) and a slice of (timestamp,
+// id) slots in increasing timestamp order, which writes append to because
+// timestamps only grow (a client-proposed past timestamp is inserted in
+// place). A list in timestamp order, the protocol's default, reads its page
+// from the cursor by binary search instead of scanning from the start, so
+// page 100 costs what page 1 costs. Other orders filter and sort the list.
+type Storage struct {
+	clock domain.Clock
+
+	mu    sync.RWMutex
+	lists map[domain.Parent]*objectList
+}
+
+// objectList is the state of one domain.Parent.
+type objectList struct {
+	ts    int64 // the list timestamp T, once stored
+	hasTS bool
+	byID  map[string]domain.Record // live objects and tombstones
+	// slots holds one entry per write, in increasing ts order; a slot is
+	// stale once its object was rewritten (its ts no longer matches).
+	slots []slot
+	stale int
+}
+
+type slot struct {
+	ts int64
+	id string
+}
+
+// NewStorage returns an empty Storage that stamps writes with clock.
+func NewStorage(clock domain.Clock) *Storage {
+	return &Storage{clock: clock, lists: map[domain.Parent]*objectList{}}
+}
+
+// Healthy returns nil: memory is always there. It returns the context's
+// error once ctx is done, as every checker must.
+func (s *Storage) Healthy(ctx context.Context) error {
+	return ctx.Err()
+}
+
+func ctxErr(ctx context.Context, op string) error {
+	if err := ctx.Err(); err != nil {
+		return domain.Wrap(domain.Unavailable, op, err)
+	}
+	return nil
+}
+
+// Timestamp returns the list timestamp of p, storing the current time for a
+// list never seen before.
+func (s *Storage) Timestamp(ctx context.Context, p domain.Parent) (int64, error) {
+	const op = "memory.Storage.Timestamp"
+	if err := ctxErr(ctx, op); err != nil {
+		return 0, err
+	}
+	s.mu.RLock()
+	l := s.lists[p]
+	if l != nil && l.hasTS {
+		ts := l.ts
+		s.mu.RUnlock()
+		return ts, nil
+	}
+	s.mu.RUnlock()
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l = s.list(p)
+	if !l.hasTS {
+		l.ts, l.hasTS = s.clock.NowMillis(), true
+	}
+	return l.ts, nil
+}
+
+// Create stores rec as a new live object; see ports.Storage.
+func (s *Storage) Create(ctx context.Context, p domain.Parent, rec domain.Record, unique []string) (domain.Record, error) {
+	const op = "memory.Storage.Create"
+	if err := ctxErr(ctx, op); err != nil {
+		return domain.Record{}, err
+	}
+	if rec.ID == "" {
+		return domain.Record{}, domain.Errorf(domain.Internal, op, "object without id")
+	}
+	rec = normalize(rec)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.list(p)
+	if old, ok := l.byID[rec.ID]; ok && !old.Deleted {
+		existing := old.Clone()
+		return domain.Record{}, &domain.Error{Kind: domain.Conflict, Op: op, Message: "id already exists", Existing: &existing}
+	}
+	if err := l.checkUnique(op, rec, unique); err != nil {
+		return domain.Record{}, err
+	}
+	if err := s.stamp(op, l, &rec, 0, rec.LastModified); err != nil {
+		return domain.Record{}, err
+	}
+	l.put(rec)
+	return rec.Clone(), nil
+}
+
+// Get returns the live object id of p; see ports.Storage.
+func (s *Storage) Get(ctx context.Context, p domain.Parent, id string) (domain.Record, error) {
+	const op = "memory.Storage.Get"
+	if err := ctxErr(ctx, op); err != nil {
+		return domain.Record{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if l := s.lists[p]; l != nil {
+		if r, ok := l.byID[id]; ok && !r.Deleted {
+			return r.Clone(), nil
+		}
+	}
+	return domain.Record{}, domain.NotFoundError(op, p.Resource, id)
+}
+
+// Update replaces or creates the object rec.ID; see ports.Storage.
+func (s *Storage) Update(ctx context.Context, p domain.Parent, rec domain.Record, unique []string) (domain.Record, error) {
+	const op = "memory.Storage.Update"
+	if err := ctxErr(ctx, op); err != nil {
+		return domain.Record{}, err
+	}
+	if rec.ID == "" {
+		return domain.Record{}, domain.Errorf(domain.Internal, op, "object without id")
+	}
+	rec = normalize(rec)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.list(p)
+	var previous int64
+	if old, ok := l.byID[rec.ID]; ok && !old.Deleted {
+		previous = old.LastModified
+	}
+	if err := l.checkUnique(op, rec, unique); err != nil {
+		return domain.Record{}, err
+	}
+	if err := s.stamp(op, l, &rec, previous, rec.LastModified); err != nil {
+		return domain.Record{}, err
+	}
+	l.put(rec)
+	return rec.Clone(), nil
+}
+
+// Delete turns the live object id into a tombstone; see ports.Storage.
+func (s *Storage) Delete(ctx context.Context, p domain.Parent, id string, lastModified int64) (domain.Record, error) {
+	const op = "memory.Storage.Delete"
+	if err := ctxErr(ctx, op); err != nil {
+		return domain.Record{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.lists[p]
+	if l == nil {
+		return domain.Record{}, domain.NotFoundError(op, p.Resource, id)
+	}
+	old, ok := l.byID[id]
+	if !ok || old.Deleted {
+		return domain.Record{}, domain.NotFoundError(op, p.Resource, id)
+	}
+	tomb := old.Tombstone(0)
+	if err := s.stamp(op, l, &tomb, old.LastModified, lastModified); err != nil {
+		return domain.Record{}, err
+	}
+	l.put(tomb)
+	return tomb, nil
+}
+
+// List returns the objects of p matching q; see ports.Storage.
+func (s *Storage) List(ctx context.Context, p domain.Parent, q domain.Query) ([]domain.Record, error) {
+	const op = "memory.Storage.List"
+	if err := ctxErr(ctx, op); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	l := s.lists[p]
+	if l == nil {
+		return []domain.Record{}, nil
+	}
+	found := l.query(q)
+	out := make([]domain.Record, len(found))
+	for i, r := range found {
+		out[i] = r.Clone()
+	}
+	return out, nil
+}
+
+// Count returns how many live objects of p match filters.
+func (s *Storage) Count(ctx context.Context, p domain.Parent, filters []domain.Filter) (int, error) {
+	const op = "memory.Storage.Count"
+	if err := ctxErr(ctx, op); err != nil {
+		return 0, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	l := s.lists[p]
+	if l == nil {
+		return 0, nil
+	}
+	n := 0
+	for _, r := range l.byID {
+		if !r.Deleted && domain.MatchAll(r, filters) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// DeleteMany turns the live objects of p selected by q into tombstones; see
+// ports.Storage.
+func (s *Storage) DeleteMany(ctx context.Context, p domain.Parent, q domain.Query) ([]domain.Record, error) {
+	const op = "memory.Storage.DeleteMany"
+	if err := ctxErr(ctx, op); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l := s.lists[p]
+	if l == nil {
+		return []domain.Record{}, nil
+	}
+	q.WithDeleted = false
+	victims := l.query(q)
+	out := make([]domain.Record, 0, len(victims))
+	for _, r := range victims {
+		tomb := r.Tombstone(0)
+		if err := s.stamp(op, l, &tomb, r.LastModified, 0); err != nil {
+			return nil, err // cannot happen: no proposal, so no collision
+		}
+		l.put(tomb)
+		out = append(out, tomb)
+	}
+	return out, nil
+}
+
+// Purge removes the objects and tombstones of every list under parentID.
+// List timestamps are kept, so that a list recreated later never goes back
+// in time.
+func (s *Storage) Purge(ctx context.Context, parentID string) (int, error) {
+	const op = "memory.Storage.Purge"
+	if err := ctxErr(ctx, op); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for p, l := range s.lists {
+		if p.ID != parentID && !strings.HasPrefix(p.ID, parentID+"/") {
+			continue
+		}
+		n += len(l.byID)
+		l.byID = map[string]domain.Record{}
+		l.slots, l.stale = nil, 0
+	}
+	return n, nil
+}
+
+// list returns the state of p, creating it; the caller holds the write
+// lock.
+func (s *Storage) list(p domain.Parent) *objectList {
+	l := s.lists[p]
+	if l == nil {
+		l = &objectList{byID: map[string]domain.Record{}}
+		s.lists[p] = l
+	}
+	return l
+}
+
+// stamp applies the timestamp rule to rec and moves the list timestamp. A
+// proposed timestamp from the past that another object of the list already
+// carries is a Conflict: timestamps are unique per list.
+func (s *Storage) stamp(op string, l *objectList, rec *domain.Record, previous, proposed int64) error {
+	current := l.ts
+	if !l.hasTS {
+		current = 0
+	}
+	obj, listTS := domain.StampWrite(current, previous, proposed, s.clock.NowMillis())
+	if obj <= current && l.taken(obj) {
+		return domain.Errorf(domain.Conflict, op, "timestamp %d is already used in this list", obj)
+	}
+	rec.LastModified = obj
+	l.ts, l.hasTS = listTS, true
+	return nil
+}
+
+// normalize deep-copies an incoming object and gives it the live shape.
+func normalize(rec domain.Record) domain.Record {
+	rec = rec.Clone()
+	rec.Deleted = false
+	if rec.Data == nil {
+		rec.Data = map[string]any{}
+	}
+	return rec
+}
+
+// checkUnique fails with Conflict when another live object has the same
+// value as rec for one of the unique fields.
+func (l *objectList) checkUnique(op string, rec domain.Record, unique []string) error {
+	for _, field := range unique {
+		v, ok := rec.Field(field)
+		if !ok {
+			continue
+		}
+		for id, other := range l.byID {
+			if id == rec.ID || other.Deleted {
+				continue
+			}
+			if ov, ok := other.Field(field); ok && domain.Equal(v, ov) {
+				existing := other.Clone()
+				return &domain.Error{Kind: domain.Conflict, Op: op, Message: "unique field " + field + " already taken", Existing: &existing}
+			}
+		}
+	}
+	return nil
+}
+
+// put stores rec (already stamped) and records its slot.
+func (l *objectList) put(rec domain.Record) {
+	if _, ok := l.byID[rec.ID]; ok {
+		l.stale++
+	}
+	l.byID[rec.ID] = rec
+	sl := slot{ts: rec.LastModified, id: rec.ID}
+	if n := len(l.slots); n == 0 || l.slots[n-1].ts < sl.ts {
+		l.slots = append(l.slots, sl)
+	} else {
+		i := sort.Search(n, func(i int) bool { return l.slots[i].ts >= sl.ts })
+		l.slots = append(l.slots, slot{})
+		copy(l.slots[i+1:], l.slots[i:])
+		l.slots[i] = sl
+	}
+	if l.stale > 64 && l.stale > len(l.slots)/2 {
+		l.compact()
+	}
+}
+
+// compact drops stale slots.
+func (l *objectList) compact() {
+	kept := l.slots[:0]
+	for _, sl := range l.slots {
+		if l.current(sl) {
+			kept = append(kept, sl)
+		}
+	}
+	clear(l.slots[len(kept):])
+	l.slots, l.stale = kept, 0
+}
+
+// current reports whether sl is the slot of its object's current version.
+func (l *objectList) current(sl slot) bool {
+	r, ok := l.byID[sl.id]
+	return ok && r.LastModified == sl.ts
+}
+
+// taken reports whether an object of the list has timestamp ts.
+func (l *objectList) taken(ts int64) bool {
+	i := sort.Search(len(l.slots), func(i int) bool { return l.slots[i].ts >= ts })
+	for ; i < len(l.slots) && l.slots[i].ts == ts; i++ {
+		if l.current(l.slots[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// query selects the objects of q, without copying them.
+func (l *objectList) query(q domain.Query) []domain.Record {
+	if len(q.Sort) > 0 && q.Sort[0].Field == "last_modified" {
+		// Timestamps are unique in a list, so the first sort key decides
+		// alone and the slots are already in that order.
+		var cursor int64
+		hasCursor := len(q.After) > 0
+		if hasCursor {
+			if q.After[0].Missing {
+				return []domain.Record{}
+			}
+			ts, ok := domain.AsInt(q.After[0].Value)
+			if !ok {
+				return l.scan(q)
+			}
+			cursor = ts
+		}
+		return l.byTimestamp(q, q.Sort[0].Desc, hasCursor, cursor)
+	}
+	return l.scan(q)
+}
+
+// byTimestamp walks the slots from the cursor in the wanted direction.
+func (l *objectList) byTimestamp(q domain.Query, desc, hasCursor bool, cursor int64) []domain.Record {
+	out := []domain.Record{}
+	keep := func(sl slot) bool {
+		if !l.current(sl) {
+			return true
+		}
+		r := l.byID[sl.id]
+		if (r.Deleted && !q.WithDeleted) || !domain.MatchAll(r, q.Filters) {
+			return true
+		}
+		out = append(out, r)
+		return q.Limit <= 0 || len(out) < q.Limit
+	}
+	n := len(l.slots)
+	if desc {
+		start := n
+		if hasCursor {
+			start = sort.Search(n, func(i int) bool { return l.slots[i].ts >= cursor })
+		}
+		for i := start - 1; i >= 0; i-- {
+			if !keep(l.slots[i]) {
+				break
+			}
+		}
+		return out
+	}
+	start := 0
+	if hasCursor {
+		start = sort.Search(n, func(i int) bool { return l.slots[i].ts > cursor })
+	}
+	for i := start; i < n; i++ {
+		if !keep(l.slots[i]) {
+			break
+		}
+	}
+	return out
+}
+
+// scan filters and sorts the whole list: any order, any cursor.
+func (l *objectList) scan(q domain.Query) []domain.Record {
+	return domain.SelectSeq(maps.Values(l.byID), q)
+}

@@ -1,0 +1,176 @@
+// Package kinto declares Kinto's resources on the generic engine (buckets,
+// collections, groups, records) with the behaviour Kinto adds to them:
+// group memberships as principals, collection JSON schemas, the personal
+// default bucket and the /permissions listing.
+package kinto
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/cliquet-go/cliquet/internal/app"
+	"github.com/cliquet-go/cliquet/internal/domain"
+	"github.com/cliquet-go/cliquet/internal/ports"
+)
+
+// Settings are the Kinto settings the service reads.
+type Settings struct {
+	// Principals holds every "<resource>_<perm>_principals" setting
+	// (bucket_create_principals, record_read_principals…).
+	Principals map[string][]string
+	// ExplicitPermissions adds writers to the write ACL of what they write.
+	ExplicitPermissions bool
+	// SchemaValidation validates records against their collection's schema
+	// (experimental_collection_schema_validation).
+	SchemaValidation bool
+	// DefaultBucketSecret keys the personal bucket ids
+	// (default_bucket_hmac_secret).
+	DefaultBucketSecret string
+}
+
+// Service holds Kinto's resources and the engine serving them.
+type Service struct {
+	store    ports.Storage
+	perms    ports.Permission
+	settings Settings
+	schemas  *schemaCache
+
+	Engine                            *app.Engine
+	Bucket, Collection, Group, Record *app.Resource
+}
+
+// New declares Kinto's resources over the storage and permission backends.
+func New(store ports.Storage, perms ports.Permission, settings Settings) *Service {
+	s := &Service{store: store, perms: perms, settings: settings, schemas: newSchemaCache()}
+	s.Engine = app.NewEngine(store, app.NewGuard(perms, settings.Principals, settings.ExplicitPermissions))
+	s.Bucket = &app.Resource{
+		Name: "bucket", Plural: "buckets", IDVar: "bid", IDs: app.NameGenerator{}, Cascade: true,
+		Permissions: []string{"read", "write", "collection:create", "group:create"},
+		Process:     s.processBucket,
+		AfterDelete: s.afterBucketDelete,
+	}
+	s.Collection = &app.Resource{
+		Name: "collection", Plural: "collections", IDVar: "cid", Parent: s.Bucket, IDs: app.NameGenerator{}, Cascade: true,
+		Permissions: []string{"read", "write", "record:create"},
+		Process:     s.processCollection,
+	}
+	s.Group = &app.Resource{
+		Name: "group", Plural: "groups", IDVar: "gid", Parent: s.Bucket, IDs: app.NameGenerator{},
+		Permissions: []string{"read", "write"},
+		Process:     s.processGroup,
+		AfterWrite:  s.afterGroupWrite,
+		AfterDelete: s.afterGroupDelete,
+	}
+	s.Record = &app.Resource{
+		Name: "record", Plural: "records", IDVar: "rid", Parent: s.Collection, IDs: app.RelaxedUUID4{},
+		Permissions: []string{"read", "write"},
+		Process:     s.processRecord,
+	}
+	return s
+}
+
+// Resources lists the resources in mounting order.
+func (s *Service) Resources() []*app.Resource {
+	return []*app.Resource{s.Bucket, s.Collection, s.Group, s.Record}
+}
+
+// UserPrincipals returns the group principals of a user: those recorded for
+// the user id and those of every authenticated user (PROTOCOL-kinto §2.4).
+func (s *Service) UserPrincipals(ctx context.Context, userID string) ([]string, error) {
+	if userID == "" {
+		return nil, nil
+	}
+	mine, err := s.perms.UserPrincipals(ctx, userID)
+	if err != nil {
+		return nil, fmt.Errorf("principals of %s: %w", userID, err)
+	}
+	all, err := s.perms.UserPrincipals(ctx, app.Authenticated)
+	if err != nil {
+		return nil, fmt.Errorf("principals of authenticated users: %w", err)
+	}
+	out := slices.Clone(mine)
+	for _, p := range all {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// invalid is a 400 naming one body field.
+func invalid(name, description string) error {
+	return &domain.Error{Kind: domain.Invalid, Op: "kinto", Issues: []domain.Issue{{Location: domain.InBody, Name: name, Description: description}}}
+}
+
+// bucketOf loads the bucket of a request (for its *:schema fields).
+func (s *Service) bucketOf(ctx context.Context, req *app.Request) (domain.Record, bool, error) {
+	bid := req.Vars["bid"]
+	rec, err := s.store.Get(ctx, domain.Parent{Resource: "bucket", ID: ""}, bid)
+	if domain.KindOf(err) == domain.NotFound {
+		return domain.Record{}, false, nil
+	}
+	if err != nil {
+		return domain.Record{}, false, fmt.Errorf("load bucket %s: %w", bid, err)
+	}
+	return rec, true, nil
+}
+
+// processBucket checks the bucket's *:schema fields are valid schemas.
+func (s *Service) processBucket(_ context.Context, w *app.Write) error {
+	for _, field := range []string{"collection:schema", "group:schema", "record:schema"} {
+		if doc, ok := w.New.Data[field]; ok {
+			if _, err := compileSchema(field, doc); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// afterBucketDelete drops the memberships of the bucket's groups, which
+// Kinto leaves behind (a re-created group would re-grant old members).
+func (s *Service) afterBucketDelete(ctx context.Context, req *app.Request, old domain.Record) error {
+	uri := s.Bucket.URI(req.Vars, old.ID)
+	if err := s.perms.RemoveUserPrincipalsUnder(ctx, uri); err != nil {
+		return fmt.Errorf("drop group memberships under %s: %w", uri, err)
+	}
+	return nil
+}
+
+// processCollection checks schema and cache_expires, and validates the
+// collection against its bucket's collection:schema.
+func (s *Service) processCollection(ctx context.Context, w *app.Write) error {
+	if doc, ok := w.New.Data["schema"]; ok {
+		if _, err := compileSchema("schema", doc); err != nil {
+			return err
+		}
+	}
+	if v, ok := w.New.Data["cache_expires"]; ok {
+		if _, isInt := domain.AsInt(v); !isInt {
+			return invalid("cache_expires", fmt.Sprintf("%v is not of type 'integer'", v))
+		}
+	}
+	return s.validateAgainstBucket(ctx, w, "collection:schema")
+}
+
+// validateAgainstBucket validates w.New against the bucket's <field>
+// schema when validation is on.
+func (s *Service) validateAgainstBucket(ctx context.Context, w *app.Write, field string) error {
+	if !s.settings.SchemaValidation {
+		return nil
+	}
+	bucket, ok, err := s.bucketOf(ctx, w.Request)
+	if err != nil || !ok {
+		return err
+	}
+	doc, has := bucket.Data[field]
+	if !has {
+		return nil
+	}
+	schema, err := s.schemas.get(s.Bucket.URI(w.Request.Vars, bucket.ID)+"#"+field, bucket.LastModified, doc)
+	if err != nil {
+		return err
+	}
+	return schema.Validate(w.New.Data)
+}

@@ -1,0 +1,249 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Core holds the generic Cliquet (Kinto-Core) settings that every service
+// embeds in its own settings struct. Defaults are Kinto's; the names and
+// meanings follow Kinto's settings (PROTOCOL-core §10).
+type Core struct {
+	// Service identity, shown by the hello view.
+	ProjectName    string `setting:"project_name" envconfig:"PROJECT_NAME" def:"kinto"`
+	ProjectVersion string `setting:"project_version" envconfig:"PROJECT_VERSION"` // empty: the binary's version
+	ProjectDocs    string `setting:"project_docs" envconfig:"PROJECT_DOCS" def:"https://kinto.readthedocs.io/"`
+	HTTPAPIVersion string `setting:"http_api_version" envconfig:"HTTP_API_VERSION" def:"1.23"`
+
+	// Where the server listens. In an INI file they come from
+	// [server:main] host and port, as for Kinto's pserve.
+	HTTPHost string `setting:"http_host" envconfig:"HTTP_HOST" ini:"-" server:"host" def:"127.0.0.1"`
+	HTTPPort int    `setting:"http_port" envconfig:"HTTP_PORT" ini:"-" server:"port" def:"8888"`
+
+	// HTTPScheme and HTTPPublicHost replace the request's scheme and Host
+	// in the absolute URLs the service writes (Kinto's http_scheme and
+	// http_host; the INI key kinto.http_host sets HTTPPublicHost, since
+	// http_host names the listening address here).
+	HTTPScheme     string `setting:"http_scheme" envconfig:"HTTP_SCHEME"`
+	HTTPPublicHost string `setting:"http_public_host" envconfig:"HTTP_PUBLIC_HOST" ini:"http_host"`
+
+	ReadOnly            Bool `setting:"readonly" envconfig:"READONLY" def:"false"`
+	BatchMaxRequests    int  `setting:"batch_max_requests" envconfig:"BATCH_MAX_REQUESTS" def:"25"`
+	ExplicitPermissions Bool `setting:"explicit_permissions" envconfig:"EXPLICIT_PERMISSIONS" def:"true"`
+
+	PaginateBy                     NullInt `setting:"paginate_by" envconfig:"PAGINATE_BY" def:"null"`
+	StorageMaxFetchSize            int     `setting:"storage_max_fetch_size" envconfig:"STORAGE_MAX_FETCH_SIZE" def:"10000"`
+	PaginationTokenValiditySeconds int     `setting:"pagination_token_validity_seconds" envconfig:"PAGINATION_TOKEN_VALIDITY_SECONDS" def:"600"`
+
+	Backoff           NullInt `setting:"backoff" envconfig:"BACKOFF" def:"null"`
+	BackoffPercentage NullInt `setting:"backoff_percentage" envconfig:"BACKOFF_PERCENTAGE" def:"null"`
+	RetryAfterSeconds int     `setting:"retry_after_seconds" envconfig:"RETRY_AFTER_SECONDS" def:"3"`
+	EOS               string  `setting:"eos" envconfig:"EOS"`
+	EOSMessage        string  `setting:"eos_message" envconfig:"EOS_MESSAGE"`
+	EOSURL            string  `setting:"eos_url" envconfig:"EOS_URL"`
+
+	CORSOrigins       List    `setting:"cors_origins" envconfig:"CORS_ORIGINS" def:"*"`
+	CORSMaxAgeSeconds NullInt `setting:"cors_max_age_seconds" envconfig:"CORS_MAX_AGE_SECONDS" def:"3600"`
+
+	VersionPrefixRedirectEnabled    Bool `setting:"version_prefix_redirect_enabled" envconfig:"VERSION_PREFIX_REDIRECT_ENABLED" def:"true"`
+	VersionPrefixRedirectTTLSeconds int  `setting:"version_prefix_redirect_ttl_seconds" envconfig:"VERSION_PREFIX_REDIRECT_TTL_SECONDS" def:"-1"`
+	TrailingSlashRedirectEnabled    Bool `setting:"trailing_slash_redirect_enabled" envconfig:"TRAILING_SLASH_REDIRECT_ENABLED" def:"true"`
+	TrailingSlashRedirectTTLSeconds int  `setting:"trailing_slash_redirect_ttl_seconds" envconfig:"TRAILING_SLASH_REDIRECT_TTL_SECONDS" def:"3600"`
+	RootCacheExpiresSeconds         int  `setting:"root_cache_expires_seconds" envconfig:"ROOT_CACHE_EXPIRES_SECONDS" def:"86400"`
+
+	HeartbeatTimeoutSeconds float64 `setting:"heartbeat_timeout_seconds" envconfig:"HEARTBEAT_TIMEOUT_SECONDS" def:"10"`
+	VersionJSONPath         string  `setting:"version_json_path" envconfig:"VERSION_JSON_PATH" def:"version.json"`
+	ErrorInfoLink           string  `setting:"error_info_link" envconfig:"ERROR_INFO_LINK" def:"https://github.com/Kinto/kinto/issues/"`
+
+	StorageBackend    Backend `setting:"storage_backend" envconfig:"STORAGE_BACKEND" def:"memory"`
+	StorageURL        string  `setting:"storage_url" envconfig:"STORAGE_URL"`
+	CacheBackend      Backend `setting:"cache_backend" envconfig:"CACHE_BACKEND" def:"memory"`
+	CacheURL          string  `setting:"cache_url" envconfig:"CACHE_URL"`
+	CachePrefix       string  `setting:"cache_prefix" envconfig:"CACHE_PREFIX"`
+	CacheMaxSizeBytes int     `setting:"cache_max_size_bytes" envconfig:"CACHE_MAX_SIZE_BYTES" def:"524288"`
+	PermissionBackend Backend `setting:"permission_backend" envconfig:"PERMISSION_BACKEND" def:"memory"`
+	PermissionURL     string  `setting:"permission_url" envconfig:"PERMISSION_URL"`
+
+	// Connection pools of the PostgreSQL backends (Kinto's SQLAlchemy
+	// names; recycle and backlog -1 mean unlimited).
+	StoragePoolSize       int `setting:"storage_pool_size" envconfig:"STORAGE_POOL_SIZE" def:"25"`
+	StorageMaxOverflow    int `setting:"storage_max_overflow" envconfig:"STORAGE_MAX_OVERFLOW" def:"5"`
+	StoragePoolRecycle    int `setting:"storage_pool_recycle" envconfig:"STORAGE_POOL_RECYCLE" def:"-1"`
+	StoragePoolTimeout    int `setting:"storage_pool_timeout" envconfig:"STORAGE_POOL_TIMEOUT" def:"30"`
+	StorageMaxBacklog     int `setting:"storage_max_backlog" envconfig:"STORAGE_MAX_BACKLOG" def:"-1"`
+	CachePoolSize         int `setting:"cache_pool_size" envconfig:"CACHE_POOL_SIZE" def:"25"`
+	CacheMaxOverflow      int `setting:"cache_max_overflow" envconfig:"CACHE_MAX_OVERFLOW" def:"5"`
+	CachePoolRecycle      int `setting:"cache_pool_recycle" envconfig:"CACHE_POOL_RECYCLE" def:"-1"`
+	CachePoolTimeout      int `setting:"cache_pool_timeout" envconfig:"CACHE_POOL_TIMEOUT" def:"30"`
+	CacheMaxBacklog       int `setting:"cache_max_backlog" envconfig:"CACHE_MAX_BACKLOG" def:"-1"`
+	PermissionPoolSize    int `setting:"permission_pool_size" envconfig:"PERMISSION_POOL_SIZE" def:"25"`
+	PermissionMaxOverflow int `setting:"permission_max_overflow" envconfig:"PERMISSION_MAX_OVERFLOW" def:"5"`
+	PermissionPoolRecycle int `setting:"permission_pool_recycle" envconfig:"PERMISSION_POOL_RECYCLE" def:"-1"`
+	PermissionPoolTimeout int `setting:"permission_pool_timeout" envconfig:"PERMISSION_POOL_TIMEOUT" def:"30"`
+	PermissionMaxBacklog  int `setting:"permission_max_backlog" envconfig:"PERMISSION_MAX_BACKLOG" def:"-1"`
+
+	Includes       List `setting:"includes" envconfig:"INCLUDES"`
+	EventListeners List `setting:"event_listeners" envconfig:"EVENT_LISTENERS"`
+
+	MultiauthPolicies List   `setting:"multiauth.policies" envconfig:"MULTIAUTH_POLICIES"`
+	UserIDHMACSecret  string `setting:"userid_hmac_secret" envconfig:"USERID_HMAC_SECRET"`
+
+	StatsdURL    string `setting:"statsd_url" envconfig:"STATSD_URL"`
+	StatsdPrefix string `setting:"statsd_prefix" envconfig:"STATSD_PREFIX" def:"kinto.core"`
+
+	// Not Kinto settings: Kinto configures these through its WSGI server
+	// and Python logging sections.
+	LogFormat              string  `setting:"log_format" envconfig:"LOG_FORMAT" def:"text"`
+	LogLevel               string  `setting:"log_level" envconfig:"LOG_LEVEL" def:"info"`
+	MaxBodyBytes           int64   `setting:"max_body_bytes" envconfig:"MAX_BODY_BYTES" def:"8388608"`
+	ShutdownTimeoutSeconds float64 `setting:"shutdown_timeout_seconds" envconfig:"SHUTDOWN_TIMEOUT_SECONDS" def:"15"`
+}
+
+// Backends each backend setting accepts; services may build fewer.
+var (
+	StorageBackends    = []Backend{BackendMemory, BackendPostgreSQL}
+	CacheBackends      = []Backend{BackendMemory, BackendPostgreSQL, BackendRedis}
+	PermissionBackends = []Backend{BackendMemory, BackendPostgreSQL, BackendRedis}
+)
+
+// LogFormats are the accepted values of log_format.
+var LogFormats = []string{"json", "text"}
+
+// Validate checks the values Load cannot check while parsing. Its errors
+// are *SettingError naming the first bad setting.
+func (c *Core) Validate() error {
+	for _, b := range []struct {
+		setting string
+		value   Backend
+		allowed []Backend
+		url     string
+		urlName string
+	}{
+		{"storage_backend", c.StorageBackend, StorageBackends, c.StorageURL, "storage_url"},
+		{"cache_backend", c.CacheBackend, CacheBackends, c.CacheURL, "cache_url"},
+		{"permission_backend", c.PermissionBackend, PermissionBackends, c.PermissionURL, "permission_url"},
+	} {
+		if !containsBackend(b.allowed, b.value) {
+			return &SettingError{Setting: b.setting, Err: fmt.Errorf("unknown backend %q (want %s)", b.value, joinBackends(b.allowed))}
+		}
+		if err := checkURL(b.url, false); err != nil {
+			return &SettingError{Setting: b.urlName, Err: err}
+		}
+		if b.value != BackendMemory && b.url == "" {
+			return &SettingError{Setting: b.urlName, Err: fmt.Errorf("empty, but %s is %q", b.setting, b.value)}
+		}
+	}
+	for _, u := range []struct {
+		setting, value string
+		web            bool
+	}{
+		{"statsd_url", c.StatsdURL, false},
+		{"project_docs", c.ProjectDocs, true},
+		{"eos_url", c.EOSURL, true},
+		{"error_info_link", c.ErrorInfoLink, true},
+	} {
+		if err := checkURL(u.value, u.web); err != nil {
+			return &SettingError{Setting: u.setting, Err: err}
+		}
+	}
+	if c.HTTPPort < 0 || c.HTTPPort > 65535 {
+		return &SettingError{Setting: "http_port", Err: fmt.Errorf("%d is not a TCP port (want 0-65535)", c.HTTPPort)}
+	}
+	if c.HTTPScheme != "" && c.HTTPScheme != "http" && c.HTTPScheme != "https" {
+		return &SettingError{Setting: "http_scheme", Err: fmt.Errorf("%q is not http or https", c.HTTPScheme)}
+	}
+	if major, _, ok := strings.Cut(c.HTTPAPIVersion, "."); !ok || major == "" || strings.Trim(major, "0123456789") != "" {
+		return &SettingError{Setting: "http_api_version", Err: fmt.Errorf("%q is not MAJOR.MINOR", c.HTTPAPIVersion)}
+	}
+	if c.EOS != "" {
+		_, errDate := time.Parse(time.DateOnly, c.EOS)
+		_, errTime := time.Parse(time.RFC3339, c.EOS)
+		if errDate != nil && errTime != nil {
+			return &SettingError{Setting: "eos", Err: fmt.Errorf("%q is not a date (want YYYY-MM-DD or an RFC 3339 time)", c.EOS)}
+		}
+	}
+	if p := c.BackoffPercentage; p.Valid && (p.Int < 0 || p.Int > 100) {
+		return &SettingError{Setting: "backoff_percentage", Err: fmt.Errorf("%d is not a percentage (want 0-100)", p.Int)}
+	}
+	if p := c.PaginateBy; p.Valid && p.Int <= 0 {
+		return &SettingError{Setting: "paginate_by", Err: fmt.Errorf("%d is not a positive number", p.Int)}
+	}
+	for _, n := range []struct {
+		setting string
+		value   int
+	}{
+		{"batch_max_requests", c.BatchMaxRequests},
+		{"storage_max_fetch_size", c.StorageMaxFetchSize},
+		{"retry_after_seconds", c.RetryAfterSeconds},
+		{"root_cache_expires_seconds", c.RootCacheExpiresSeconds},
+		{"pagination_token_validity_seconds", c.PaginationTokenValiditySeconds},
+	} {
+		if n.value < 0 {
+			return &SettingError{Setting: n.setting, Err: fmt.Errorf("%d is negative", n.value)}
+		}
+	}
+	if c.HeartbeatTimeoutSeconds <= 0 {
+		return &SettingError{Setting: "heartbeat_timeout_seconds", Err: fmt.Errorf("%v is not a positive number", c.HeartbeatTimeoutSeconds)}
+	}
+	if c.ShutdownTimeoutSeconds < 0 {
+		return &SettingError{Setting: "shutdown_timeout_seconds", Err: fmt.Errorf("%v is negative", c.ShutdownTimeoutSeconds)}
+	}
+	if c.MaxBodyBytes <= 0 {
+		return &SettingError{Setting: "max_body_bytes", Err: fmt.Errorf("%d is not a positive number", c.MaxBodyBytes)}
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		return &SettingError{Setting: "log_format", Err: fmt.Errorf("unknown log format %q (want %s)", c.LogFormat, strings.Join(LogFormats, ", "))}
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		return &SettingError{Setting: "log_level", Err: err}
+	}
+	return nil
+}
+
+// HeartbeatTimeout returns heartbeat_timeout_seconds as a duration.
+func (c *Core) HeartbeatTimeout() time.Duration {
+	return time.Duration(c.HeartbeatTimeoutSeconds * float64(time.Second))
+}
+
+// ShutdownTimeout returns shutdown_timeout_seconds as a duration.
+func (c *Core) ShutdownTimeout() time.Duration {
+	return time.Duration(c.ShutdownTimeoutSeconds * float64(time.Second))
+}
+
+// checkURL accepts an empty value or an absolute URL with a host; web URLs
+// must also be http or https.
+func checkURL(raw string, web bool) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || (u.Host == "" && u.Opaque == "" && u.Path == "") {
+		return fmt.Errorf("%q is not a URL", raw)
+	}
+	if web && u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("%q is not an http(s) URL", raw)
+	}
+	if web && u.Host == "" {
+		return fmt.Errorf("%q has no host", raw)
+	}
+	return nil
+}
+
+func containsBackend(list []Backend, b Backend) bool {
+	for _, v := range list {
+		if v == b {
+			return true
+		}
+	}
+	return false
+}
+
+func joinBackends(list []Backend) string {
+	s := make([]string, len(list))
+	for i, b := range list {
+		s[i] = string(b)
+	}
+	return strings.Join(s, ", ")
+}
