@@ -32,6 +32,7 @@ func serve(ctx context.Context, s *settings, src *config.Source, log *logrus.Log
 	defer b.close(log)
 
 	srv := httpadapter.NewServer(httpConfig(s, version), log, b.checks, newAuthenticators(s, src, log))
+	mountKinto(srv, b, s, src)
 
 	addr := net.JoinHostPort(s.HTTPHost, strconv.Itoa(s.HTTPPort))
 	ln, err := net.Listen("tcp", addr)

@@ -87,7 +87,9 @@ type Core struct {
 	Includes       List `setting:"includes" envconfig:"INCLUDES"`
 	EventListeners List `setting:"event_listeners" envconfig:"EVENT_LISTENERS"`
 
-	MultiauthPolicies List   `setting:"multiauth.policies" envconfig:"MULTIAUTH_POLICIES"`
+	// MultiauthPolicies defaults to basicauth (Kinto's core default is no
+	// policy at all, which leaves a fresh server usable only anonymously).
+	MultiauthPolicies List   `setting:"multiauth.policies" envconfig:"MULTIAUTH_POLICIES" def:"basicauth"`
 	UserIDHMACSecret  string `setting:"userid_hmac_secret" envconfig:"USERID_HMAC_SECRET"`
 
 	StatsdURL    string `setting:"statsd_url" envconfig:"STATSD_URL"`

@@ -99,7 +99,7 @@ func TestDefaultsAreKintos(t *testing.T) {
 		{"cache_max_size_bytes", s.CacheMaxSizeBytes, 524288},
 		{"storage_pool_size", s.StoragePoolSize, 25},
 		{"permission_pool_timeout", s.PermissionPoolTimeout, 30},
-		{"multiauth.policies", len(s.MultiauthPolicies), 0},
+		{"multiauth.policies", s.MultiauthPolicies, config.List{"basicauth"}},
 		{"statsd_prefix", s.StatsdPrefix, "kinto.core"},
 		{"log_format", s.LogFormat, "text"},
 		{"bucket_create_principals", s.BucketCreatePrincipals, config.List{"system.Authenticated"}},
@@ -501,7 +501,7 @@ func TestDescribe(t *testing.T) {
 		byName[s.Name] = s
 	}
 	want := []config.Setting{
-		{Name: "multiauth.policies", Env: "MULTIAUTH_POLICIES", INIKey: "multiauth.policies"},
+		{Name: "multiauth.policies", Env: "MULTIAUTH_POLICIES", INIKey: "multiauth.policies", Default: "basicauth"},
 		{Name: "http_port", Env: "HTTP_PORT", Server: "port", Default: "8888"},
 		{Name: "http_public_host", Env: "HTTP_PUBLIC_HOST", INIKey: "http_host"},
 		{Name: "bucket_create_principals", Env: "BUCKET_CREATE_PRINCIPALS", INIKey: "bucket_create_principals", Default: "system.Authenticated"},
