@@ -54,7 +54,7 @@ type setup struct {
 	auth   []ports.Authenticator
 }
 
-func newEnv(t *testing.T, opts ...func(*setup)) *env {
+func newEnv(t testing.TB, opts ...func(*setup)) *env {
 	t.Helper()
 	st := setup{cfg: baseConfig()}
 	for _, o := range opts {

@@ -29,7 +29,7 @@ func notes() *app.Resource {
 	}
 }
 
-func newResourceEnv(t *testing.T, opts ...func(*setup)) *env {
+func newResourceEnv(t testing.TB, opts ...func(*setup)) *env {
 	t.Helper()
 	opts = append([]func(*setup){withAuth(auth.NewBasic("secret"))}, opts...)
 	e := newEnv(t, opts...)

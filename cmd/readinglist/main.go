@@ -1,0 +1,25 @@
+// Command readinglist is Cliquet's first service rebuilt on cliquet-go:
+// a per-user reading list (articles, a read-only archive and a stats
+// view), and the example of how a service declares its resources.
+//
+// Usage:
+//
+//	readinglist [--ini PATH] [serve|version|healthcheck]
+//
+// Settings come from READINGLIST_* environment variables, then the INI
+// file, then the defaults; see README.md.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli{stdout: os.Stdout, stderr: os.Stderr}.run(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,26 @@
+package main
+
+import (
+	"github.com/sirupsen/logrus"
+
+	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
+	"github.com/cliquet-go/cliquet/internal/app"
+	"github.com/cliquet-go/cliquet/internal/domain"
+	"github.com/cliquet-go/cliquet/internal/ports"
+)
+
+// newServer builds the readinglist HTTP service over store: the utility
+// endpoints, the articles resource, the read-only archive, the stats view
+// and the batch endpoint. clock stamps added_on; authn are the
+// authentication policies, tried in order. serve and the tests call it
+// alike, so the tests exercise the real wiring.
+func newServer(cfg httpadapter.Config, log logrus.FieldLogger, store ports.Storage, clock domain.Clock, authn []ports.Authenticator) *httpadapter.Server {
+	srv := httpadapter.NewServer(cfg, log, map[string]ports.HealthChecker{"storage": store}, authn)
+	engine := app.NewEngine(store, nil) // per-user resources need no ACLs
+
+	mountStats(srv, store) // before articles: /articles/{id} would shadow it
+	srv.MountResource(engine, articles(clock))
+	srv.MountResource(app.NewEngine(archiveStorage{store}, nil), archive())
+	srv.MountBatch()
+	return srv
+}

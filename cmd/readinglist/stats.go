@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
+	"github.com/cliquet-go/cliquet/internal/domain"
+	"github.com/cliquet-go/cliquet/internal/ports"
+)
+
+// statsPath is the custom view's URL under the version prefix. It must be
+// mounted before the articles resource: gorilla/mux matches routes in
+// registration order and /articles/{id} would otherwise take "stats" as an
+// id.
+const statsPath = "/articles/stats"
+
+// articleStats is the body of GET /v1/articles/stats.
+type articleStats struct {
+	Total    int `json:"total"`
+	Unread   int `json:"unread"`
+	Archived int `json:"archived"`
+}
+
+// mountStats mounts GET /v1/articles/stats, a custom view built on the
+// Storage port alone: it counts the caller's articles, the unread ones and
+// the archived ones. Anonymous callers get 401 errno 104, as on the
+// articles themselves.
+func mountStats(srv *httpadapter.Server, store ports.Storage) {
+	srv.Route("article-stats", statsPath, map[string]http.Handler{
+		http.MethodGet: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			uid := httpadapter.UserID(r.Context())
+			if uid == "" {
+				srv.WriteError(w, r, &domain.Error{Kind: domain.Unauthenticated, Op: "readinglist.stats",
+					Message: "Please authenticate yourself to use this endpoint."})
+				return
+			}
+			ts, stats, err := countArticles(r.Context(), store, uid)
+			if err != nil {
+				srv.WriteError(w, r, err)
+				return
+			}
+			h := w.Header()
+			httpadapter.SetTimestamp(h, ts)
+			h.Set("Cache-Control", "no-cache, no-store") // private data
+			srv.WriteJSON(w, r, http.StatusOK, stats)
+		}),
+	})
+}
+
+// countArticles counts the articles of user uid and returns them with the
+// list timestamp. The timestamp is read first, so that it is never newer
+// than the counts; the three counts are separate reads, so a write landing
+// between them may show in some and not others.
+func countArticles(ctx context.Context, store ports.Storage, uid string) (int64, articleStats, error) {
+	p := domain.Parent{Resource: articleName, ID: uid}
+	ts, err := store.Timestamp(ctx, p)
+	if err != nil {
+		return 0, articleStats{}, fmt.Errorf("articles timestamp: %w", err)
+	}
+	var out articleStats
+	for _, c := range []struct {
+		name   string
+		dst    *int
+		filter []domain.Filter
+	}{
+		{"all", &out.Total, nil},
+		{"unread", &out.Unread, []domain.Filter{{Field: "unread", Op: domain.OpEq, Value: true}}},
+		{"archived", &out.Archived, []domain.Filter{archivedOnly}},
+	} {
+		n, err := store.Count(ctx, p, c.filter)
+		if err != nil {
+			return 0, articleStats{}, fmt.Errorf("count %s articles: %w", c.name, err)
+		}
+		*c.dst = n
+	}
+	return ts, out, nil
+}
