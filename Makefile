@@ -23,7 +23,7 @@ FUZZTIME  ?= 10s
 BENCHTIME ?= 200ms
 TESTFLAGS ?=
 
-.PHONY: help run build version-json test test-integration test-e2e fuzz bench lint docker docker-test clean
+.PHONY: run-readinglist help run build version-json test test-integration test-e2e fuzz bench lint docker docker-test clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -31,6 +31,10 @@ help: ## List the targets
 run: version-json ## Serve on 127.0.0.1:8888 with memory backends (KINTO_* variables apply)
 	KINTO_VERSION_JSON_PATH="$${KINTO_VERSION_JSON_PATH:-bin/version.json}" \
 		$(GO) run -ldflags "-X main.version=$(VERSION)" ./cmd/kinto serve
+
+run-readinglist: version-json ## Serve the readinglist example on 127.0.0.1:8888 (READINGLIST_* variables apply)
+	READINGLIST_VERSION_JSON_PATH="$${READINGLIST_VERSION_JSON_PATH:-bin/version.json}" \
+		$(GO) run -ldflags "-X main.version=$(VERSION)" ./cmd/readinglist serve
 
 build: version-json ## Build static binaries into bin/
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ ./cmd/...
