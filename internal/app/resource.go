@@ -65,6 +65,10 @@ type Resource struct {
 	AfterWrite func(ctx context.Context, req *Request, old *domain.Record, rec domain.Record) error
 	// AfterDelete runs after an object became a tombstone.
 	AfterDelete func(ctx context.Context, req *Request, old domain.Record) error
+	// CacheExpires, when set, returns how long anonymous GETs of this
+	// resource may be cached (Kinto's collection cache_expires), and false
+	// when no cache policy applies.
+	CacheExpires func(ctx context.Context, req *Request) (seconds int, ok bool)
 	// AfterRead runs on every object the engine returns.
 	AfterRead func(ctx context.Context, req *Request, rec domain.Record) domain.Record
 }

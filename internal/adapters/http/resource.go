@@ -1,6 +1,7 @@
 package http
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -168,7 +169,7 @@ func (e *resourceEndpoints) getList(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	setTimestamp(h, page.Timestamp)
-	e.cacheHeaders(h, req)
+	e.cacheHeaders(r.Context(), h, req)
 	if lr.DeprecatedTo {
 		h.Set("Alert", e.s.alert("soft-eol"))
 	}
@@ -212,8 +213,16 @@ func (e *resourceEndpoints) nextPage(r *http.Request, limit int, token string) s
 	return e.s.baseURL(r) + u.RequestURI()
 }
 
-// cacheHeaders sets the GET cache policy: no caching of private data.
-func (e *resourceEndpoints) cacheHeaders(h http.Header, req *app.Request) {
+// cacheHeaders sets the GET cache policy: anonymous reads of a resource
+// with a cache policy may be cached that long; anything else is private and
+// never cached.
+func (e *resourceEndpoints) cacheHeaders(ctx context.Context, h http.Header, req *app.Request) {
+	if !req.Caller.Authenticated() && e.res.CacheExpires != nil {
+		if seconds, ok := e.res.CacheExpires(ctx, req); ok {
+			cacheExpires(h, seconds, e.s.now())
+			return
+		}
+	}
 	h.Set("Cache-Control", "no-cache, no-store")
 }
 
@@ -239,7 +248,7 @@ func (e *resourceEndpoints) headList(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	setTimestamp(h, ts)
-	e.cacheHeaders(h, req)
+	e.cacheHeaders(r.Context(), h, req)
 	if notModified {
 		w.WriteHeader(http.StatusNotModified)
 		return
@@ -347,7 +356,7 @@ func (e *resourceEndpoints) getObject(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := w.Header()
-	e.cacheHeaders(h, req)
+	e.cacheHeaders(r.Context(), h, req)
 	if obj.NotModified {
 		setTimestamp(h, obj.Record.LastModified)
 		w.WriteHeader(http.StatusNotModified)

@@ -1,6 +1,7 @@
 package http_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -319,5 +320,23 @@ func TestBatch(t *testing.T) {
 	}
 	if !strings.Contains(rec.Header().Get("Content-Type"), "json") {
 		t.Fatalf("batch content type %q", rec.Header().Get("Content-Type"))
+	}
+}
+
+func TestCacheExpiresForAnonymousReaders(t *testing.T) {
+	e := newEnv(t, withAuth(auth.NewBasic("secret")))
+	res := &app.Resource{Name: "page", Plural: "pages", IDs: app.RelaxedUUID4{},
+		CacheExpires: func(context.Context, *app.Request) (int, bool) { return 60, true }}
+	e.srv.MountResource(app.NewEngine(memory.NewStorage(memory.SystemClock{}), nil), res)
+	e.do("PUT", "/v1/pages/p1", `{"data":{}}`, "Content-Type", "application/json")
+	for _, target := range []string{"/v1/pages", "/v1/pages/p1"} {
+		rec := e.do("GET", target, "")
+		if cc := rec.Header().Get("Cache-Control"); rec.Code != 200 || cc != "max-age=60" || rec.Header().Get("Expires") == "" {
+			t.Fatalf("anonymous GET %s: %d Cache-Control %q, want max-age=60 with Expires", target, rec.Code, cc)
+		}
+		rec = e.do("GET", target, "", "Authorization", aliceAuth)
+		if cc := rec.Header().Get("Cache-Control"); cc != "no-cache, no-store" {
+			t.Fatalf("authenticated GET %s: Cache-Control %q, want no-cache, no-store", target, cc)
+		}
 	}
 }

@@ -64,8 +64,9 @@ func New(store ports.Storage, perms ports.Permission, settings Settings) *Servic
 	}
 	s.Record = &app.Resource{
 		Name: "record", Plural: "records", IDVar: "rid", Parent: s.Collection, IDs: app.RelaxedUUID4{},
-		Permissions: []string{"read", "write"},
-		Process:     s.processRecord,
+		Permissions:  []string{"read", "write"},
+		Process:      s.processRecord,
+		CacheExpires: s.recordCacheExpires,
 	}
 	return s
 }
@@ -173,4 +174,18 @@ func (s *Service) validateAgainstBucket(ctx context.Context, w *app.Write, field
 		return err
 	}
 	return schema.Validate(w.New.Data)
+}
+
+// recordCacheExpires is the collection's cache_expires, which lets anonymous
+// readers cache its records (PROTOCOL-kinto §5).
+func (s *Service) recordCacheExpires(ctx context.Context, req *app.Request) (int, bool) {
+	coll, err := s.store.Get(ctx, domain.Parent{Resource: "collection", ID: s.Bucket.URI(req.Vars, req.Vars["bid"])}, req.Vars["cid"])
+	if err != nil {
+		return 0, false
+	}
+	n, ok := domain.AsInt(coll.Data["cache_expires"])
+	if !ok || n < 0 {
+		return 0, false
+	}
+	return int(n), true
 }
