@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -101,11 +100,11 @@ func describe(ve *jsonschema.ValidationError, data map[string]any) (name, desc s
 	switch k := ve.ErrorKind.(type) {
 	case *kind.Required:
 		missing := k.Missing[0]
-		return missing, fmt.Sprintf("%s is a required property", pyRepr(missing))
+		return missing, fmt.Sprintf("%s is a required property", domain.PyRepr(missing))
 	case *kind.Type:
-		return nameOr(name, "type"), fmt.Sprintf("%s is not of type %s", pyRepr(instanceAt(data, ve.InstanceLocation)), pyRepr(strings.Join(k.Want, ", ")))
+		return nameOr(name, "type"), fmt.Sprintf("%s is not of type %s", domain.PyRepr(instanceAt(data, ve.InstanceLocation)), domain.PyRepr(strings.Join(k.Want, ", ")))
 	case *kind.AdditionalProperties:
-		return nameOr(name, k.Properties[0]), fmt.Sprintf("Additional properties are not allowed (%s was unexpected)", pyRepr(k.Properties[0]))
+		return nameOr(name, k.Properties[0]), fmt.Sprintf("Additional properties are not allowed (%s was unexpected)", domain.PyRepr(k.Properties[0]))
 	}
 	kw := ve.ErrorKind.KeywordPath()
 	fallback := "schema"
@@ -148,42 +147,4 @@ func schemaErrorText(err error) string {
 		return se.Err.Error()
 	}
 	return err.Error()
-}
-
-// pyRepr renders a value as Python's repr does, so that messages read like
-// Kinto's.
-func pyRepr(v any) string {
-	switch t := v.(type) {
-	case nil:
-		return "None"
-	case bool:
-		if t {
-			return "True"
-		}
-		return "False"
-	case string:
-		return "'" + strings.ReplaceAll(t, "'", `\'`) + "'"
-	case json.Number:
-		return t.String()
-	case float64:
-		return strconv.FormatFloat(t, 'g', -1, 64)
-	case []any:
-		parts := make([]string, len(t))
-		for i, e := range t {
-			parts[i] = pyRepr(e)
-		}
-		return "[" + strings.Join(parts, ", ") + "]"
-	case map[string]any:
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		parts := make([]string, len(keys))
-		for i, k := range keys {
-			parts[i] = pyRepr(k) + ": " + pyRepr(t[k])
-		}
-		return "{" + strings.Join(parts, ", ") + "}"
-	}
-	return fmt.Sprint(v)
 }
