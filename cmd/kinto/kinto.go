@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 
+	"github.com/cliquet-go/cliquet/internal/adapters/auth"
 	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
 	kintoapp "github.com/cliquet-go/cliquet/internal/app/kinto"
 	"github.com/cliquet-go/cliquet/internal/config"
@@ -35,16 +36,21 @@ func principalSettings(s *settings, src *config.Source) map[string][]string {
 }
 
 // mountKinto declares Kinto's resources on the engine and mounts them, the
-// batch endpoint and the Kinto features on srv.
-func mountKinto(srv *httpadapter.Server, b *backends, s *settings, src *config.Source) *kintoapp.Service {
+// batch endpoint and the Kinto features on srv. accounts is the accounts
+// policy, nil when multiauth.policies has none.
+func mountKinto(srv *httpadapter.Server, b *backends, s *settings, src *config.Source, accounts *auth.Accounts) *kintoapp.Service {
+	principals := principalSettings(s, src)
 	svc := kintoapp.New(b.storage, b.permission, kintoapp.Settings{
-		Principals:          principalSettings(s, src),
+		Principals:          principals,
 		ExplicitPermissions: bool(s.ExplicitPermissions),
 		SchemaValidation:    bool(s.ExperimentalCollectionSchemaValidation),
 		DefaultBucketSecret: s.DefaultBucketHMACSecret,
 	})
 	for _, res := range svc.Resources() {
 		srv.MountResource(svc.Engine, res)
+	}
+	if accounts != nil || s.Includes.Contains("kinto.plugins.accounts") {
+		mountAccounts(srv, b, s, principals, accounts)
 	}
 	srv.MountBatch()
 	srv.MountKinto(svc, httpadapter.KintoOptions{
@@ -54,6 +60,18 @@ func mountKinto(srv *httpadapter.Server, b *backends, s *settings, src *config.S
 		SchemaValidation:          bool(s.ExperimentalCollectionSchemaValidation),
 	})
 	return svc
+}
+
+// mountAccounts serves /accounts (Kinto's accounts plugin) and advertises
+// it. Account changes drop the logins the accounts policy remembers.
+func mountAccounts(srv *httpadapter.Server, b *backends, s *settings, principals map[string][]string, policy *auth.Accounts) {
+	opts := kintoapp.AccountSettings{Principals: principals, BcryptCost: s.AccountBcryptCost}
+	if policy != nil {
+		opts.OnChange = policy.Invalidate
+	}
+	accounts := kintoapp.NewAccounts(b.storage, b.permission, opts)
+	srv.MountResource(accounts.Engine, accounts.Resource)
+	srv.AddCapability("accounts", auth.AccountsCapability())
 }
 
 // defaultBucketEnabled keeps the personal bucket on unless an includes

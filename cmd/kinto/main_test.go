@@ -19,7 +19,9 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/cliquet-go/cliquet/internal/adapters/memory"
 	"github.com/cliquet-go/cliquet/internal/config"
+	"github.com/cliquet-go/cliquet/internal/ports"
 )
 
 // syncBuffer is a bytes.Buffer safe to read while the server writes logs.
@@ -465,17 +467,22 @@ func TestAuthenticators(t *testing.T) {
 	var logs bytes.Buffer
 	log := logrus.New()
 	log.SetOutput(&logs)
-	auths := newAuthenticators(&s, src, log)
-	if len(auths) != 2 {
-		t.Fatalf("newAuthenticators: %d policies, want 2 (basicauth and custom; account skipped)", len(auths))
+	auths, accounts, err := newAuthenticators(&s, src, memory.NewStorage(memory.SystemClock{}), log)
+	if err != nil {
+		t.Fatalf("newAuthenticators: %v", err)
 	}
+	var names []string
 	for _, a := range auths {
-		if a.Name() != "basicauth" {
-			t.Errorf("policy %q, want basicauth", a.Name())
-		}
+		names = append(names, a.Name())
 	}
-	if !strings.Contains(logs.String(), "policy=account") {
-		t.Errorf("log = %q, want a warning about the account policy", logs.String())
+	if want := []string{"account", "basicauth", "basicauth"}; !reflect.DeepEqual(names, want) {
+		t.Fatalf("newAuthenticators: policies %q, want %q (account, basicauth and custom)", names, want)
+	}
+	if accounts == nil || auths[0] != ports.Authenticator(accounts) {
+		t.Errorf("newAuthenticators: accounts policy %v, want the first policy", accounts)
+	}
+	if logs.String() != "" {
+		t.Errorf("log = %q, want no warning", logs.String())
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/cliquet-go/cliquet/internal/adapters/auth"
 	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
 	"github.com/cliquet-go/cliquet/internal/adapters/memory"
+	kintoapp "github.com/cliquet-go/cliquet/internal/app/kinto"
 	"github.com/cliquet-go/cliquet/internal/config"
 	"github.com/cliquet-go/cliquet/internal/ports"
 )
@@ -31,8 +32,12 @@ func serve(ctx context.Context, s *settings, src *config.Source, log *logrus.Log
 	}
 	defer b.close(log)
 
-	srv := httpadapter.NewServer(httpConfig(s, version), log, b.checks, newAuthenticators(s, src, log))
-	mountKinto(srv, b, s, src)
+	auths, accounts, err := newAuthenticators(s, src, b.storage, log)
+	if err != nil {
+		return err
+	}
+	srv := httpadapter.NewServer(httpConfig(s, version), log, b.checks, auths)
+	mountKinto(srv, b, s, src, accounts)
 
 	addr := net.JoinHostPort(s.HTTPHost, strconv.Itoa(s.HTTPPort))
 	ln, err := net.Listen("tcp", addr)
@@ -147,18 +152,43 @@ func (inProcess) Healthy(context.Context) error { return nil }
 
 // newAuthenticators builds the policies of multiauth.policies, in order.
 // A policy is basicauth when so named or when its
-// multiauth.policy.<name>.use is Kinto's BasicAuth policy. Others (the
-// accounts and OpenID plugins) are not built into this version; they are
-// skipped with a warning so that an existing kinto.ini still starts.
-func newAuthenticators(s *settings, src *config.Source, log logrus.FieldLogger) []ports.Authenticator {
+// multiauth.policy.<name>.use is Kinto's BasicAuth policy, and the accounts
+// policy (returned apart too, for the account resource to invalidate its
+// cache) when named account or when its use is Kinto's AccountsPolicy.
+// Others (OpenID) are not built into this version; they are skipped with a
+// warning so that an existing kinto.ini still starts. As in Kinto, a
+// basicauth policy listed before the accounts policy is a settings error:
+// it accepts any credentials, so accounts could never log in.
+func newAuthenticators(s *settings, src *config.Source, store ports.Storage, log logrus.FieldLogger) ([]ports.Authenticator, *auth.Accounts, error) {
 	var out []ports.Authenticator
+	var accounts *auth.Accounts
+	basicFirst := ""
 	for _, name := range s.MultiauthPolicies {
 		use, _ := src.Lookup("multiauth.policy." + name + ".use")
-		if name == "basicauth" || strings.HasSuffix(use, "BasicAuthAuthenticationPolicy") {
+		switch {
+		case name == "basicauth" || strings.HasSuffix(use, "BasicAuthAuthenticationPolicy"):
+			if basicFirst == "" {
+				basicFirst = name
+			}
 			out = append(out, auth.NewBasic(s.UserIDHMACSecret))
-			continue
+		case name == kintoapp.AccountPolicy || strings.HasSuffix(use, "AccountsPolicy") || strings.HasSuffix(use, "AccountsAuthenticationPolicy"):
+			if basicFirst != "" {
+				return nil, nil, &config.SettingError{Setting: "multiauth.policies",
+					Err: fmt.Errorf("%q must not come before %q in %q", basicFirst, name, strings.Join(s.MultiauthPolicies, " "))}
+			}
+			if accounts != nil {
+				continue // listed twice: one policy, one cache
+			}
+			accounts = auth.NewAccounts(store, auth.AccountsOptions{
+				Parent: kintoapp.AccountParent(),
+				TTL:    time.Duration(s.AccountCacheTTLSeconds) * time.Second,
+				Clock:  memory.SystemClock{},
+				Cost:   s.AccountBcryptCost,
+			})
+			out = append(out, accounts)
+		default:
+			log.WithFields(logrus.Fields{"policy": name, "use": use}).Warn("authentication policy not supported by this version; ignored")
 		}
-		log.WithFields(logrus.Fields{"policy": name, "use": use}).Warn("authentication policy not supported by this version; ignored")
 	}
-	return out
+	return out, accounts, nil
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
 	"github.com/cliquet-go/cliquet/internal/config"
 )
@@ -25,6 +27,7 @@ type settings struct {
 	AccountWritePrincipals                 config.List `setting:"account_write_principals" envconfig:"ACCOUNT_WRITE_PRINCIPALS"`
 	AccountReadPrincipals                  config.List `setting:"account_read_principals" envconfig:"ACCOUNT_READ_PRINCIPALS"`
 	AccountCacheTTLSeconds                 int         `setting:"account_cache_ttl_seconds" envconfig:"ACCOUNT_CACHE_TTL_SECONDS" def:"30"`
+	AccountBcryptCost                      int         `setting:"account_bcrypt_cost" envconfig:"ACCOUNT_BCRYPT_COST" def:"12"`
 	PermissionsReadPrincipals              config.List `setting:"permissions_read_principals" envconfig:"PERMISSIONS_READ_PRINCIPALS" def:"system.Everyone"`
 }
 
@@ -48,6 +51,10 @@ func (s *settings) Validate() error {
 	}
 	if s.AccountCacheTTLSeconds < 0 {
 		return &config.SettingError{Setting: "account_cache_ttl_seconds", Err: fmt.Errorf("%d is negative", s.AccountCacheTTLSeconds)}
+	}
+	if s.AccountBcryptCost < bcrypt.MinCost || s.AccountBcryptCost > bcrypt.MaxCost {
+		return &config.SettingError{Setting: "account_bcrypt_cost",
+			Err: fmt.Errorf("%d is not between %d and %d", s.AccountBcryptCost, bcrypt.MinCost, bcrypt.MaxCost)}
 	}
 	return nil
 }
