@@ -1,5 +1,8 @@
-// Package auth holds the authentication policies that need no backend:
-// basicauth, where every user:password pair is its own user.
+// Package auth holds the authentication policies (ports.Authenticator):
+// basicauth, where every user:password pair is its own user, and account,
+// which checks Basic credentials against the accounts in storage. A Bearer
+// policy (OpenID Connect) plugs into the same port: it receives the
+// Authorization header value and answers a user id.
 package auth
 
 import (
