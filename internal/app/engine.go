@@ -145,6 +145,11 @@ func (e *Engine) Get(ctx context.Context, req *Request, id string) (Object, erro
 			return Object{}, err
 		}
 	}
+	// Kinto checks the id after authorization: an outsider learns nothing,
+	// an allowed caller gets 400 rather than a 404 for an impossible id.
+	if err := checkID(req.Resource, id); err != nil {
+		return Object{}, err
+	}
 	p, err := e.scope(ctx, req)
 	if err != nil {
 		return Object{}, err
@@ -278,7 +283,7 @@ func (e *Engine) Create(ctx context.Context, req *Request, body Body) (Object, e
 	res := req.Resource
 	p, err := e.scope(ctx, req)
 	if err != nil {
-		return Object{}, err
+		return Object{}, e.missingParent(ctx, req, err, func() error { return e.guard.checkCreate(ctx, req) })
 	}
 	data := domain.CloneMap(body.Data)
 	if data == nil {
@@ -416,7 +421,7 @@ func (e *Engine) Replace(ctx context.Context, req *Request, id string, body Body
 	}
 	p, err := e.scope(ctx, req)
 	if err != nil {
-		return Object{}, err
+		return Object{}, e.missingParent(ctx, req, err, func() error { return e.guard.checkCreate(ctx, req) })
 	}
 	if err := checkBodyID(body.Data, id); err != nil {
 		return Object{}, err
@@ -476,18 +481,37 @@ func (e *Engine) Replace(ctx context.Context, req *Request, id string, body Body
 // checkMissingWrite is the guard's answer for PATCH/DELETE on an absent
 // object: 404 for callers who may read the list, 401/403 for the others.
 func (e *Engine) checkMissingWrite(ctx context.Context, req *Request, id string) error {
-	if e.guarded(req) {
-		ok, err := e.guard.canReadParentList(ctx, req)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			if err := e.guard.checkObject(ctx, req, id, needWrite); err != nil {
-				return err
-			}
-		}
+	if err := e.checkWriteMissing(ctx, req, id); err != nil {
+		return err
 	}
 	return notFound(req, id)
+}
+
+// checkWriteMissing authorizes PATCH/DELETE on an absent object: reading
+// the list it would belong to, or writing the object itself, is enough.
+func (e *Engine) checkWriteMissing(ctx context.Context, req *Request, id string) error {
+	if !e.guarded(req) {
+		return nil
+	}
+	ok, err := e.guard.canReadParentList(ctx, req)
+	if err != nil || ok {
+		return err
+	}
+	return e.guard.checkObject(ctx, req, id, needWrite)
+}
+
+// missingParent decides what a write under a missing parent answers: the
+// scope's error as is for unguarded resources and those checking their
+// parent first; otherwise the caller must first pass authorize, so that
+// outsiders get 401/403 and cannot probe which parents exist.
+func (e *Engine) missingParent(ctx context.Context, req *Request, err error, authorize func() error) error {
+	if domain.KindOf(err) != domain.MissingParent || !e.guarded(req) || req.Resource.ParentBeforeAuth {
+		return err
+	}
+	if denied := authorize(); denied != nil {
+		return denied
+	}
+	return err
 }
 
 // checkBodyID refuses a body whose data.id differs from the URL id.
@@ -514,7 +538,7 @@ func (e *Engine) Patch(ctx context.Context, req *Request, id string, patch Patch
 	}
 	p, err := e.scope(ctx, req)
 	if err != nil {
-		return Object{}, err
+		return Object{}, e.missingParent(ctx, req, err, func() error { return e.checkWriteMissing(ctx, req, id) })
 	}
 	existing, ok, err := e.lookup(ctx, p, id)
 	if err != nil {
@@ -568,7 +592,7 @@ func (e *Engine) Delete(ctx context.Context, req *Request, id string, lastModifi
 	}
 	p, err := e.scope(ctx, req)
 	if err != nil {
-		return Object{}, err
+		return Object{}, e.missingParent(ctx, req, err, func() error { return e.checkWriteMissing(ctx, req, id) })
 	}
 	existing, ok, err := e.lookup(ctx, p, id)
 	if err != nil {

@@ -263,7 +263,8 @@ type PermPrincipal struct {
 func (c ACLChange) validate(res *Resource) error {
 	check := func(perm string) error {
 		if !slices.Contains(res.Permissions, perm) {
-			return &Error{Kind: domain.Invalid, Op: "app.ACLChange", Issues: []domain.Issue{{Location: domain.InBody, Name: "permissions", Description: fmt.Sprintf("Unrecognized keys in mapping: '%s'", perm)}}}
+			// Kinto's wording: the name against the resource's choices.
+			return &Error{Kind: domain.Invalid, Op: "app.ACLChange", Issues: []domain.Issue{{Location: domain.InBody, Name: "permissions", Description: fmt.Sprintf("%q is not one of %s", perm, strings.Join(res.Permissions, ", "))}}}
 		}
 		return nil
 	}

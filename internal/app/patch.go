@@ -24,9 +24,14 @@ func ShallowPatch(data map[string]any) Patcher {
 }
 
 // MergePatch is PATCH with application/merge-patch+json (RFC 7396): a
-// recursive merge where null deletes, at any depth.
+// recursive merge where null deletes, at any depth. A nil data (a body
+// with only permissions) leaves the data unchanged: merged as is, it would
+// be the JSON null that RFC 7396 reads as "replace everything".
 func MergePatch(data map[string]any) Patcher {
 	return func(current map[string]any) (map[string]any, error) {
+		if data == nil {
+			return domain.CloneMap(current), nil
+		}
 		doc, err := json.Marshal(current)
 		if err != nil {
 			return nil, fmt.Errorf("encode object: %w", err)

@@ -40,6 +40,13 @@ type Resource struct {
 	// permissions are guarded by the engine's Guard; per-user resources
 	// need none.
 	Permissions []string
+	// ParentBeforeAuth makes writes check that the parent object exists
+	// before authorizing, so that every caller gets 404 errno 111 for a
+	// missing parent, as Kinto does for records. Without it, a write under
+	// a missing parent is authorized first: a caller without the right
+	// gets 401/403 whether or not the parent exists (Kinto's collections
+	// and groups), and only an allowed caller learns it is missing.
+	ParentBeforeAuth bool
 	// Cascade makes deleting an object also purge every object stored
 	// below it and their ACLs (buckets, collections).
 	Cascade bool

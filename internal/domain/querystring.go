@@ -429,8 +429,6 @@ func nativeValue(raw string) any {
 	return v
 }
 
-var maxInt64 = big.NewInt(math.MaxInt64)
-
 // parseIntParam reads an integer parameter as Kinto's schema does: JSON
 // decoded, floats truncated, booleans as 0/1; "", null, [] and {} count as
 // not given. It returns the issue to report, if any.
@@ -487,8 +485,8 @@ func parseIntParam(name, raw string) (int64, bool, *Issue) {
 	switch {
 	case n.Sign() < 0:
 		return 0, false, &Issue{Location: InQuerystring, Name: name, Description: n.String() + " is less than minimum value 0"}
-	case n.Cmp(maxInt64) > 0:
-		return 0, false, &Issue{Location: InQuerystring, Name: name, Description: n.String() + " is greater than maximum value " + maxInt64.String()}
+	case !n.IsInt64():
+		return 0, false, &Issue{Location: InQuerystring, Name: name, Description: n.String() + " is greater than maximum value " + strconv.FormatInt(math.MaxInt64, 10)}
 	}
 	return n.Int64(), true, nil
 }

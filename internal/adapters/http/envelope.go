@@ -124,7 +124,13 @@ func parsePatchOps(v any) (app.Patcher, app.ACLChange, error) {
 		op, _ := m["op"].(string)
 		path, _ := m["path"].(string)
 		from, _ := m["from"].(string)
-		if perm, principal, isPerm := permissionPath(path); isPerm {
+		perm, principal, isPerm := permissionPath(path)
+		if !isPerm && (path == "/permissions" || strings.HasPrefix(path, "/permissions/")) {
+			// Whole ACLs or permissions cannot be set this way; ignoring
+			// the operation would silently drop what the client asked.
+			return nil, acl, jsonPatchIssue(fmt.Sprintf("path %q is not /permissions/<permission>/<principal>", path))
+		}
+		if isPerm {
 			switch op {
 			case "add", "replace":
 				acl.Add = append(acl.Add, app.PermPrincipal{Perm: perm, Principal: principal})

@@ -155,10 +155,16 @@ func (s *Service) processGroup(ctx context.Context, w *app.Write) error {
 			return invalid("data.members", fmt.Sprintf("%v is not iterable", raw))
 		}
 		for i, m := range list {
+			name := fmt.Sprintf("data.members.%d", i)
 			member, isString := m.(string)
-			if !isString || member == app.Everyone || hasPrefix(member, "/buckets/") {
-				name := fmt.Sprintf("data.members.%d", i)
-				return invalid(name, fmt.Sprintf("%s in body: '%v' is not a valid user ID.", name, m))
+			if !isString {
+				return invalid(name, fmt.Sprintf("%v is not a string", m))
+			}
+			// The description leaves the name out: the error envelope
+			// prefixes it ("data.members.0 in body: '…' is not a valid
+			// user ID.", PROTOCOL-kinto §6).
+			if member == app.Everyone || hasPrefix(member, "/buckets/") {
+				return invalid(name, fmt.Sprintf("'%s' is not a valid user ID.", member))
 			}
 		}
 	}

@@ -64,9 +64,12 @@ func New(store ports.Storage, perms ports.Permission, settings Settings) *Servic
 	}
 	s.Record = &app.Resource{
 		Name: "record", Plural: "records", IDVar: "rid", Parent: s.Collection, IDs: app.RelaxedUUID4{},
-		Permissions:  []string{"read", "write"},
-		Process:      s.processRecord,
-		CacheExpires: s.recordCacheExpires,
+		// Kinto loads the collection of a record request while building
+		// its security context: a missing one is a 404 for everyone.
+		ParentBeforeAuth: true,
+		Permissions:      []string{"read", "write"},
+		Process:          s.processRecord,
+		CacheExpires:     s.recordCacheExpires,
 	}
 	return s
 }
