@@ -141,10 +141,23 @@ func nameOr(name, fallback string) string {
 	return fallback
 }
 
+// schemaErrorText describes why a document is not a valid schema in one
+// line: the most specific failure against the meta-schema and where it is.
 func schemaErrorText(err error) string {
 	var se *jsonschema.SchemaValidationError
 	if errors.As(err, &se) {
-		return se.Err.Error()
+		var ve *jsonschema.ValidationError
+		if errors.As(se.Err, &ve) {
+			leaf := firstLeaf(ve)
+			where := "/" + strings.Join(leaf.InstanceLocation, "/")
+			return fmt.Sprintf("Invalid JSON schema at %s: %s", where, leaf.ErrorKind.LocalizedString(printer))
+		}
+		return "Invalid JSON schema: " + firstLine(se.Err.Error())
 	}
-	return err.Error()
+	return "Invalid JSON schema: " + firstLine(err.Error())
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
