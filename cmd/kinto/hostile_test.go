@@ -532,3 +532,18 @@ func TestHostileBatches(t *testing.T) {
 		t.Errorf("record after hostile batches: %s", rec)
 	}
 }
+
+func TestUnknownPermissionWithNullValueRefused(t *testing.T) {
+	s, src := testSettings(t, nil)
+	k := newKintoServer(t, s, src)
+	if r := k.do(owner, "PUT", "/buckets/nulls", `{}`); r.status != 201 {
+		t.Fatalf("PUT bucket: %v", r)
+	}
+	r := k.do(owner, "PATCH", "/buckets/nulls", `{"permissions":{"foo":null}}`)
+	if r.status != 400 || r.errno() != 107 {
+		t.Fatalf("PATCH with an unknown permission set to null: %v, want 400/107", r)
+	}
+	if r := k.do(owner, "PATCH", "/buckets/nulls", `{"permissions":{"read":null}}`); r.status != 200 {
+		t.Fatalf("PATCH with a known permission set to null: %v, want 200", r)
+	}
+}

@@ -251,6 +251,9 @@ type ACLChange struct {
 	ReplaceAll bool
 	// Add and Remove grant and revoke single principals (JSON-Patch).
 	Add, Remove []PermPrincipal
+	// Ignored names permissions the body mentioned with a null value, which
+	// change nothing but must still be permissions of the resource.
+	Ignored []string
 }
 
 // PermPrincipal is one permission and one principal.
@@ -269,6 +272,11 @@ func (c ACLChange) validate(res *Resource) error {
 		return nil
 	}
 	for perm := range c.Set {
+		if err := check(perm); err != nil {
+			return err
+		}
+	}
+	for _, perm := range c.Ignored {
 		if err := check(perm); err != nil {
 			return err
 		}

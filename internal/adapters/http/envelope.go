@@ -98,9 +98,24 @@ func (env envelope) aclSet(nullClears bool) map[string][]string {
 	return out
 }
 
+// aclChange is the ACL change a body asks for; permissions sent as null
+// are listed as ignored (unless nullClears) so that their names are checked.
+func (env envelope) aclChange(nullClears bool) app.ACLChange {
+	c := app.ACLChange{Set: env.aclSet(nullClears)}
+	if !nullClears {
+		for perm, v := range env.permissions {
+			if v == nil {
+				c.Ignored = append(c.Ignored, perm)
+			}
+		}
+	}
+	return c
+}
+
 // body builds the app's view of a POST or PUT body.
 func (env envelope) body(replaceAll bool) app.Body {
-	b := app.Body{ACL: app.ACLChange{Set: env.aclSet(false), ReplaceAll: replaceAll && env.hasPerms}}
+	b := app.Body{ACL: env.aclChange(false)}
+	b.ACL.ReplaceAll = replaceAll && env.hasPerms
 	if env.hasData {
 		b.Data = env.data
 	}

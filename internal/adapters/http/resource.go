@@ -465,7 +465,7 @@ func buildPatch(r *http.Request, raw []byte) (app.Patcher, app.ACLChange, map[st
 		if err != nil {
 			return nil, app.ACLChange{}, nil, err
 		}
-		return app.MergePatch(env.data), app.ACLChange{Set: env.aclSet(true)}, env.data, nil
+		return app.MergePatch(env.data), env.aclChange(true), env.data, nil
 	default:
 		env, err := envelopeOf(v)
 		if err != nil {
@@ -474,7 +474,7 @@ func buildPatch(r *http.Request, raw []byte) (app.Patcher, app.ACLChange, map[st
 		if !env.hasData && !env.hasPerms {
 			return nil, app.ACLChange{}, nil, namedIssue("data", "Provide at least one of data or permissions")
 		}
-		return app.ShallowPatch(env.data), app.ACLChange{Set: env.aclSet(false)}, env.data, nil
+		return app.ShallowPatch(env.data), env.aclChange(false), env.data, nil
 	}
 }
 
