@@ -533,30 +533,14 @@ type Patcher func(current map[string]any) (map[string]any, error)
 // Patch handles PATCH on an object.
 func (e *Engine) Patch(ctx context.Context, req *Request, id string, patch Patcher, acl ACLChange) (Object, error) {
 	res := req.Resource
-	if err := checkID(res, id); err != nil {
-		return Object{}, err
-	}
-	p, err := e.scope(ctx, req)
-	if err != nil {
-		return Object{}, e.missingParent(ctx, req, err, func() error { return e.checkWriteMissing(ctx, req, id) })
-	}
-	existing, ok, err := e.lookup(ctx, p, id)
+	p, existing, err := e.loadForWrite(ctx, req, id)
 	if err != nil {
 		return Object{}, err
-	}
-	if !ok {
-		return Object{}, e.checkMissingWrite(ctx, req, id)
 	}
 	if e.guarded(req) {
-		if err := e.guard.checkObject(ctx, req, id, needWrite); err != nil {
-			return Object{}, err
-		}
 		if err := acl.validate(res); err != nil {
 			return Object{}, err
 		}
-	}
-	if _, err := domain.CheckPreconditions(req.Pre, true, existing.LastModified, false); err != nil {
-		return Object{}, preconditionFailed(err, &existing)
 	}
 	current := existing.Map()
 	data, err := patch(current)
@@ -583,31 +567,42 @@ func (e *Engine) Patch(ctx context.Context, req *Request, id string, patch Patch
 	return e.afterWrite(ctx, req, &existing, stored, acl, false)
 }
 
-// Delete handles DELETE on an object; lastModified is the client's proposal
-// for the tombstone (0 for none).
-func (e *Engine) Delete(ctx context.Context, req *Request, id string, lastModified int64) (Object, error) {
-	res := req.Resource
-	if err := checkID(res, id); err != nil {
-		return Object{}, err
+// loadForWrite is the common start of PATCH and DELETE on an object: the
+// id checked, the parent resolved, the live object loaded (404, or 401/403
+// for callers who may not know), write permission and preconditions
+// checked.
+func (e *Engine) loadForWrite(ctx context.Context, req *Request, id string) (domain.Parent, domain.Record, error) {
+	if err := checkID(req.Resource, id); err != nil {
+		return domain.Parent{}, domain.Record{}, err
 	}
 	p, err := e.scope(ctx, req)
 	if err != nil {
-		return Object{}, e.missingParent(ctx, req, err, func() error { return e.checkWriteMissing(ctx, req, id) })
+		return p, domain.Record{}, e.missingParent(ctx, req, err, func() error { return e.checkWriteMissing(ctx, req, id) })
 	}
 	existing, ok, err := e.lookup(ctx, p, id)
 	if err != nil {
-		return Object{}, err
+		return p, domain.Record{}, err
 	}
 	if !ok {
-		return Object{}, e.checkMissingWrite(ctx, req, id)
+		return p, domain.Record{}, e.checkMissingWrite(ctx, req, id)
 	}
 	if e.guarded(req) {
 		if err := e.guard.checkObject(ctx, req, id, needWrite); err != nil {
-			return Object{}, err
+			return p, domain.Record{}, err
 		}
 	}
 	if _, err := domain.CheckPreconditions(req.Pre, true, existing.LastModified, false); err != nil {
-		return Object{}, preconditionFailed(err, &existing)
+		return p, domain.Record{}, preconditionFailed(err, &existing)
+	}
+	return p, existing, nil
+}
+
+// Delete handles DELETE on an object; lastModified is the client's proposal
+// for the tombstone (0 for none).
+func (e *Engine) Delete(ctx context.Context, req *Request, id string, lastModified int64) (Object, error) {
+	p, existing, err := e.loadForWrite(ctx, req, id)
+	if err != nil {
+		return Object{}, err
 	}
 	if lastModified <= existing.LastModified {
 		lastModified = 0
