@@ -136,6 +136,28 @@ func (e *resourceEndpoints) fail(w http.ResponseWriter, r *http.Request, req *ap
 	e.s.writeError(w, r, err)
 }
 
+// listRequest reads what every list handler needs: the Accept check (for
+// reads), the conditional headers and the querystring. On failure it answers
+// the error itself and returns ok false.
+func (e *resourceEndpoints) listRequest(w http.ResponseWriter, r *http.Request, read bool) (*app.Request, domain.ListRequest, bool) {
+	var lr domain.ListRequest
+	if read {
+		if err := checkAccept(r); err != nil {
+			e.s.writeError(w, r, err)
+			return nil, lr, false
+		}
+	}
+	req, err := e.request(r)
+	if err == nil {
+		lr, err = e.parseList(r)
+	}
+	if err != nil {
+		e.s.writeError(w, r, err)
+		return nil, lr, false
+	}
+	return req, lr, true
+}
+
 // parseList reads a list querystring.
 func (e *resourceEndpoints) parseList(r *http.Request) (domain.ListRequest, error) {
 	return domain.ParseQuery(r.URL.Query(), domain.ParseOptions{
@@ -147,18 +169,8 @@ func (e *resourceEndpoints) parseList(r *http.Request) (domain.ListRequest, erro
 }
 
 func (e *resourceEndpoints) getList(w http.ResponseWriter, r *http.Request) {
-	if err := checkAccept(r); err != nil {
-		e.s.writeError(w, r, err)
-		return
-	}
-	req, err := e.request(r)
-	if err != nil {
-		e.s.writeError(w, r, err)
-		return
-	}
-	lr, err := e.parseList(r)
-	if err != nil {
-		e.s.writeError(w, r, err)
+	req, lr, ok := e.listRequest(w, r, true)
+	if !ok {
 		return
 	}
 	q := domain.Query{Filters: lr.Filters, Sort: lr.Sort, Limit: lr.Limit, After: lr.Token.After, WithDeleted: lr.WithDeleted}
@@ -227,18 +239,8 @@ func (e *resourceEndpoints) cacheHeaders(ctx context.Context, h http.Header, req
 }
 
 func (e *resourceEndpoints) headList(w http.ResponseWriter, r *http.Request) {
-	if err := checkAccept(r); err != nil {
-		e.s.writeError(w, r, err)
-		return
-	}
-	req, err := e.request(r)
-	if err != nil {
-		e.s.writeError(w, r, err)
-		return
-	}
-	lr, err := e.parseList(r)
-	if err != nil {
-		e.s.writeError(w, r, err)
+	req, lr, ok := e.listRequest(w, r, true)
+	if !ok {
 		return
 	}
 	ts, n, notModified, err := e.engine.Count(r.Context(), req, lr.Filters)
@@ -308,14 +310,8 @@ func (e *resourceEndpoints) writeObject(w http.ResponseWriter, r *http.Request, 
 }
 
 func (e *resourceEndpoints) deleteList(w http.ResponseWriter, r *http.Request) {
-	req, err := e.request(r)
-	if err != nil {
-		e.s.writeError(w, r, err)
-		return
-	}
-	lr, err := e.parseList(r)
-	if err != nil {
-		e.s.writeError(w, r, err)
+	req, lr, ok := e.listRequest(w, r, false)
+	if !ok {
 		return
 	}
 	q := domain.Query{Filters: lr.Filters, Sort: lr.Sort, Limit: lr.Limit}
