@@ -277,6 +277,14 @@ func (e *resourceEndpoints) readEnvelope(r *http.Request) (envelope, error) {
 }
 
 func (e *resourceEndpoints) postList(w http.ResponseWriter, r *http.Request) {
+	e.serveWrite(w, r, func(req *app.Request, env envelope) (app.Object, error) {
+		return e.engine.Create(r.Context(), req, env.body(false))
+	})
+}
+
+// serveWrite answers a POST or PUT: the envelope read, the action run, the
+// object answered 201 when created, else 200.
+func (e *resourceEndpoints) serveWrite(w http.ResponseWriter, r *http.Request, act func(*app.Request, envelope) (app.Object, error)) {
 	env, err := e.readEnvelope(r)
 	if err != nil {
 		e.s.writeError(w, r, err)
@@ -287,7 +295,7 @@ func (e *resourceEndpoints) postList(w http.ResponseWriter, r *http.Request) {
 		e.s.writeError(w, r, err)
 		return
 	}
-	obj, err := e.engine.Create(r.Context(), req, env.body(false))
+	obj, err := act(req, env)
 	if err != nil {
 		e.fail(w, r, req, err)
 		return
@@ -368,26 +376,9 @@ func (e *resourceEndpoints) getObject(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *resourceEndpoints) putObject(w http.ResponseWriter, r *http.Request) {
-	env, err := e.readEnvelope(r)
-	if err != nil {
-		e.s.writeError(w, r, err)
-		return
-	}
-	req, err := e.request(r)
-	if err != nil {
-		e.s.writeError(w, r, err)
-		return
-	}
-	obj, err := e.engine.Replace(r.Context(), req, e.objectID(r), env.body(true))
-	if err != nil {
-		e.fail(w, r, req, err)
-		return
-	}
-	status := http.StatusOK
-	if obj.Created {
-		status = http.StatusCreated
-	}
-	e.writeObject(w, r, status, obj, nil)
+	e.serveWrite(w, r, func(req *app.Request, env envelope) (app.Object, error) {
+		return e.engine.Replace(r.Context(), req, e.objectID(r), env.body(true))
+	})
 }
 
 func (e *resourceEndpoints) patchObject(w http.ResponseWriter, r *http.Request) {
