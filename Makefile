@@ -59,8 +59,8 @@ test-integration: ## Run the PostgreSQL and Redis suites against the local servi
 	CLIQUET_TEST_POSTGRES_URL='$(CLIQUET_TEST_POSTGRES_URL)' CLIQUET_TEST_REDIS_URL='$(CLIQUET_TEST_REDIS_URL)' \
 		$(GO) test -json -count=1 -p 1 $(TESTFLAGS) $$pkgs | $(GO) run ./scripts/testsummary
 
-test-e2e: ## Run the JavaScript client suite in test/e2e (when it exists)
-	scripts/test-e2e.sh
+test-e2e: ## Build bin/kinto and run the published Kinto JS clients against it (test/e2e)
+	scripts/e2e.sh
 
 fuzz: ## Run every Fuzz target for FUZZTIME (10s) each
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
