@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -32,6 +33,13 @@ func (SystemClock) NowMillis() int64 { return time.Now().UnixMilli() }
 // place). A list in timestamp order, the protocol's default, reads its page
 // from the cursor by binary search instead of scanning from the start, so
 // page 100 costs what page 1 costs. Other orders filter and sort the list.
+//
+// A query whose filters include id eq or id in (the engine adds one to every
+// list read by a caller who may read only some objects) looks those ids up
+// and applies the rest of the query to them alone, so its cost follows the
+// number of ids, not the size of the list. Count without filters reads a
+// live count kept by every write, and a unique field with a string value is
+// checked in an index of that field.
 type Storage struct {
 	clock domain.Clock
 
@@ -48,6 +56,12 @@ type objectList struct {
 	// stale once its object was rewritten (its ts no longer matches).
 	slots []slot
 	stale int
+	live  int // live objects in byID, for Count without filters
+	// unique indexes the live objects by the string value of each field
+	// ever checked for uniqueness (field → value → ids), so that a write
+	// checks a unique field in O(1). An index is built on the first check
+	// of its field and kept in step by put from then on.
+	unique map[string]map[string]set
 }
 
 type slot struct {
@@ -226,8 +240,15 @@ func (s *Storage) Count(ctx context.Context, p domain.Parent, filters []domain.F
 	if l == nil {
 		return 0, nil
 	}
+	if len(filters) == 0 {
+		return l.live, nil
+	}
+	recs := maps.Values(l.byID)
+	if named, rest, ok := l.byIDs(filters); ok {
+		recs, filters = slices.Values(named), rest
+	}
 	n := 0
-	for _, r := range l.byID {
+	for r := range recs {
 		if !r.Deleted && domain.MatchAll(r, filters) {
 			n++
 		}
@@ -279,7 +300,8 @@ func (s *Storage) Purge(ctx context.Context, parentID string) (int, error) {
 		}
 		n += len(l.byID)
 		l.byID = map[string]domain.Record{}
-		l.slots, l.stale = nil, 0
+		l.slots, l.stale, l.live = nil, 0, 0
+		l.unique = nil
 	}
 	return n, nil
 }
@@ -323,11 +345,22 @@ func normalize(rec domain.Record) domain.Record {
 }
 
 // checkUnique fails with Conflict when another live object has the same
-// value as rec for one of the unique fields.
+// value as rec for one of the unique fields. A string value, the usual case
+// (urls, names), is looked up in the field's index: strings equal only
+// strings, byte for byte (domain.Compare), so the index is exact. Other
+// values (numbers, where 1 equals 1.0, arrays, objects) scan the list.
 func (l *objectList) checkUnique(op string, rec domain.Record, unique []string) error {
 	for _, field := range unique {
 		v, ok := rec.Field(field)
 		if !ok {
+			continue
+		}
+		if str, isString := v.(string); isString {
+			for id := range l.uniqueIndex(field)[str] {
+				if id != rec.ID {
+					return conflictOn(op, field, l.byID[id])
+				}
+			}
 			continue
 		}
 		for id, other := range l.byID {
@@ -335,18 +368,67 @@ func (l *objectList) checkUnique(op string, rec domain.Record, unique []string) 
 				continue
 			}
 			if ov, ok := other.Field(field); ok && domain.Equal(v, ov) {
-				existing := other.Clone()
-				return &domain.Error{Kind: domain.Conflict, Op: op, Message: "unique field " + field + " already taken", Existing: &existing}
+				return conflictOn(op, field, other)
 			}
 		}
 	}
 	return nil
 }
 
+// conflictOn is the Conflict of a unique field taken by other.
+func conflictOn(op, field string, other domain.Record) error {
+	existing := other.Clone()
+	return &domain.Error{Kind: domain.Conflict, Op: op, Message: "unique field " + field + " already taken", Existing: &existing}
+}
+
+// uniqueIndex returns the index of field, building it from the live
+// objects on first use.
+func (l *objectList) uniqueIndex(field string) map[string]set {
+	if idx, ok := l.unique[field]; ok {
+		return idx
+	}
+	idx := map[string]set{}
+	for id, r := range l.byID {
+		if str, ok := stringField(r, field); ok {
+			addTo(idx, str, id)
+		}
+	}
+	if l.unique == nil {
+		l.unique = map[string]map[string]set{}
+	}
+	l.unique[field] = idx
+	return idx
+}
+
+// stringField returns the string value of a live object's field.
+func stringField(r domain.Record, field string) (string, bool) {
+	if r.Deleted {
+		return "", false
+	}
+	v, ok := r.Field(field)
+	str, isString := v.(string)
+	return str, ok && isString
+}
+
 // put stores rec (already stamped) and records its slot.
 func (l *objectList) put(rec domain.Record) {
-	if _, ok := l.byID[rec.ID]; ok {
+	old, had := l.byID[rec.ID]
+	if had {
 		l.stale++
+		if !old.Deleted {
+			l.live--
+		}
+	}
+	for field, idx := range l.unique {
+		if str, ok := stringField(old, field); had && ok {
+			removeFrom(idx, str, rec.ID)
+		}
+		if str, ok := stringField(rec, field); ok {
+			addTo(idx, str, rec.ID)
+		}
+	}
+	if !rec.Deleted {
+		l.live++
 	}
 	l.byID[rec.ID] = rec
 	sl := slot{ts: rec.LastModified, id: rec.ID}
@@ -394,6 +476,10 @@ func (l *objectList) taken(ts int64) bool {
 
 // query selects the objects of q, without copying them.
 func (l *objectList) query(q domain.Query) []domain.Record {
+	if named, rest, ok := l.byIDs(q.Filters); ok {
+		q.Filters = rest
+		return domain.Select(named, q)
+	}
 	if len(q.Sort) > 0 && q.Sort[0].Field == "last_modified" {
 		// Timestamps are unique in a list, so the first sort key decides
 		// alone and the slots are already in that order.
@@ -456,4 +542,60 @@ func (l *objectList) byTimestamp(q domain.Query, desc, hasCursor bool, cursor in
 // scan filters and sorts the whole list: any order, any cursor.
 func (l *objectList) scan(q domain.Query) []domain.Record {
 	return domain.SelectSeq(maps.Values(l.byID), q)
+}
+
+// byIDs serves filters naming ids from the id index. It picks the id eq or
+// id in filter with the fewest values and returns the objects (live or
+// tombstones) it names, each once, with the other filters, which the caller
+// still applies; ok is false when no filter names ids. The picked filter is
+// fully decided by the lookup: an id is a string, so only string values can
+// equal it (domain.Match compares types exactly), and every object returned
+// has one of them. Dropping it also spares a linear search of the id list
+// per object.
+func (l *objectList) byIDs(filters []domain.Filter) (named []domain.Record, rest []domain.Filter, ok bool) {
+	best := -1
+	var ids []any
+	for i, f := range filters {
+		if f.Field != "id" {
+			continue
+		}
+		var values []any
+		switch f.Op {
+		case domain.OpEq, "":
+			values = []any{f.Value}
+		case domain.OpIn:
+			// domain.Match takes a value that is not a list as a list of one.
+			list, isList := f.Value.([]any)
+			if !isList {
+				list = []any{f.Value}
+			}
+			values = list
+		default:
+			continue
+		}
+		if best < 0 || len(values) < len(ids) {
+			best, ids = i, values
+		}
+	}
+	if best < 0 {
+		return nil, nil, false
+	}
+	seen := make(map[string]struct{}, len(ids))
+	for _, v := range ids {
+		id, isString := v.(string)
+		if !isString {
+			continue
+		}
+		if _, dup := seen[id]; dup {
+			continue
+		}
+		seen[id] = struct{}{}
+		if r, found := l.byID[id]; found {
+			named = append(named, r)
+		}
+	}
+	rest = make([]domain.Filter, 0, len(filters)-1)
+	rest = append(rest, filters[:best]...)
+	rest = append(rest, filters[best+1:]...)
+	return named, rest, true
 }

@@ -31,6 +31,9 @@ import (
 //   - sorts on several fields, descending, mixed types and missing fields;
 //   - keyset paging over 1,000 objects with every page size from 1 to 50,
 //     and paging while writes happen between pages;
+//   - id eq / id in filters (what the engine adds to the lists of a caller
+//     who may read only some objects) combined with other filters, sorts,
+//     cursors, tombstones and DeleteMany;
 //   - DeleteMany and Purge.
 func RunStorage(t *testing.T, newStorage func(t *testing.T) ports.Storage) {
 	cases := []struct {
@@ -41,6 +44,7 @@ func RunStorage(t *testing.T, newStorage func(t *testing.T) ports.Storage) {
 		{"CRUD", storageCRUD},
 		{"ParentsAreIsolated", storageParentsIsolated},
 		{"UniqueFields", storageUnique},
+		{"UniqueFieldsFollowWrites", storageUniqueFollowsWrites},
 		{"DeepCopies", storageDeepCopies},
 		{"Timestamp", storageTimestamp},
 		{"ProposedTimestamps", storageProposedTimestamps},
@@ -51,6 +55,9 @@ func RunStorage(t *testing.T, newStorage func(t *testing.T) ports.Storage) {
 		{"Paging", storagePaging},
 		{"PagingWithWrites", storagePagingWithWrites},
 		{"DeleteMany", storageDeleteMany},
+		{"IDFilters", storageIDFilters},
+		{"IDFilterPaging", storageIDFilterPaging},
+		{"CountWithoutFilters", storageCountWithoutFilters},
 		{"Purge", storagePurge},
 	}
 	for _, c := range cases {
@@ -996,4 +1003,256 @@ func storagePurge(t *testing.T, s ports.Storage) {
 	if strings.Join(got, " ") != "/buckets/b10/c /buckets/b10/collections/c/r1" {
 		t.Errorf("survivors = %v", got)
 	}
+}
+
+// storageIDFilters checks id eq and id in filters, alone and with other
+// filters, in List, Count and DeleteMany. An adapter may serve them from
+// its id index; the answers must be those of a plain filter.
+func storageIDFilters(t *testing.T, s ports.Storage) {
+	ctx := context.Background()
+	recs := filterFixture(t, s)
+	type F = domain.Filter
+	in := func(ids ...any) F { return F{Field: "id", Op: domain.OpIn, Value: ids} }
+	tests := []struct {
+		filters []F
+		want    string // live ids in id order
+	}{
+		{[]F{{Field: "id", Op: domain.OpEq, Value: "f7"}}, ""}, // a tombstone
+		{[]F{{Field: "id", Op: domain.OpEq, Value: "nope"}}, ""},
+		{[]F{{Field: "id", Op: domain.OpEq, Value: json.Number("1")}}, ""},
+		{[]F{in()}, ""},
+		{[]F{in("f6", "f1", "f6", "zz", json.Number("1"), nil, true)}, "f1,f6"},
+		{[]F{in("f1", "f2", "f3", "f6"), {Field: "meta.k", Op: domain.OpEq, Value: "x"}}, "f1,f6"},
+		{[]F{{Field: "meta.k", Op: domain.OpEq, Value: "x"}, in("f1", "f2", "f3", "f6")}, "f1,f6"},
+		{[]F{in("f1", "f2", "f3"), in("f2", "f3", "f4")}, "f2,f3"},
+		{[]F{in("f1", "f2", "f3", "f4"), {Field: "id", Op: domain.OpEq, Value: "f3"}}, "f3"},
+		{[]F{in("f1", "f2", "f3"), {Field: "id", Op: domain.OpNot, Value: "f2"}}, "f1,f3"},
+		{[]F{in("f1", "f2", "f3", "f7"), {Field: "id", Op: domain.OpExclude, Value: []any{"f1"}}}, "f2,f3"},
+		{[]F{in("f1", "f2", "f3", "f4", "f5"), {Field: "n", Op: domain.OpGt, Value: json.Number("2")}}, "f2,f5"},
+		{[]F{in("f1", "f5"), {Field: "title", Op: domain.OpHas, Value: false}}, "f5"},
+		{[]F{in("f1", "f2"), {Field: "last_modified", Op: domain.OpGt, Value: json.Number(fmt.Sprint(recs[0].LastModified))}}, "f2"},
+	}
+	byID := []domain.Sort{{Field: "id"}}
+	for _, tt := range tests {
+		if got := stIDs(stList(t, s, stParent, domain.Query{Filters: tt.filters, Sort: byID})); got != tt.want {
+			t.Errorf("List(%s) = %s, want %s", stJSON(t, tt.filters), got, tt.want)
+		}
+		wantN := 0
+		if tt.want != "" {
+			wantN = strings.Count(tt.want, ",") + 1
+		}
+		if n, err := s.Count(ctx, stParent, tt.filters); err != nil || n != wantN {
+			t.Errorf("Count(%s) = %d, %v; want %d", stJSON(t, tt.filters), n, err, wantN)
+		}
+	}
+
+	// Tombstones come with WithDeleted, and are filtered like live objects.
+	got := stList(t, s, stParent, domain.Query{Filters: []F{in("f7", "f1")}, Sort: byID, WithDeleted: true})
+	if stIDs(got) != "f1,f7" || got[0].Deleted || !got[1].Deleted {
+		t.Errorf("List(id in f7,f1, with deleted) = %s, want f1 then the tombstone f7", stJSON(t, got))
+	}
+	deleted := []F{in("f7", "f1"), {Field: "deleted", Op: domain.OpEq, Value: true}}
+	if got := stIDs(stList(t, s, stParent, domain.Query{Filters: deleted, Sort: byID, WithDeleted: true})); got != "f7" {
+		t.Errorf("List(id in f7,f1, deleted=true, with deleted) = %s, want f7", got)
+	}
+
+	// Sort, limit and cursor apply to the named objects.
+	six := []F{in("f3", "f1", "f6", "f2", "f5", "f4", "f7")}
+	first := stList(t, s, stParent, domain.Query{Filters: six, Sort: byNewest, Limit: 2})
+	if stIDs(first) != "f6,f5" {
+		t.Fatalf("List(id in f1…f7, newest first, limit 2) = %s, want f6,f5", stIDs(first))
+	}
+	after := domain.CursorOf(first[1], byNewest)
+	if got := stIDs(stList(t, s, stParent, domain.Query{Filters: six, Sort: byNewest, Limit: 2, After: after})); got != "f4,f3" {
+		t.Errorf("List(id in f1…f7, newest first, limit 2, after f5) = %s, want f4,f3", got)
+	}
+	if got := stIDs(stList(t, s, stParent, domain.Query{Filters: six, Sort: byNewest, After: after, WithDeleted: true})); got != "f4,f3,f2,f1" {
+		t.Errorf("List(id in f1…f7, after f5, with deleted) = %s, want f4,f3,f2,f1 (f7 is newer than f5)", got)
+	}
+	byTitle := []domain.Sort{{Field: "title"}, {Field: "last_modified", Desc: true}}
+	if got := stIDs(stList(t, s, stParent, domain.Query{Filters: six, Sort: byTitle})); got != "f6,f2,f1,f4,f3,f5" {
+		t.Errorf("List(id in f1…f7, by title) = %s, want f6,f2,f1,f4,f3,f5", got)
+	}
+	titleCursor := []domain.SortValue{{Value: "alpha"}, {Value: json.Number(fmt.Sprint(recs[0].LastModified))}}
+	if got := stIDs(stList(t, s, stParent, domain.Query{Filters: six, Sort: byTitle, Limit: 2, After: titleCursor})); got != "f4,f3" {
+		t.Errorf("List(id in f1…f7, by title, after alpha, limit 2) = %s, want f4,f3", got)
+	}
+
+	// DeleteMany deletes only the named live objects that match the rest.
+	gone, err := s.DeleteMany(ctx, stParent, domain.Query{Filters: []F{in("f1", "f2", "f6", "f7", "zz"), {Field: "n", Op: domain.OpMin, Value: json.Number("2")}}, Sort: byID})
+	if err != nil || stIDs(gone) != "f2,f6" {
+		t.Fatalf("DeleteMany(id in f1,f2,f6,f7,zz, n >= 2) = %s, %v; want f2,f6", stIDs(gone), err)
+	}
+	if got := stIDs(stList(t, s, stParent, domain.Query{Sort: byID})); got != "f1,f3,f4,f5" {
+		t.Errorf("List after DeleteMany = %s, want f1,f3,f4,f5", got)
+	}
+	if n, err := s.Count(ctx, stParent, []F{in("f1", "f2", "f6")}); err != nil || n != 1 {
+		t.Errorf("Count(id in f1,f2,f6) after DeleteMany = %d, %v; want 1", n, err)
+	}
+	// A re-created id is found again, live.
+	stCreate(t, s, stParent, "f7", `{"title":"back"}`)
+	got = stList(t, s, stParent, domain.Query{Filters: []F{{Field: "id", Op: domain.OpEq, Value: "f7"}}, Sort: byID, WithDeleted: true})
+	if stIDs(got) != "f7" || got[0].Deleted || got[0].Data["title"] != "back" {
+		t.Errorf("List(id=f7) after re-creating it = %s, want the live f7", stJSON(t, got))
+	}
+}
+
+// storageIDFilterPaging pages, in every paging order, through a list
+// restricted by a long id in filter (every third object, plus unknown and
+// repeated ids), alone and with another filter: each named object that
+// matches comes exactly once, in the order of the whole list.
+func storageIDFilterPaging(t *testing.T, s ports.Storage) {
+	ctx := context.Background()
+	const n = 1000
+	pagingFixture(t, s, n)
+	var ids []any
+	named := map[string]bool{}
+	for i := 0; i < n; i += 3 {
+		id := fmt.Sprintf("p%04d", i)
+		ids = append(ids, id)
+		named[id] = true
+		if i%30 == 0 {
+			ids = append(ids, id, fmt.Sprintf("x%04d", i))
+		}
+	}
+	slices.Reverse(ids) // the filter's order must not matter
+	// Tombstones among the named objects, for the WithDeleted walk.
+	for _, id := range []string{"p0000", "p0300", "p0999"} {
+		stDelete(t, s, stParent, id)
+	}
+	idIn := domain.Filter{Field: "id", Op: domain.OpIn, Value: ids}
+	titled := domain.Filter{Field: "title", Op: domain.OpIn, Value: []any{"t01", "t03"}}
+	for _, sorts := range pagingOrders {
+		for _, other := range [][]domain.Filter{nil, {titled}} {
+			for _, withDeleted := range []bool{false, true} {
+				whole := stList(t, s, stParent, domain.Query{Sort: sorts, Filters: other, WithDeleted: withDeleted})
+				var want []domain.Record
+				for _, r := range whole {
+					if named[r.ID] {
+						want = append(want, r)
+					}
+				}
+				q := domain.Query{Sort: sorts, Filters: append([]domain.Filter{idIn}, other...), WithDeleted: withDeleted}
+				label := fmt.Sprintf("id in %d ids, filters %s, sort %s, with deleted %v", len(ids), stJSON(t, other), stJSON(t, sorts), withDeleted)
+				if len(want) == 0 {
+					t.Fatalf("%s: the fixture selects nothing", label)
+				}
+				if got := stIDs(stList(t, s, stParent, q)); got != stIDs(want) {
+					t.Fatalf("List(%s) = %d ids, want the %d named ids in the list's order", label, strings.Count(got, ",")+1, len(want))
+				}
+				for _, size := range []int{1, 7, 50} {
+					if got := stIDs(walk(t, s, q, size, nil)); got != stIDs(want) {
+						t.Fatalf("paging %s by %d: not each named object once, in order", label, size)
+					}
+				}
+				if !withDeleted {
+					if c, err := s.Count(ctx, stParent, q.Filters); err != nil || c != len(want) {
+						t.Errorf("Count(%s) = %d, %v; want %d", label, c, err, len(want))
+					}
+				}
+			}
+		}
+	}
+}
+
+// storageCountWithoutFilters follows the number of live objects through
+// every kind of write.
+func storageCountWithoutFilters(t *testing.T, s ports.Storage) {
+	ctx := context.Background()
+	want := func(label string, n int) {
+		t.Helper()
+		if got, err := s.Count(ctx, stParent, nil); err != nil || got != n {
+			t.Errorf("Count after %s = %d, %v; want %d", label, got, err, n)
+		}
+	}
+	want("nothing", 0)
+	for i := range 5 {
+		stCreate(t, s, stParent, fmt.Sprintf("c%d", i), `{}`)
+	}
+	want("5 creates", 5)
+	if _, err := s.Update(ctx, stParent, domain.Record{ID: "c0", Data: map[string]any{"x": true}}, nil); err != nil {
+		t.Fatalf("Update(c0): %v", err)
+	}
+	want("replacing c0", 5)
+	if _, err := s.Update(ctx, stParent, domain.Record{ID: "c5"}, nil); err != nil {
+		t.Fatalf("Update(c5): %v", err)
+	}
+	want("creating c5 by Update", 6)
+	stDelete(t, s, stParent, "c1")
+	want("deleting c1", 5)
+	if _, err := s.Create(ctx, stParent, domain.Record{ID: "c2"}, nil); domain.KindOf(err) != domain.Conflict {
+		t.Errorf("Create(existing c2): kind %v, want Conflict", domain.KindOf(err))
+	}
+	want("a refused Create", 5)
+	stCreate(t, s, stParent, "c1", `{}`)
+	want("re-creating c1", 6)
+	if _, err := s.Update(ctx, stParent, domain.Record{ID: "c1"}, nil); err != nil {
+		t.Fatalf("Update(c1): %v", err)
+	}
+	want("replacing c1", 6)
+	if _, err := s.DeleteMany(ctx, stParent, domain.Query{Sort: byNewest, Limit: 2}); err != nil {
+		t.Fatalf("DeleteMany: %v", err)
+	}
+	want("deleting 2 with DeleteMany", 4)
+	if _, err := s.Purge(ctx, stParent.ID); err != nil {
+		t.Fatalf("Purge: %v", err)
+	}
+	want("Purge", 0)
+	stCreate(t, s, stParent, "c1", `{}`)
+	want("a create after Purge", 1)
+}
+
+// storageUniqueFollowsWrites checks that unique fields see every write: a
+// value is free again once its object changes it, is deleted or purged,
+// and values equal by type-exact comparison (1 and 1.0) conflict.
+func storageUniqueFollowsWrites(t *testing.T, s ports.Storage) {
+	ctx := context.Background()
+	unique := []string{"url"}
+	write := func(label string, update bool, id, data string, want domain.Kind, wantExisting string) {
+		t.Helper()
+		rec := domain.Record{ID: id, Data: stData(t, data)}
+		var err error
+		if update {
+			_, err = s.Update(ctx, stParent, rec, unique)
+		} else {
+			_, err = s.Create(ctx, stParent, rec, unique)
+		}
+		if want == domain.Internal { // success wanted
+			if err != nil {
+				t.Errorf("%s: %v", label, err)
+			}
+			return
+		}
+		stWantKind(t, label, err, want)
+		if e := domain.AsError(err); e == nil || e.Existing == nil || e.Existing.ID != wantExisting {
+			t.Errorf("%s: Existing = %+v, want %s", label, e, wantExisting)
+		}
+	}
+	const ok = domain.Internal
+	write("Create(a)", false, "a", `{"url":"u1"}`, ok, "")
+	write("Create(b, a's url)", false, "b", `{"url":"u1"}`, domain.Conflict, "a")
+	write("Update(a to u2)", true, "a", `{"url":"u2"}`, ok, "")
+	write("Create(b, u1 freed by a)", false, "b", `{"url":"u1"}`, ok, "")
+	write("Create(c, a's new url)", false, "c", `{"url":"u2"}`, domain.Conflict, "a")
+	write("Update(a, url removed)", true, "a", `{"title":"no url"}`, ok, "")
+	write("Create(c, u2 freed by a)", false, "c", `{"url":"u2"}`, ok, "")
+	stDelete(t, s, stParent, "c")
+	write("Create(d, u2 of deleted c)", false, "d", `{"url":"u2"}`, ok, "")
+	write("Create(c again, u2 of d)", false, "c", `{"url":"u2"}`, domain.Conflict, "d")
+	write("Create(n1, url 1)", false, "n1", `{"url":1}`, ok, "")
+	write("Create(n2, url 1.0)", false, "n2", `{"url":1.0}`, domain.Conflict, "n1")
+	write("Create(n3, url \"1\")", false, "n3", `{"url":"1"}`, ok, "")
+	// A value written without the constraint may be shared; the next
+	// checked write of that value still conflicts.
+	if _, err := s.Create(ctx, stParent, domain.Record{ID: "e", Data: stData(t, `{"url":"u1"}`)}, nil); err != nil {
+		t.Fatalf("Create(e, b's url, no unique fields): %v", err)
+	}
+	stDelete(t, s, stParent, "b")
+	write("Create(f, u1 still held by e)", false, "f", `{"url":"u1"}`, domain.Conflict, "e")
+	write("Update(e keeps u1)", true, "e", `{"url":"u1","title":"kept"}`, ok, "")
+	if _, err := s.Purge(ctx, stParent.ID); err != nil {
+		t.Fatalf("Purge: %v", err)
+	}
+	write("Create(f, u1 after Purge)", false, "f", `{"url":"u1"}`, ok, "")
+	write("Create(g, u1 of f)", false, "g", `{"url":"u1"}`, domain.Conflict, "f")
 }
