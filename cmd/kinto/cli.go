@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cliquet-go/cliquet/internal/adapters/postgres"
 	"github.com/cliquet-go/cliquet/internal/config"
 )
 
@@ -105,7 +106,7 @@ func (c cli) run(ctx context.Context, args []string) int {
 
 	switch command {
 	case "migrate":
-		return c.migrate(&s)
+		return c.migrate(ctx, &s)
 	case "healthcheck":
 		return c.healthcheck(ctx, &s)
 	}
@@ -126,22 +127,49 @@ func (c cli) run(ctx context.Context, args []string) int {
 	return exitOK
 }
 
-// migrate prepares the backends' schemas. The memory backends have none.
-func (c cli) migrate(s *settings) int {
+// migrate prepares the backends' schemas: it creates or upgrades the
+// tables of the PostgreSQL storage and permission backends (safe to run
+// from several nodes at once). The memory backends have none.
+func (c cli) migrate(ctx context.Context, s *settings) int {
+	if s.CacheBackend != config.BackendMemory {
+		fmt.Fprintf(c.stderr, "kinto: migrate: setting cache_backend: backend %q is not built into this version (want memory)\n", s.CacheBackend)
+		return exitFailure
+	}
+	migrated := false
 	for _, b := range []struct {
-		setting string
+		name    string
 		value   config.Backend
+		url     string
+		setting string
 	}{
-		{"storage_backend", s.StorageBackend},
-		{"cache_backend", s.CacheBackend},
-		{"permission_backend", s.PermissionBackend},
+		{"storage", s.StorageBackend, s.StorageURL, "storage_backend"},
+		{"permission", s.PermissionBackend, s.PermissionURL, "permission_backend"},
 	} {
-		if b.value != config.BackendMemory {
-			fmt.Fprintf(c.stderr, "kinto: migrate: setting %s: backend %q is not built into this version (want memory)\n", b.setting, b.value)
+		switch b.value {
+		case config.BackendMemory:
+			continue
+		case config.BackendPostgreSQL:
+		default:
+			fmt.Fprintf(c.stderr, "kinto: migrate: setting %s: backend %q is not built into this version (want memory or postgresql)\n", b.setting, b.value)
 			return exitFailure
 		}
+		db, err := openPostgres(ctx, b.name, b.url, postgresPool{size: 1}, false)
+		if err != nil {
+			fmt.Fprintf(c.stderr, "kinto: migrate: %v\n", err)
+			return exitFailure
+		}
+		err = postgres.Migrate(ctx, db)
+		db.Close()
+		if err != nil {
+			fmt.Fprintf(c.stderr, "kinto: migrate: %s database: %v\n", b.name, err)
+			return exitFailure
+		}
+		fmt.Fprintf(c.stdout, "migrate: %s (postgresql): schema at version %d\n", b.name, postgres.SchemaVersion())
+		migrated = true
 	}
-	fmt.Fprintln(c.stdout, "migrate: memory backends keep no schema; nothing to do")
+	if !migrated {
+		fmt.Fprintln(c.stdout, "migrate: memory backends keep no schema; nothing to do")
+	}
 	return exitOK
 }
 

@@ -11,11 +11,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq" // the PostgreSQL driver of database/sql
 	"github.com/sirupsen/logrus"
 
 	"github.com/cliquet-go/cliquet/internal/adapters/auth"
 	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
 	"github.com/cliquet-go/cliquet/internal/adapters/memory"
+	"github.com/cliquet-go/cliquet/internal/adapters/postgres"
 	kintoapp "github.com/cliquet-go/cliquet/internal/app/kinto"
 	"github.com/cliquet-go/cliquet/internal/config"
 	"github.com/cliquet-go/cliquet/internal/ports"
@@ -97,19 +100,33 @@ type backends struct {
 	closers    []func() error
 }
 
-// newBackends picks the backend of each backend setting. Only the memory
-// backends are built into this version; the PostgreSQL and Redis adapters
-// join this switch in the issues that add them.
-func newBackends(s *settings) (*backends, error) {
+// newBackends picks the backend of each backend setting. Storage and
+// permission run on memory or PostgreSQL (whose schema `kinto migrate`
+// prepares); the cache runs on memory until its adapters exist.
+func newBackends(s *settings) (_ *backends, err error) {
 	b := &backends{checks: map[string]ports.HealthChecker{}}
+	defer func() {
+		if err != nil { // release the pools opened so far
+			for _, c := range b.closers {
+				_ = c()
+			}
+		}
+	}()
 	notBuilt := func(setting string, v config.Backend) error {
 		return &config.SettingError{Setting: setting,
-			Err: fmt.Errorf("backend %q is not built into this version (want memory)", v)}
+			Err: fmt.Errorf("backend %q is not built into this version (want memory or postgresql)", v)}
 	}
 
 	switch s.StorageBackend {
 	case config.BackendMemory:
 		b.storage = memory.NewStorage(memory.SystemClock{})
+	case config.BackendPostgreSQL:
+		db, err := openPostgres(context.Background(), "storage", s.StorageURL, postgresPool{s.StoragePoolSize, s.StorageMaxOverflow, s.StoragePoolRecycle}, true)
+		if err != nil {
+			return nil, err
+		}
+		b.closers = append(b.closers, db.Close)
+		b.storage = postgres.NewStorage(db, memory.SystemClock{})
 	default:
 		return nil, notBuilt("storage_backend", s.StorageBackend)
 	}
@@ -121,17 +138,61 @@ func newBackends(s *settings) (*backends, error) {
 		// the heartbeat reports the in-process cache as healthy.
 		b.checks["cache"] = inProcess{}
 	default:
-		return nil, notBuilt("cache_backend", s.CacheBackend)
+		return nil, &config.SettingError{Setting: "cache_backend",
+			Err: fmt.Errorf("backend %q is not built into this version (want memory)", s.CacheBackend)}
 	}
 
 	switch s.PermissionBackend {
 	case config.BackendMemory:
 		b.permission = memory.NewPermission()
+	case config.BackendPostgreSQL:
+		db, err := openPostgres(context.Background(), "permission", s.PermissionURL, postgresPool{s.PermissionPoolSize, s.PermissionMaxOverflow, s.PermissionPoolRecycle}, true)
+		if err != nil {
+			return nil, err
+		}
+		b.closers = append(b.closers, db.Close)
+		b.permission = postgres.NewPermission(db)
 	default:
 		return nil, notBuilt("permission_backend", s.PermissionBackend)
 	}
 	b.checks["permission"] = b.permission
 	return b, nil
+}
+
+// postgresPool is the connection pool of one PostgreSQL backend, in
+// Kinto's SQLAlchemy terms: size connections kept, overflow more allowed
+// under load, recycled after recycle seconds (-1: never).
+type postgresPool struct {
+	size, overflow, recycle int
+}
+
+// openPostgres connects one backend ("storage", "permission") to url and
+// sizes its pool. With checkSchema, it also refuses a database whose schema
+// is older than this version's, naming the command that upgrades it, so
+// that a node never serves 500s from missing tables.
+func openPostgres(ctx context.Context, backend, url string, pool postgresPool, checkSchema bool) (*sqlx.DB, error) {
+	db, err := sqlx.ConnectContext(ctx, "postgres", url)
+	if err != nil {
+		return nil, fmt.Errorf("connect %s database: %w", backend, err)
+	}
+	if pool.size > 0 {
+		db.SetMaxIdleConns(pool.size)
+		db.SetMaxOpenConns(pool.size + max(pool.overflow, 0))
+	}
+	if pool.recycle > 0 {
+		db.SetConnMaxLifetime(time.Duration(pool.recycle) * time.Second)
+	}
+	if checkSchema {
+		have, err := postgres.AppliedSchemaVersion(ctx, db)
+		if err == nil && have < postgres.SchemaVersion() {
+			err = fmt.Errorf("schema version %d, want %d: run `kinto migrate` first", have, postgres.SchemaVersion())
+		}
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("%s database: %w", backend, err)
+		}
+	}
+	return db, nil
 }
 
 func (b *backends) close(log logrus.FieldLogger) {
@@ -183,7 +244,6 @@ func newAuthenticators(s *settings, src *config.Source, store ports.Storage, log
 				Parent: kintoapp.AccountParent(),
 				TTL:    time.Duration(s.AccountCacheTTLSeconds) * time.Second,
 				Clock:  memory.SystemClock{},
-				Cost:   s.AccountBcryptCost,
 			})
 			out = append(out, accounts)
 		default:

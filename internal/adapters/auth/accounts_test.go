@@ -66,7 +66,7 @@ func newAccountsPolicy(t *testing.T, ttl time.Duration) (*auth.Accounts, *accoun
 		"weird": {ID: "weird", Data: map[string]any{"password": 42}},
 	}}
 	c := &clock{now: 1_000_000}
-	a := auth.NewAccounts(store, auth.AccountsOptions{Parent: accountParent, TTL: ttl, Clock: c, Cost: bcrypt.MinCost})
+	a := auth.NewAccounts(store, auth.AccountsOptions{Parent: accountParent, TTL: ttl, Clock: c})
 	return a, store, c
 }
 

@@ -31,6 +31,11 @@ type Permission struct {
 	// byPrincipal maps principal → object → permissions; the mirror of
 	// byObject, kept in step with it on every write.
 	byPrincipal map[string]map[string]set
+	// byPrincipalParent maps principal → parent path → the objects under
+	// that parent on which the principal holds something, so that listing
+	// the visible children of one list costs what the caller holds there,
+	// not what it holds everywhere.
+	byPrincipalParent map[string]map[string]set
 	// children maps a path to the paths one segment below it that hold
 	// entries or have descendants that do. The root is "". A path is linked
 	// to its parent exactly when it holds entries or has children, so a
@@ -47,11 +52,12 @@ type Permission struct {
 // NewPermission returns an empty permission store.
 func NewPermission() *Permission {
 	return &Permission{
-		byObject:    make(map[string]map[string]set),
-		byPrincipal: make(map[string]map[string]set),
-		children:    make(map[string]set),
-		users:       make(map[string]set),
-		holders:     make(map[string]set),
+		byObject:          make(map[string]map[string]set),
+		byPrincipal:       make(map[string]map[string]set),
+		byPrincipalParent: make(map[string]map[string]set),
+		children:          make(map[string]set),
+		users:             make(map[string]set),
+		holders:           make(map[string]set),
 	}
 }
 
@@ -192,6 +198,19 @@ func (p *Permission) Accessible(_ context.Context, principals []string, pattern 
 				}
 			}
 		}
+	} else if parent, ok := childrenPattern(pattern); ok && len(wanted) > 0 {
+		// The common case, a list's visible children: only the objects the
+		// principals hold under that one parent are visited.
+		for _, principal := range principals {
+			held := p.byPrincipal[principal]
+			for object := range p.byPrincipalParent[principal][parent] {
+				for perm := range held[object] {
+					if _, ok := wanted[perm]; ok {
+						grant(object, perm)
+					}
+				}
+			}
+		}
 	} else if len(wanted) > 0 {
 		for _, principal := range principals {
 			for object, held := range p.byPrincipal[principal] {
@@ -257,6 +276,16 @@ func (p *Permission) RemoveUserPrincipalsUnder(_ context.Context, prefix string)
 	return nil
 }
 
+// childrenPattern reports whether pattern is "<parent>/*" with no other
+// wildcard, and returns the parent path.
+func childrenPattern(pattern string) (string, bool) {
+	parent, found := strings.CutSuffix(pattern, "/*")
+	if !found || strings.Contains(parent, "*") {
+		return "", false
+	}
+	return parent, true
+}
+
 // add records one entry in both indexes and links a new object into the
 // path tree. The caller holds the write lock.
 func (p *Permission) add(object, perm, principal string) {
@@ -272,6 +301,14 @@ func (p *Permission) add(object, perm, principal string) {
 		p.byPrincipal[principal] = objects
 	}
 	addTo(objects, object, perm)
+	if len(objects[object]) == 1 {
+		parents := p.byPrincipalParent[principal]
+		if parents == nil {
+			parents = make(map[string]set)
+			p.byPrincipalParent[principal] = parents
+		}
+		addTo(parents, parentPath(object), object)
+	}
 	if !known {
 		p.link(object)
 	}
@@ -292,6 +329,13 @@ func (p *Permission) remove(object, perm, principal string) {
 	}
 	objects := p.byPrincipal[principal]
 	removeFrom(objects, object, perm)
+	if _, still := objects[object]; !still {
+		parents := p.byPrincipalParent[principal]
+		removeFrom(parents, parentPath(object), object)
+		if len(parents) == 0 {
+			delete(p.byPrincipalParent, principal)
+		}
+	}
 	if len(objects) == 0 {
 		delete(p.byPrincipal, principal)
 	}

@@ -1,0 +1,242 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/cliquet-go/cliquet/internal/ports"
+)
+
+var _ ports.Permission = (*Permission)(nil)
+
+// Permission is a ports.Permission on PostgreSQL: the table
+// access_control_entries holds one row per (object, permission, principal)
+// and user_principals one row per (user, principal). Every method is one
+// statement, so concurrent nodes need no coordination beyond the primary
+// keys (inserts are ON CONFLICT DO NOTHING, hence idempotent).
+type Permission struct {
+	db *sqlx.DB
+}
+
+// NewPermission returns a Permission on db, whose schema Migrate prepared.
+func NewPermission(db *sqlx.DB) *Permission {
+	return &Permission{db: db}
+}
+
+// Healthy runs SELECT 1 within ctx.
+func (p *Permission) Healthy(ctx context.Context) error {
+	return healthy(ctx, p.db, "postgres.Permission.Healthy")
+}
+
+// ObjectACL returns the ACL of object, principals sorted.
+func (p *Permission) ObjectACL(ctx context.Context, object string) (ports.ACL, error) {
+	const op = "postgres.Permission.ObjectACL"
+	rows, err := p.db.QueryContext(ctx, `SELECT permission, principal FROM access_control_entries
+		WHERE object_id = $1 ORDER BY permission, principal`, object)
+	if err != nil {
+		return nil, translate(op, err)
+	}
+	defer rows.Close()
+	acl := ports.ACL{}
+	for rows.Next() {
+		var perm, principal string
+		if err := rows.Scan(&perm, &principal); err != nil {
+			return nil, translate(op, err)
+		}
+		acl[perm] = append(acl[perm], principal)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate(op, err)
+	}
+	return acl, nil
+}
+
+// ReplaceACL sets exactly the given principals for each permission named in
+// acl, in one statement: entries of those permissions that are not wanted
+// go, wanted ones are added, others stay.
+func (p *Permission) ReplaceACL(ctx context.Context, object string, acl ports.ACL) error {
+	const op = "postgres.Permission.ReplaceACL"
+	if len(acl) == 0 {
+		return nil
+	}
+	var perms, wantPerms, wantPrincipals []string
+	for perm, principals := range acl {
+		perms = append(perms, perm)
+		for _, principal := range principals {
+			wantPerms = append(wantPerms, perm)
+			wantPrincipals = append(wantPrincipals, principal)
+		}
+	}
+	_, err := p.db.ExecContext(ctx, `WITH want (permission, principal) AS (
+			SELECT * FROM unnest($3::text[], $4::text[])
+		),
+		dropped AS (
+			DELETE FROM access_control_entries a
+			WHERE a.object_id = $1 AND a.permission = ANY($2::text[])
+			AND NOT EXISTS (SELECT 1 FROM want w WHERE w.permission = a.permission AND w.principal = a.principal)
+		)
+		INSERT INTO access_control_entries (object_id, permission, principal)
+		SELECT DISTINCT $1, permission, principal FROM want
+		ON CONFLICT DO NOTHING`,
+		object, pq.Array(perms), pq.Array(wantPerms), pq.Array(wantPrincipals))
+	return translate(op, err)
+}
+
+// AddPrincipal grants perm on object to principal.
+func (p *Permission) AddPrincipal(ctx context.Context, object, perm, principal string) error {
+	const op = "postgres.Permission.AddPrincipal"
+	_, err := p.db.ExecContext(ctx, `INSERT INTO access_control_entries (object_id, permission, principal)
+		VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, object, perm, principal)
+	return translate(op, err)
+}
+
+// RemovePrincipal revokes perm on object from principal.
+func (p *Permission) RemovePrincipal(ctx context.Context, object, perm, principal string) error {
+	const op = "postgres.Permission.RemovePrincipal"
+	_, err := p.db.ExecContext(ctx, `DELETE FROM access_control_entries
+		WHERE object_id = $1 AND permission = $2 AND principal = $3`, object, perm, principal)
+	return translate(op, err)
+}
+
+// DeleteACLs removes the entries of prefix and of every object below
+// prefix+"/"; the primary key, in the "C" collation, serves both.
+func (p *Permission) DeleteACLs(ctx context.Context, prefix string) error {
+	const op = "postgres.Permission.DeleteACLs"
+	_, err := p.db.ExecContext(ctx, `DELETE FROM access_control_entries WHERE object_id = $1 OR object_id LIKE $2`,
+		prefix, escapeLike(prefix)+"/%")
+	return translate(op, err)
+}
+
+// AnyGranted looks the pairs up by primary key.
+func (p *Permission) AnyGranted(ctx context.Context, principals []string, pairs []ports.ObjectPerm) (bool, error) {
+	const op = "postgres.Permission.AnyGranted"
+	if len(principals) == 0 || len(pairs) == 0 {
+		return false, nil
+	}
+	objects := make([]string, len(pairs))
+	perms := make([]string, len(pairs))
+	for i, pair := range pairs {
+		objects[i], perms[i] = pair.Object, pair.Perm
+	}
+	var granted bool
+	err := p.db.QueryRowContext(ctx, `SELECT EXISTS (
+			SELECT 1 FROM unnest($1::text[], $2::text[]) AS pair (object_id, permission)
+			JOIN access_control_entries a ON a.object_id = pair.object_id AND a.permission = pair.permission
+			WHERE a.principal = ANY($3::text[])
+		)`, pq.Array(objects), pq.Array(perms), pq.Array(principals)).Scan(&granted)
+	if err != nil {
+		return false, translate(op, err)
+	}
+	return granted, nil
+}
+
+// Accessible starts from the entries of principals (index on principal,
+// object_id), narrows them by the pattern's literal prefix, which the same
+// index serves, and then by a regular expression in which each "*" matches
+// within one path segment.
+func (p *Permission) Accessible(ctx context.Context, principals []string, pattern string, perms []string) (map[string][]string, error) {
+	const op = "postgres.Permission.Accessible"
+	out := map[string][]string{}
+	if len(principals) == 0 || len(perms) == 0 {
+		return out, nil
+	}
+	var query string
+	args := []any{pq.Array(principals), pq.Array(perms)}
+	if !strings.Contains(pattern, "*") {
+		query = `SELECT DISTINCT object_id, permission FROM access_control_entries
+			WHERE object_id = $3 AND permission = ANY($2::text[]) AND principal = ANY($1::text[])`
+		args = append(args, pattern)
+	} else {
+		literal, _, _ := strings.Cut(pattern, "*")
+		query = `SELECT DISTINCT object_id, permission FROM access_control_entries
+			WHERE principal = ANY($1::text[]) AND permission = ANY($2::text[])
+			AND object_id LIKE $3 AND object_id ~ $4`
+		args = append(args, escapeLike(literal)+"%", patternRegexp(pattern))
+	}
+	rows, err := p.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, translate(op, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var object, perm string
+		if err := rows.Scan(&object, &perm); err != nil {
+			return nil, translate(op, err)
+		}
+		out[object] = append(out[object], perm)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, translate(op, err)
+	}
+	for _, held := range out {
+		slices.Sort(held)
+	}
+	return out, nil
+}
+
+// patternRegexp anchors pattern as a PostgreSQL regular expression: "*"
+// matches any run of characters other than "/", everything else is
+// literal (punctuation is escaped; a backslash before a letter or digit
+// would start an escape in PostgreSQL's syntax, so those stay bare).
+func patternRegexp(pattern string) string {
+	var sb strings.Builder
+	sb.WriteByte('^')
+	for _, r := range pattern {
+		switch {
+		case r == '*':
+			sb.WriteString(`[^/]*`)
+		case r < 0x80 && !isAlnum(byte(r)):
+			sb.WriteByte('\\')
+			sb.WriteRune(r)
+		default:
+			sb.WriteRune(r)
+		}
+	}
+	sb.WriteByte('$')
+	return sb.String()
+}
+
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// UserPrincipals returns the principals user holds, sorted.
+func (p *Permission) UserPrincipals(ctx context.Context, user string) ([]string, error) {
+	const op = "postgres.Permission.UserPrincipals"
+	out := []string{}
+	if err := p.db.SelectContext(ctx, &out, `SELECT principal FROM user_principals WHERE user_id = $1 ORDER BY principal`, user); err != nil {
+		return nil, translate(op, err)
+	}
+	return out, nil
+}
+
+// AddUserPrincipal records that user holds principal.
+func (p *Permission) AddUserPrincipal(ctx context.Context, user, principal string) error {
+	const op = "postgres.Permission.AddUserPrincipal"
+	_, err := p.db.ExecContext(ctx, `INSERT INTO user_principals (user_id, principal) VALUES ($1, $2) ON CONFLICT DO NOTHING`, user, principal)
+	return translate(op, err)
+}
+
+// RemoveUserPrincipal removes principal from user.
+func (p *Permission) RemoveUserPrincipal(ctx context.Context, user, principal string) error {
+	const op = "postgres.Permission.RemoveUserPrincipal"
+	_, err := p.db.ExecContext(ctx, `DELETE FROM user_principals WHERE user_id = $1 AND principal = $2`, user, principal)
+	return translate(op, err)
+}
+
+// RemoveUserPrincipalsUnder removes prefix and every principal below
+// prefix+"/" from every user, through the index on principal.
+func (p *Permission) RemoveUserPrincipalsUnder(ctx context.Context, prefix string) error {
+	const op = "postgres.Permission.RemoveUserPrincipalsUnder"
+	_, err := p.db.ExecContext(ctx, `DELETE FROM user_principals WHERE principal = $1 OR principal LIKE $2`,
+		prefix, escapeLike(prefix)+"/%")
+	if err != nil {
+		return translate(op, fmt.Errorf("remove principals under %q: %w", prefix, err))
+	}
+	return nil
+}

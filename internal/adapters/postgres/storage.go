@@ -1,0 +1,541 @@
+// Package postgres holds the PostgreSQL adapters of the storage and
+// permission ports, for deployments where many stateless nodes share one
+// database. Migrate creates their tables; the SQL lives, embedded, in
+// migrations/.
+package postgres
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/cliquet-go/cliquet/internal/domain"
+	"github.com/cliquet-go/cliquet/internal/ports"
+)
+
+var _ ports.Storage = (*Storage)(nil)
+
+// Storage is a ports.Storage on PostgreSQL: one objects table for every
+// resource (tombstones are rows flagged deleted) and one timestamps row per
+// list.
+//
+// Every write runs in a transaction that first locks its list's timestamps
+// row, then reads the current list timestamp, applies domain.StampWrite in
+// Go, and writes the object and the new list timestamp. Writers of one list
+// thus take turns, whichever node or connection they come from, and
+// timestamps stay unique and strictly increasing per list; a unique index on
+// (parent_id, resource_name, last_modified) guards the rule and turns a
+// clashing client-proposed timestamp into domain.Conflict.
+//
+// Reads are plain statements: filters, sorts and keyset cursors become SQL
+// (see query.go); the rare queries SQL cannot express exactly are finished
+// in Go with domain.Select on a SQL pre-selection.
+type Storage struct {
+	db    *sqlx.DB
+	clock domain.Clock
+}
+
+// NewStorage returns a Storage on db, whose schema Migrate prepared, that
+// stamps writes with clock (the wall clock when nil).
+func NewStorage(db *sqlx.DB, clock domain.Clock) *Storage {
+	if clock == nil {
+		clock = wallClock{}
+	}
+	return &Storage{db: db, clock: clock}
+}
+
+// wallClock is the system clock in epoch milliseconds.
+type wallClock struct{}
+
+func (wallClock) NowMillis() int64 { return time.Now().UnixMilli() }
+
+// Healthy runs SELECT 1 within ctx.
+func (s *Storage) Healthy(ctx context.Context) error {
+	return healthy(ctx, s.db, "postgres.Storage.Healthy")
+}
+
+func healthy(ctx context.Context, db *sqlx.DB, op string) error {
+	var one int
+	if err := db.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return translate(op, err)
+	}
+	return nil
+}
+
+// Timestamp returns the list timestamp of p, storing the current time for a
+// list never read or written before.
+func (s *Storage) Timestamp(ctx context.Context, p domain.Parent) (int64, error) {
+	const op = "postgres.Storage.Timestamp"
+	var ts sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT last_modified FROM timestamps WHERE parent_id = $1 AND resource_name = $2`,
+		p.ID, p.Resource).Scan(&ts)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, translate(op, err)
+	}
+	if ts.Valid {
+		return ts.Int64, nil
+	}
+	// First access: store now, unless a concurrent writer or reader stored
+	// a value first, which then wins.
+	err = s.db.QueryRowContext(ctx, `INSERT INTO timestamps (parent_id, resource_name, last_modified) VALUES ($1, $2, $3)
+		ON CONFLICT (parent_id, resource_name)
+		DO UPDATE SET last_modified = COALESCE(timestamps.last_modified, EXCLUDED.last_modified)
+		RETURNING last_modified`, p.ID, p.Resource, s.clock.NowMillis()).Scan(&ts)
+	if err != nil {
+		return 0, translate(op, err)
+	}
+	return ts.Int64, nil
+}
+
+// Create stores rec as a new live object; see ports.Storage.
+func (s *Storage) Create(ctx context.Context, p domain.Parent, rec domain.Record, unique []string) (domain.Record, error) {
+	const op = "postgres.Storage.Create"
+	rec, raw, err := prepare(op, rec)
+	if err != nil {
+		return domain.Record{}, err
+	}
+	err = s.write(ctx, op, p, func(tx *sqlx.Tx, current int64) error {
+		old, found, err := getRow(ctx, tx, p, rec.ID)
+		if err != nil {
+			return err
+		}
+		if found && !old.Deleted {
+			return &domain.Error{Kind: domain.Conflict, Op: op, Message: "id already exists", Existing: &old}
+		}
+		if err := s.checkUnique(ctx, tx, op, p, rec, unique); err != nil {
+			return err
+		}
+		obj, list := domain.StampWrite(current, 0, rec.LastModified, s.clock.NowMillis())
+		rec.LastModified = obj
+		return put(ctx, tx, p, rec.ID, obj, false, raw, list)
+	})
+	if err != nil {
+		return domain.Record{}, err
+	}
+	return rec, nil
+}
+
+// Get returns the live object id of p; see ports.Storage.
+func (s *Storage) Get(ctx context.Context, p domain.Parent, id string) (domain.Record, error) {
+	const op = "postgres.Storage.Get"
+	rec, found, err := getRow(ctx, s.db, p, id)
+	if err != nil {
+		return domain.Record{}, translate(op, err)
+	}
+	if !found || rec.Deleted {
+		return domain.Record{}, domain.NotFoundError(op, p.Resource, id)
+	}
+	return rec, nil
+}
+
+// Update replaces or creates the object rec.ID; see ports.Storage.
+func (s *Storage) Update(ctx context.Context, p domain.Parent, rec domain.Record, unique []string) (domain.Record, error) {
+	const op = "postgres.Storage.Update"
+	rec, raw, err := prepare(op, rec)
+	if err != nil {
+		return domain.Record{}, err
+	}
+	err = s.write(ctx, op, p, func(tx *sqlx.Tx, current int64) error {
+		old, found, err := getRow(ctx, tx, p, rec.ID)
+		if err != nil {
+			return err
+		}
+		var previous int64
+		if found && !old.Deleted {
+			previous = old.LastModified
+		}
+		if err := s.checkUnique(ctx, tx, op, p, rec, unique); err != nil {
+			return err
+		}
+		obj, list := domain.StampWrite(current, previous, rec.LastModified, s.clock.NowMillis())
+		rec.LastModified = obj
+		return put(ctx, tx, p, rec.ID, obj, false, raw, list)
+	})
+	if err != nil {
+		return domain.Record{}, err
+	}
+	return rec, nil
+}
+
+// Delete turns the live object id into a tombstone; see ports.Storage.
+func (s *Storage) Delete(ctx context.Context, p domain.Parent, id string, lastModified int64) (domain.Record, error) {
+	const op = "postgres.Storage.Delete"
+	var tomb domain.Record
+	err := s.write(ctx, op, p, func(tx *sqlx.Tx, current int64) error {
+		old, found, err := getRow(ctx, tx, p, id)
+		if err != nil {
+			return err
+		}
+		if !found || old.Deleted {
+			return domain.NotFoundError(op, p.Resource, id)
+		}
+		obj, list := domain.StampWrite(current, old.LastModified, lastModified, s.clock.NowMillis())
+		tomb = old.Tombstone(obj)
+		return put(ctx, tx, p, id, obj, true, []byte("{}"), list)
+	})
+	if err != nil {
+		return domain.Record{}, err
+	}
+	return tomb, nil
+}
+
+// List returns the objects of p matching q; see ports.Storage.
+func (s *Storage) List(ctx context.Context, p domain.Parent, q domain.Query) ([]domain.Record, error) {
+	const op = "postgres.Storage.List"
+	recs, err := selectRecords(ctx, s.db, p, q)
+	if err != nil {
+		return nil, translate(op, err)
+	}
+	return recs, nil
+}
+
+// Count returns how many live objects of p match filters.
+func (s *Storage) Count(ctx context.Context, p domain.Parent, filters []domain.Filter) (int, error) {
+	const op = "postgres.Storage.Count"
+	b := &builder{}
+	where, complete := b.where(p, filters, false)
+	if complete {
+		query, args := compact(`SELECT count(*) FROM objects WHERE `+where, b.args)
+		var n int
+		if err := s.db.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+			return 0, translate(op, err)
+		}
+		return n, nil
+	}
+	query, args := compact(`SELECT id, last_modified, deleted, data FROM objects WHERE `+where, b.args)
+	recs, err := queryRecords(ctx, s.db, query, args)
+	if err != nil {
+		return 0, translate(op, err)
+	}
+	n := 0
+	for _, r := range recs {
+		if domain.MatchAll(r, filters) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// DeleteMany turns the live objects of p selected by q into tombstones with
+// consecutive timestamps; see ports.Storage.
+func (s *Storage) DeleteMany(ctx context.Context, p domain.Parent, q domain.Query) ([]domain.Record, error) {
+	const op = "postgres.Storage.DeleteMany"
+	q.WithDeleted = false
+	var out []domain.Record
+	err := s.write(ctx, op, p, func(tx *sqlx.Tx, current int64) error {
+		victims, err := selectRecords(ctx, tx, p, q)
+		if err != nil {
+			return err
+		}
+		out = make([]domain.Record, len(victims))
+		if len(victims) == 0 {
+			return nil
+		}
+		ids := make([]string, len(victims))
+		stamps := make([]int64, len(victims))
+		list := current
+		now := s.clock.NowMillis()
+		for i, v := range victims {
+			var obj int64
+			obj, list = domain.StampWrite(list, v.LastModified, 0, now)
+			ids[i], stamps[i] = v.ID, obj
+			out[i] = v.Tombstone(obj)
+		}
+		_, err = tx.ExecContext(ctx, `WITH v (id, ts) AS (SELECT * FROM unnest($3::text[], $4::bigint[])),
+			tombs AS (
+				UPDATE objects o SET deleted = TRUE, data = '{}', last_modified = v.ts
+				FROM v WHERE o.parent_id = $1 AND o.resource_name = $2 AND o.id = v.id
+			)
+			UPDATE timestamps SET last_modified = $5 WHERE parent_id = $1 AND resource_name = $2`,
+			p.ID, p.Resource, pq.Array(ids), pq.Array(stamps), list)
+		if err != nil {
+			return fmt.Errorf("write %d tombstones: %w", len(ids), err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Purge removes the objects and tombstones of every list under parentID.
+// List timestamps are kept, so that a list recreated later never goes back
+// in time.
+func (s *Storage) Purge(ctx context.Context, parentID string) (int, error) {
+	const op = "postgres.Storage.Purge"
+	res, err := s.db.ExecContext(ctx, `DELETE FROM objects WHERE parent_id = $1 OR parent_id LIKE $2`,
+		parentID, escapeLike(parentID)+"/%")
+	if err != nil {
+		return 0, translate(op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, translate(op, err)
+	}
+	return int(n), nil
+}
+
+// write runs fn in a transaction holding the lock of p's timestamps row.
+// fn gets the list timestamp (0 when none is stored yet) and writes the
+// objects and the new list timestamp.
+func (s *Storage) write(ctx context.Context, op string, p domain.Parent, fn func(tx *sqlx.Tx, current int64) error) error {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return translate(op, fmt.Errorf("begin: %w", err))
+	}
+	defer func() { _ = tx.Rollback() }()
+
+	// Insert-or-lock in one statement: ON CONFLICT DO UPDATE locks the
+	// existing row and returns its latest committed value. A NULL value
+	// marks a list whose timestamp nobody stored yet.
+	var current sql.NullInt64
+	err = tx.QueryRowContext(ctx, `INSERT INTO timestamps (parent_id, resource_name, last_modified) VALUES ($1, $2, NULL)
+		ON CONFLICT (parent_id, resource_name) DO UPDATE SET last_modified = timestamps.last_modified
+		RETURNING last_modified`, p.ID, p.Resource).Scan(&current)
+	if err != nil {
+		return translate(op, fmt.Errorf("lock list %v: %w", p, err))
+	}
+	if err := fn(tx, current.Int64); err != nil {
+		return writeError(op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return translate(op, fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+// writeError translates a failed write, naming a clashing timestamp.
+func writeError(op string, err error) error {
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == "23505" && pqErr.Constraint == "objects_list_last_modified_idx" {
+		return &domain.Error{Kind: domain.Conflict, Op: op, Message: "timestamp already used in this list", Err: err}
+	}
+	return translate(op, err)
+}
+
+// put upserts one object and stores the list timestamp, in one statement.
+func put(ctx context.Context, tx *sqlx.Tx, p domain.Parent, id string, ts int64, deleted bool, data []byte, list int64) error {
+	_, err := tx.ExecContext(ctx, `WITH obj AS (
+			INSERT INTO objects (parent_id, resource_name, id, last_modified, deleted, data)
+			VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+			ON CONFLICT (parent_id, resource_name, id) DO UPDATE
+			SET last_modified = EXCLUDED.last_modified, deleted = EXCLUDED.deleted, data = EXCLUDED.data
+		)
+		UPDATE timestamps SET last_modified = $7 WHERE parent_id = $1 AND resource_name = $2`,
+		p.ID, p.Resource, id, ts, deleted, string(data), list)
+	if err != nil {
+		return fmt.Errorf("write %s %s: %w", p, id, err)
+	}
+	return nil
+}
+
+// checkUnique fails with Conflict when another live object of p has the
+// same value as rec for one of the unique fields.
+func (s *Storage) checkUnique(ctx context.Context, tx *sqlx.Tx, op string, p domain.Parent, rec domain.Record, unique []string) error {
+	for _, f := range unique {
+		v, ok := rec.Field(f)
+		if !ok {
+			continue
+		}
+		others, err := selectRecords(ctx, tx, p, domain.Query{
+			Filters: []domain.Filter{
+				{Field: f, Op: domain.OpEq, Value: v},
+				{Field: "id", Op: domain.OpNot, Value: rec.ID},
+			},
+			Limit: 1,
+		})
+		if err != nil {
+			return fmt.Errorf("check unique field %s: %w", f, err)
+		}
+		if len(others) > 0 {
+			existing := others[0]
+			return &domain.Error{Kind: domain.Conflict, Op: op, Message: "unique field " + f + " already taken", Existing: &existing}
+		}
+	}
+	return nil
+}
+
+// prepare deep-copies an incoming object, gives it the live shape and
+// encodes its data.
+func prepare(op string, rec domain.Record) (domain.Record, []byte, error) {
+	if rec.ID == "" {
+		return domain.Record{}, nil, domain.Errorf(domain.Internal, op, "object without id")
+	}
+	rec = rec.Clone()
+	rec.Deleted = false
+	if rec.Data == nil {
+		rec.Data = map[string]any{}
+	}
+	raw, err := json.Marshal(rec.Data)
+	if err != nil {
+		return domain.Record{}, nil, &domain.Error{Kind: domain.Invalid, Op: op, Message: "data cannot be encoded as JSON", Err: err}
+	}
+	return rec, raw, nil
+}
+
+// getRow reads one object or tombstone.
+func getRow(ctx context.Context, q sqlx.QueryerContext, p domain.Parent, id string) (domain.Record, bool, error) {
+	recs, err := queryRecords(ctx, q, `SELECT id, last_modified, deleted, data FROM objects
+		WHERE parent_id = $1 AND resource_name = $2 AND id = $3`, []any{p.ID, p.Resource, id})
+	if err != nil || len(recs) == 0 {
+		return domain.Record{}, false, err
+	}
+	return recs[0], true, nil
+}
+
+// where returns the conditions selecting p's objects (live ones only
+// unless withDeleted) and the filters SQL can express; complete is false
+// when some filter was left for Go.
+func (b *builder) where(p domain.Parent, filters []domain.Filter, withDeleted bool) (where string, complete bool) {
+	conds := []string{"parent_id = " + b.arg(p.ID), "resource_name = " + b.arg(p.Resource)}
+	if !withDeleted {
+		conds = append(conds, "NOT deleted")
+	}
+	complete = true
+	for _, f := range filters {
+		mark := len(b.args)
+		cond, ok := b.filter(f)
+		if !ok {
+			b.args = b.args[:mark]
+			complete = false
+			continue
+		}
+		conds = append(conds, cond)
+	}
+	return strings.Join(conds, " AND "), complete
+}
+
+// selectRecords runs q on p: in SQL when it can, otherwise by finishing a
+// SQL pre-selection with domain.Select.
+func selectRecords(ctx context.Context, qr sqlx.QueryerContext, p domain.Parent, q domain.Query) ([]domain.Record, error) {
+	b := &builder{}
+	where, complete := b.where(p, q.Filters, q.WithDeleted)
+	mark := len(b.args)
+	keys, ok := b.sorts(q.Sort)
+	var after string
+	if ok {
+		keys = extracted(keys)
+		after, ok = b.after(keys, q.After)
+	}
+	if complete && ok {
+		from, conds := source(keys, where)
+		if after != "TRUE" {
+			conds = append(conds, after)
+		}
+		query := `SELECT id, last_modified, deleted, data FROM ` + from
+		if len(conds) > 0 {
+			query += " WHERE " + strings.Join(conds, " AND ")
+		}
+		query += orderBy(keys)
+		if q.Limit > 0 {
+			query += fmt.Sprintf(" LIMIT %d", q.Limit)
+		}
+		query, args := compact(query, b.args)
+		return queryRecords(ctx, qr, query, args)
+	}
+	b.args = b.args[:mark]
+	query, args := compact(`SELECT id, last_modified, deleted, data FROM objects WHERE `+where, b.args)
+	recs, err := queryRecords(ctx, qr, query, args)
+	if err != nil {
+		return nil, err
+	}
+	return domain.Select(recs, q), nil
+}
+
+// extracted points the sort keys on data fields at the columns k<i>
+// (value), r<i> (rank) and s<i> (string key) that source computes once per
+// row: the ORDER BY clause and the cursor condition read each of them
+// several times, and extracting them each time costs more, in planning and
+// in execution, than the rest of the query.
+func extracted(keys []sortKey) []sortKey {
+	out := make([]sortKey, len(keys))
+	for i, k := range keys {
+		out[i] = k
+		if k.field.col == colNone {
+			out[i].field = field{
+				json:          fmt.Sprintf("k%d", i),
+				extractedFrom: k.field.json,
+				rankCol:       fmt.Sprintf("r%d", i),
+				strCol:        fmt.Sprintf("s%d", i),
+			}
+		}
+	}
+	return out
+}
+
+// source returns the FROM clause of a list query and its WHERE conditions:
+// the objects table, or, when sorting on data fields, subqueries that
+// compute their keys. OFFSET 0 keeps the planner from merging a subquery
+// back into its parent, which would compute the keys again.
+func source(keys []sortKey, where string) (from string, conds []string) {
+	var values, ranks []string
+	for i, k := range keys {
+		if k.field.extractedFrom == "" {
+			continue
+		}
+		values = append(values, fmt.Sprintf("%s AS k%d", k.field.extractedFrom, i))
+		value := field{json: k.field.json}
+		rank, _ := value.rank()
+		ranks = append(ranks, fmt.Sprintf("%s AS r%d, %s AS s%d", rank, i, value.typed(rankString), i))
+	}
+	if len(values) == 0 {
+		return "objects", []string{where}
+	}
+	return "(SELECT o.*, " + strings.Join(ranks, ", ") + " FROM " +
+		"(SELECT id, last_modified, deleted, data, " + strings.Join(values, ", ") +
+		" FROM objects WHERE " + where + " OFFSET 0) AS o OFFSET 0) AS k", nil
+}
+
+// queryRecords runs a query returning (id, last_modified, deleted, data)
+// rows and decodes them.
+func queryRecords(ctx context.Context, q sqlx.QueryerContext, query string, args []any) ([]domain.Record, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []domain.Record{}
+	var raw []byte
+	for rows.Next() {
+		var r domain.Record
+		if err := rows.Scan(&r.ID, &r.LastModified, &r.Deleted, &raw); err != nil {
+			return nil, fmt.Errorf("scan object: %w", err)
+		}
+		if !r.Deleted {
+			data, err := decodeData(raw)
+			if err != nil {
+				return nil, fmt.Errorf("decode object %s: %w", r.ID, err)
+			}
+			r.Data = data
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// decodeData decodes a jsonb object with json.Number for numbers, as the
+// protocol layers do.
+func decodeData(raw []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	if m == nil {
+		m = map[string]any{}
+	}
+	return m, nil
+}
