@@ -78,6 +78,7 @@ func (s *Server) summary(next http.Handler) http.Handler {
 		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
 
 		fields := logrus.Fields{
+			"type":   "request.summary", // mozlog Type in JSON logs
 			"method": r.Method,
 			"path":   r.URL.Path,
 			"code":   sw.status,
