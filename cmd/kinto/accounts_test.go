@@ -7,9 +7,12 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/cliquet-go/cliquet/internal/runner"
+	"github.com/cliquet-go/cliquet/internal/runner/runnertest"
 )
 
-// acctAnswer is one answer of a server started by startServer.
+// acctAnswer is one answer of a server started by runnertest.Start.
 type acctAnswer struct {
 	status int
 	header http.Header
@@ -18,7 +21,7 @@ type acctAnswer struct {
 
 // acctDo sends a request with Basic credentials ("" for none) and a JSON
 // body (nil for none) to srv's /v1 API.
-func acctDo(t *testing.T, srv *server, method, path, creds string, body any) acctAnswer {
+func acctDo(t *testing.T, srv *runnertest.Server, method, path, creds string, body any) acctAnswer {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -28,7 +31,7 @@ func acctDo(t *testing.T, srv *server, method, path, creds string, body any) acc
 		}
 		rd = bytes.NewReader(enc)
 	}
-	req, err := http.NewRequest(method, srv.base+"/v1"+path, rd)
+	req, err := http.NewRequest(method, srv.Base+"/v1"+path, rd)
 	if err != nil {
 		t.Fatalf("new request: %v", err)
 	}
@@ -55,7 +58,7 @@ func acctDo(t *testing.T, srv *server, method, path, creds string, body any) acc
 
 // acctUserID returns the user id the hello view gives creds ("" when
 // anonymous).
-func acctUserID(t *testing.T, srv *server, creds string) string {
+func acctUserID(t *testing.T, srv *runnertest.Server, creds string) string {
 	t.Helper()
 	a := acctDo(t, srv, http.MethodGet, "/", creds, nil)
 	if a.status != http.StatusOK {
@@ -68,16 +71,16 @@ func acctUserID(t *testing.T, srv *server, creds string) string {
 
 // startAccounts serves with the usual accounts configuration: account then
 // basicauth, anyone may sign up, admin manages every account.
-func startAccounts(t *testing.T) *server {
+func startAccounts(t *testing.T) *runnertest.Server {
 	t.Helper()
-	cleanEnv(t)
+	runnertest.CleanEnv(t, command())
 	t.Setenv("KINTO_MULTIAUTH_POLICIES", "account basicauth")
 	t.Setenv("KINTO_ACCOUNT_CREATE_PRINCIPALS", "system.Everyone account:admin")
 	t.Setenv("KINTO_ACCOUNT_WRITE_PRINCIPALS", "account:admin")
 	t.Setenv("KINTO_ACCOUNT_READ_PRINCIPALS", "account:admin")
 	t.Setenv("KINTO_ACCOUNT_BCRYPT_COST", "4")
 	t.Setenv("KINTO_EXPERIMENTAL_PERMISSIONS_ENDPOINT", "true")
-	return startServer(t)
+	return runnertest.Start(t, command())
 }
 
 func wantStatus(t *testing.T, what string, a acctAnswer, status, errno int) {
@@ -220,12 +223,12 @@ func TestAccountsPasswordChangeAndAdmin(t *testing.T) {
 }
 
 func TestAccountsMountedByIncludes(t *testing.T) {
-	cleanEnv(t)
+	runnertest.CleanEnv(t, command())
 	t.Setenv("KINTO_MULTIAUTH_POLICIES", "basicauth")
 	t.Setenv("KINTO_INCLUDES", "kinto.plugins.default_bucket kinto.plugins.accounts")
 	t.Setenv("KINTO_ACCOUNT_CREATE_PRINCIPALS", "system.Everyone")
 	t.Setenv("KINTO_ACCOUNT_BCRYPT_COST", "4")
-	srv := startServer(t)
+	srv := runnertest.Start(t, command())
 	body := map[string]any{"data": map[string]any{"password": "pw"}}
 	wantStatus(t, "PUT /accounts/bob with the plugin included", acctDo(t, srv, http.MethodPut, "/accounts/bob", "", body), http.StatusCreated, 0)
 	// Without the accounts policy nobody logs in with it.
@@ -233,9 +236,9 @@ func TestAccountsMountedByIncludes(t *testing.T) {
 		t.Errorf("GET /v1/ as bob:pw without the accounts policy: user.id %q, want a basicauth id", got)
 	}
 
-	cleanEnv(t)
+	runnertest.CleanEnv(t, command())
 	t.Setenv("KINTO_MULTIAUTH_POLICIES", "basicauth")
-	srv = startServer(t)
+	srv = runnertest.Start(t, command())
 	wantStatus(t, "GET /accounts without the plugin", acctDo(t, srv, http.MethodGet, "/accounts", "bob:pw", nil), http.StatusNotFound, 111)
 }
 
@@ -253,12 +256,12 @@ func TestAccountsSettingErrors(t *testing.T) {
 		{"bcrypt cost too high", map[string]string{"KINTO_ACCOUNT_BCRYPT_COST": "32"}, "account_bcrypt_cost", "32"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			cleanEnv(t)
+			runnertest.CleanEnv(t, command())
 			for k, v := range c.env {
 				t.Setenv(k, v)
 			}
-			code, _, errOut := runCLI(t)
-			if code == exitOK {
+			code, _, errOut := runnertest.Run(t, command())
+			if code == runner.ExitOK {
 				t.Fatal("exit 0, want non-zero")
 			}
 			if !strings.Contains(errOut, "setting "+c.setting) || !strings.Contains(errOut, c.value) {

@@ -13,16 +13,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sirupsen/logrus"
-
 	"github.com/cliquet-go/cliquet/internal/adapters/auth"
-	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
-	"github.com/cliquet-go/cliquet/internal/config"
 	"github.com/cliquet-go/cliquet/internal/domain"
+	"github.com/cliquet-go/cliquet/internal/runner/runnertest"
 )
 
 // The benchmarks of issue 5: what permission filtering costs, through the
-// service exactly as serve wires it (memory backends, mountKinto). The
+// service exactly as serve wires it (memory backends, newServer). The
 // fixtures go into the storage and permission backends directly; the
 // measured requests go through the handler. Each pair must cost about the
 // same whatever the number of objects the caller cannot see.
@@ -40,18 +37,7 @@ type benchKinto struct {
 // clearing every variable the service reads.
 func newBenchKinto(b *testing.B) *benchKinto {
 	b.Helper()
-	described, err := config.Describe(&settings{})
-	if err != nil {
-		b.Fatalf("Describe: %v", err)
-	}
-	for _, s := range append(described, config.Setting{Env: "INI"}) {
-		for _, n := range []string{s.Env, envPrefix + "_" + s.Env} {
-			if _, ok := os.LookupEnv(n); ok {
-				b.Setenv(n, "")
-				os.Unsetenv(n)
-			}
-		}
-	}
+	runnertest.CleanEnv(b, command())
 	ini := "[app:main]\n" +
 		"kinto.multiauth.policies = basicauth\n" +
 		"kinto.userid_hmac_secret = " + benchSecret + "\n" +
@@ -60,24 +46,12 @@ func newBenchKinto(b *testing.B) *benchKinto {
 	if err := os.WriteFile(path, []byte(ini), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	var s settings
-	src, err := config.Load(envPrefix, path, &s)
+	s, src, err := command().Load(path)
 	if err != nil {
 		b.Fatalf("load settings: %v", err)
 	}
-	backs, err := newBackends(&s)
-	if err != nil {
-		b.Fatalf("newBackends: %v", err)
-	}
-	log := logrus.New()
-	log.SetOutput(io.Discard)
-	auths, accounts, err := newAuthenticators(&s, src, backs.storage, log)
-	if err != nil {
-		b.Fatalf("newAuthenticators: %v", err)
-	}
-	srv := httpadapter.NewServer(httpConfig(&s, version), log, backs.checks, auths)
-	mountKinto(srv, backs, &s, src, accounts)
-	return &benchKinto{h: srv.Handler(), b: backs, basic: auth.NewBasic(benchSecret)}
+	h, backs := newHandler(b, s, src)
+	return &benchKinto{h: h, b: backs, basic: auth.NewBasic(benchSecret)}
 }
 
 // benchAuth is the Basic header of user name (password "pw").

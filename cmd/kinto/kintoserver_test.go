@@ -16,13 +16,13 @@ import (
 
 	"github.com/sirupsen/logrus"
 
-	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
 	"github.com/cliquet-go/cliquet/internal/config"
+	"github.com/cliquet-go/cliquet/internal/runner/runnertest"
 )
 
 // The authorization and hostile-input tests drive the service exactly as
 // serve builds it (settings loaded from an INI file, memory backends,
-// httpadapter.NewServer, mountKinto), through its http.Handler, without a
+// newServer), through its http.Handler, without a
 // network.
 
 // testSecret keys the basicauth user ids of the tests.
@@ -40,7 +40,7 @@ type kintoServer struct {
 // permissions endpoint on; extra keys override those.
 func testSettings(t *testing.T, extra map[string]string) (*settings, *config.Source) {
 	t.Helper()
-	cleanEnv(t)
+	runnertest.CleanEnv(t, command())
 	keys := map[string]string{
 		"multiauth.policies":                "basicauth",
 		"userid_hmac_secret":                testSecret,
@@ -64,30 +64,35 @@ func testSettings(t *testing.T, extra map[string]string) (*settings, *config.Sou
 	if err := os.WriteFile(path, []byte(ini.String()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var s settings
-	src, err := config.Load(envPrefix, path, &s)
+	s, src, err := command().Load(path)
 	if err != nil {
 		t.Fatalf("load settings %v: %v", keys, err)
 	}
-	return &s, src
+	return s, src
 }
 
 // newKintoServer builds a fresh service (empty memory backends) from s.
 func newKintoServer(t *testing.T, s *settings, src *config.Source) *kintoServer {
 	t.Helper()
+	h, _ := newHandler(t, s, src)
+	return &kintoServer{t: t, h: h, ids: map[string]string{}}
+}
+
+// newHandler builds the service from s on fresh backends, as serve does,
+// with its logs discarded.
+func newHandler(tb testing.TB, s *settings, src *config.Source) (http.Handler, *backends) {
+	tb.Helper()
 	b, err := newBackends(s)
 	if err != nil {
-		t.Fatalf("newBackends: %v", err)
+		tb.Fatalf("newBackends: %v", err)
 	}
 	log := logrus.New()
 	log.SetOutput(io.Discard)
-	auths, accounts, err := newAuthenticators(s, src, b.storage, log)
+	srv, err := newServer(s, src, b, log)
 	if err != nil {
-		t.Fatalf("newAuthenticators: %v", err)
+		tb.Fatalf("newServer: %v", err)
 	}
-	srv := httpadapter.NewServer(httpConfig(s, version), log, b.checks, auths)
-	mountKinto(srv, b, s, src, accounts)
-	return &kintoServer{t: t, h: srv.Handler(), ids: map[string]string{}}
+	return srv.Handler(), b
 }
 
 // user is a caller of the tests; an empty password means anonymous.

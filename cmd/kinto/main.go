@@ -8,16 +8,8 @@
 // Kinto's defaults; see README.md.
 package main
 
-import (
-	"context"
-	"os"
-	"os/signal"
-	"syscall"
-)
+import "github.com/cliquet-go/cliquet/internal/runner"
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli{stdout: os.Stdout, stderr: os.Stderr}.run(ctx, os.Args[1:])
-	stop()
-	os.Exit(code)
+	runner.Main(command())
 }

@@ -2,12 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	stdlog "log"
-	"net"
-	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -22,73 +17,41 @@ import (
 	kintoapp "github.com/cliquet-go/cliquet/internal/app/kinto"
 	"github.com/cliquet-go/cliquet/internal/config"
 	"github.com/cliquet-go/cliquet/internal/ports"
+	"github.com/cliquet-go/cliquet/internal/runner"
 )
 
-// serve builds the service from s, listens, and serves until ctx ends;
-// then it stops accepting connections, lets in-flight requests finish
-// within shutdown_timeout_seconds and closes the backends. Errors about a
-// setting are *config.SettingError and happen before listening.
-func serve(ctx context.Context, s *settings, src *config.Source, log *logrus.Logger, onListen func(net.Addr)) error {
+// serve builds the service from the settings and serves it until ctx
+// ends; then it stops accepting connections, lets in-flight requests
+// finish within shutdown_timeout_seconds and closes the backends. Errors
+// about a setting are *config.SettingError and happen before listening.
+func serve(ctx context.Context, env *runner.Env[settings]) error {
+	s, log := env.Settings, env.Log
 	b, err := newBackends(s)
 	if err != nil {
 		return err
 	}
 	defer b.close(log)
 
-	auths, accounts, err := newAuthenticators(s, src, b.storage, log)
+	srv, err := newServer(s, env.Source, b, log)
 	if err != nil {
 		return err
 	}
-	srv := httpadapter.NewServer(httpConfig(s, version), log, b.checks, auths)
-	mountKinto(srv, b, s, src, accounts)
-
-	addr := net.JoinHostPort(s.HTTPHost, strconv.Itoa(s.HTTPPort))
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
-	}
-	fields := logrus.Fields{"addr": ln.Addr().String(), "version": version, "ini": src.INIPath(),
-		"storage_backend": s.StorageBackend, "cache_backend": s.CacheBackend, "permission_backend": s.PermissionBackend}
-	log.WithFields(fields).Infof("%s listening on http://%s%s/", s.ProjectName, ln.Addr(), srv.Prefix())
-	if onListen != nil {
-		onListen(ln.Addr())
-	}
-	return serveUntilDone(ctx, ln, srv.Handler(), s.ShutdownTimeout(), log)
+	return env.ListenAndServe(ctx, srv, logrus.Fields{
+		"storage_backend": s.StorageBackend, "cache_backend": s.CacheBackend, "permission_backend": s.PermissionBackend})
 }
 
-// serveUntilDone serves h on ln until ctx ends, then shuts down
-// gracefully: the listener closes at once, requests being handled get
-// until timeout to finish, and whatever is left is then cut.
-func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, timeout time.Duration, log *logrus.Logger) error {
-	errorLog := log.WriterLevel(logrus.WarnLevel)
-	defer errorLog.Close()
-	hs := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ErrorLog:          stdlog.New(errorLog, "", 0),
+// newServer builds the Kinto HTTP service over the backends b: the
+// authentication policies, the utility endpoints, Kinto's resources and
+// the batch endpoint. serve and the tests call it alike, so the tests
+// exercise the real wiring. Its errors are *config.SettingError.
+func newServer(s *settings, src *config.Source, b *backends, log logrus.FieldLogger) (*httpadapter.Server, error) {
+	auths, accounts, err := newAuthenticators(s, src, b.storage, log)
+	if err != nil {
+		return nil, err
 	}
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
-
-	select {
-	case err := <-served:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-
-	log.WithField("timeout", timeout.String()).Info("shutting down: finishing in-flight requests")
-	// ctx is already done; the grace period needs a fresh one.
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
-	defer cancel()
-	if err := hs.Shutdown(shutdownCtx); err != nil {
-		_ = hs.Close() // the grace period is over: drop what is left
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve: %w", err)
-	}
-	log.Info("stopped")
-	return nil
+	srv := httpadapter.NewServer(runner.HTTPConfig(&s.Core, version), log, b.checks, auths)
+	mountKinto(srv, b, s, src, accounts)
+	return srv, nil
 }
 
 // backends holds the storage, cache and permission backends, their

@@ -2,11 +2,9 @@ package main
 
 import (
 	"fmt"
-	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
-	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
 	"github.com/cliquet-go/cliquet/internal/config"
 )
 
@@ -36,11 +34,6 @@ func (s *settings) Validate() error {
 	if err := s.Core.Validate(); err != nil {
 		return err
 	}
-	if s.EOS != "" {
-		if _, err := httpadapter.ParseEOS(s.EOS); err != nil {
-			return &config.SettingError{Setting: "eos", Err: err}
-		}
-	}
 	// Kinto refuses to start when someone may create accounts without
 	// being able to manage them afterwards.
 	for _, p := range s.AccountCreatePrincipals {
@@ -58,53 +51,3 @@ func (s *settings) Validate() error {
 	}
 	return nil
 }
-
-// httpConfig translates the settings into the HTTP adapter's Config,
-// filling every field (the adapter has no defaults of its own).
-func httpConfig(s *settings, version string) httpadapter.Config {
-	projectVersion := s.ProjectVersion
-	if projectVersion == "" {
-		projectVersion = version // Kinto's default is the package version
-	}
-	return httpadapter.Config{
-		ProjectName:    s.ProjectName,
-		ProjectVersion: projectVersion,
-		ProjectDocs:    s.ProjectDocs,
-		HTTPAPIVersion: s.HTTPAPIVersion,
-
-		HTTPScheme: s.HTTPScheme,
-		HTTPHost:   s.HTTPPublicHost,
-
-		PaginateBy:   s.PaginateBy.Or(0),
-		MaxFetchSize: s.StorageMaxFetchSize,
-
-		ReadOnly:            bool(s.ReadOnly),
-		BatchMaxRequests:    s.BatchMaxRequests,
-		ExplicitPermissions: bool(s.ExplicitPermissions),
-
-		CORSOrigins: []string(s.CORSOrigins),
-		CORSMaxAge:  s.CORSMaxAgeSeconds.Or(-1),
-
-		VersionPrefixRedirect:    bool(s.VersionPrefixRedirectEnabled),
-		VersionPrefixRedirectTTL: s.VersionPrefixRedirectTTLSeconds,
-		TrailingSlashRedirect:    bool(s.TrailingSlashRedirectEnabled),
-		TrailingSlashRedirectTTL: s.TrailingSlashRedirectTTLSeconds,
-		RootCacheExpires:         s.RootCacheExpiresSeconds,
-
-		HeartbeatTimeout: s.HeartbeatTimeout(),
-		VersionJSONPath:  s.VersionJSONPath,
-		ErrorInfoLink:    s.ErrorInfoLink,
-		MaxBodyBytes:     s.MaxBodyBytes,
-
-		RetryAfterSeconds: s.RetryAfterSeconds,
-		Backoff:           s.Backoff.Or(0),
-		BackoffPercentage: s.BackoffPercentage.Or(0),
-		EOS:               s.EOS,
-		EOSMessage:        s.EOSMessage,
-		EOSURL:            s.EOSURL,
-	}
-}
-
-// readHeaderTimeout bounds how long a client may take to send its request
-// headers, so that idle half-open connections cannot pile up.
-const readHeaderTimeout = 10 * time.Second

@@ -2,14 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	stdlog "log"
-	"net"
-	"net/http"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/sirupsen/logrus"
 
@@ -17,30 +10,21 @@ import (
 	"github.com/cliquet-go/cliquet/internal/adapters/memory"
 	"github.com/cliquet-go/cliquet/internal/config"
 	"github.com/cliquet-go/cliquet/internal/ports"
+	"github.com/cliquet-go/cliquet/internal/runner"
 )
 
-// serve builds the service from s, listens, and serves until ctx ends;
-// then it stops accepting connections and lets in-flight requests finish
-// within shutdown_timeout_seconds. Errors about a setting are
+// serve builds the service from the settings and serves it until ctx
+// ends; then it stops accepting connections and lets in-flight requests
+// finish within shutdown_timeout_seconds. Errors about a setting are
 // *config.SettingError and happen before listening.
-func serve(ctx context.Context, s *settings, src *config.Source, log *logrus.Logger, onListen func(net.Addr)) error {
+func serve(ctx context.Context, env *runner.Env[settings]) error {
+	s, log := env.Settings, env.Log
 	store, err := newStorage(s)
 	if err != nil {
 		return err
 	}
-	srv := newServer(httpConfig(s, version), log, store, memory.SystemClock{}, newAuthenticators(s, src, log))
-
-	addr := net.JoinHostPort(s.HTTPHost, strconv.Itoa(s.HTTPPort))
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", addr, err)
-	}
-	log.WithFields(logrus.Fields{"addr": ln.Addr().String(), "version": version, "ini": src.INIPath(),
-		"storage_backend": s.StorageBackend}).Infof("%s listening on http://%s%s/", s.ProjectName, ln.Addr(), srv.Prefix())
-	if onListen != nil {
-		onListen(ln.Addr())
-	}
-	return serveUntilDone(ctx, ln, srv.Handler(), s.ShutdownTimeout(), log)
+	srv := newServer(runner.HTTPConfig(&s.Core, version), log, store, memory.SystemClock{}, newAuthenticators(s, env.Source, log))
+	return env.ListenAndServe(ctx, srv, logrus.Fields{"storage_backend": s.StorageBackend})
 }
 
 // newStorage builds the storage backend of storage_backend. readinglist
@@ -71,39 +55,4 @@ func newAuthenticators(s *settings, src *config.Source, log logrus.FieldLogger) 
 		log.WithFields(logrus.Fields{"policy": name, "use": use}).Warn("authentication policy not supported by this version; ignored")
 	}
 	return out
-}
-
-// serveUntilDone serves h on ln until ctx ends, then shuts down
-// gracefully: the listener closes at once, requests being handled get
-// until timeout to finish, and whatever is left is then cut.
-func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, timeout time.Duration, log *logrus.Logger) error {
-	errorLog := log.WriterLevel(logrus.WarnLevel)
-	defer errorLog.Close()
-	hs := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ErrorLog:          stdlog.New(errorLog, "", 0),
-	}
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
-
-	select {
-	case err := <-served:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-
-	log.WithField("timeout", timeout.String()).Info("shutting down: finishing in-flight requests")
-	// ctx is already done; the grace period needs a fresh one.
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
-	defer cancel()
-	if err := hs.Shutdown(shutdownCtx); err != nil {
-		_ = hs.Close() // the grace period is over: drop what is left
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("serve: %w", err)
-	}
-	log.Info("stopped")
-	return nil
 }

@@ -17,9 +17,10 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/cliquet-go/cliquet/internal/adapters/memory"
-	"github.com/cliquet-go/cliquet/internal/config"
 	"github.com/cliquet-go/cliquet/internal/domain"
 	"github.com/cliquet-go/cliquet/internal/ports"
+	"github.com/cliquet-go/cliquet/internal/runner"
+	"github.com/cliquet-go/cliquet/internal/runner/runnertest"
 )
 
 // addedOn is the fake clock's time, so that added_on is predictable.
@@ -39,19 +40,17 @@ type service struct {
 // memory storage).
 func newService(t *testing.T, store ports.Storage) *service {
 	t.Helper()
-	cleanEnv(t)
-	var s settings
-	src, err := config.Load(envPrefix, "", &s)
+	runnertest.CleanEnv(t, command())
+	s, src, err := command().Load("")
 	if err != nil {
 		t.Fatalf("Load defaults: %v", err)
 	}
-	applyServiceDefaults(&s, src)
 	if store == nil {
 		store = memory.NewStorage(memory.SystemClock{})
 	}
 	log := logrus.New()
 	log.SetOutput(io.Discard)
-	srv := newServer(httpConfig(&s, "test"), log, store, fixedClock(addedOn), newAuthenticators(&s, src, log))
+	srv := newServer(runner.HTTPConfig(&s.Core, "test"), log, store, fixedClock(addedOn), newAuthenticators(s, src, log))
 	return &service{h: srv.Handler()}
 }
 

@@ -1,0 +1,228 @@
+// Package runner is the command-line shell every service binary shares:
+// flag parsing (--ini), the built-in commands serve (alias start), version,
+// help and healthcheck, a service's own commands, exit codes, settings
+// loading through internal/config, the logger, and serving until the
+// process is told to stop, with a graceful shutdown.
+//
+// A service binary describes itself in a Service and hands it to Main:
+//
+//	func main() {
+//		runner.Main(runner.Service[settings]{
+//			Name: "mysvc", EnvPrefix: "MYSVC", Version: version, Usage: usage,
+//			Core:  func(s *settings) *config.Core { return &s.Core },
+//			Serve: serve, // builds an *httpadapter.Server, then env.ListenAndServe
+//		})
+//	}
+//
+// It is wiring support for cmd/*, like main itself, so it may import the
+// config package, the HTTP adapter and logrus.
+package runner
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/sirupsen/logrus"
+
+	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
+	"github.com/cliquet-go/cliquet/internal/config"
+)
+
+// Exit codes of every command.
+const (
+	ExitOK      = 0
+	ExitFailure = 1 // the command ran and failed
+	ExitUsage   = 2 // bad arguments or settings: nothing was started
+)
+
+// Service describes one service binary. S is its settings struct, which
+// embeds config.Core.
+type Service[S any] struct {
+	// Name is the program's name: it starts every error line ("kinto: …")
+	// and is the default of project_name, replacing Core's "kinto".
+	Name string
+	// EnvPrefix is the prefix of the environment variables and, lower-cased,
+	// of the INI keys ("KINTO").
+	EnvPrefix string
+	// Version is the binary's version, printed by the version command and
+	// the hello view's project_version unless that setting is set.
+	Version string
+	// Usage is printed by help and -h, and after a usage error.
+	Usage string
+	// Core returns the config.Core that s embeds.
+	Core func(s *S) *config.Core
+	// Serve builds the service from the loaded settings and serves it with
+	// env.ListenAndServe until ctx ends. It runs for serve and start, with
+	// env.Log set. Errors about a setting must be *config.SettingError
+	// and happen before listening: they exit with ExitUsage.
+	Serve func(ctx context.Context, env *Env[S]) error
+	// Commands are the service's own commands ("migrate"), run after the
+	// settings are loaded, without a logger; they write to env.Stdout and
+	// env.Stderr and return the exit code. Built-in names take precedence.
+	Commands map[string]Command[S]
+
+	// Stdout and Stderr receive the output; Main sets them to the
+	// process's streams. Logs go to Stderr.
+	Stdout, Stderr io.Writer
+	// OnListen, when set, is told the address the server listens on, so
+	// that tests can serve on port 0.
+	OnListen func(net.Addr)
+}
+
+// Command is a service's own command; it returns the exit code.
+type Command[S any] func(ctx context.Context, env *Env[S]) int
+
+// Env is what a command runs with: the loaded settings, where they came
+// from, the logger and the output streams.
+type Env[S any] struct {
+	Settings *S
+	Source   *config.Source
+	// Log is built from log_format and log_level; it is nil outside serve.
+	Log            *logrus.Logger
+	Stdout, Stderr io.Writer
+
+	core     *config.Core
+	version  string
+	onListen func(net.Addr)
+}
+
+// Main runs svc with the process's arguments and standard streams, ends
+// the server on SIGINT or SIGTERM, and exits with the command's code.
+func Main[S any](svc Service[S]) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	svc.Stdout, svc.Stderr = os.Stdout, os.Stderr
+	code := svc.Run(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// Run executes args (without the program name) and returns the exit code.
+// ctx ends the server: Main cancels it on SIGINT and SIGTERM.
+func (svc Service[S]) Run(ctx context.Context, args []string) int {
+	command, iniPath, ok := svc.parseArgs(args)
+	if !ok {
+		return ExitUsage
+	}
+	switch command {
+	case "version":
+		fmt.Fprintln(svc.Stdout, svc.Version)
+		return ExitOK
+	case "help":
+		fmt.Fprint(svc.Stdout, svc.Usage)
+		return ExitOK
+	case "serve", "start", "healthcheck":
+	default:
+		if _, ok := svc.Commands[command]; !ok {
+			fmt.Fprintf(svc.Stderr, "%s: unknown command %q\n%s", svc.Name, command, svc.Usage)
+			return ExitUsage
+		}
+	}
+
+	s, src, err := svc.Load(iniPath)
+	if err != nil {
+		fmt.Fprintf(svc.Stderr, "%s: %v\n", svc.Name, err)
+		return ExitUsage
+	}
+	env := &Env[S]{Settings: s, Source: src, Stdout: svc.Stdout, Stderr: svc.Stderr,
+		core: svc.Core(s), version: svc.Version, onListen: svc.OnListen}
+	switch command {
+	case "serve", "start":
+		return svc.serve(ctx, env)
+	case "healthcheck":
+		return svc.healthcheck(ctx, env.core)
+	default:
+		return svc.Commands[command](ctx, env)
+	}
+}
+
+// parseArgs splits args into the command ("serve" when none) and the --ini
+// flag, which may come before or after the command, as in
+// "kinto start --ini x". On a usage error, or -h, it prints the usage and
+// reports false.
+func (svc Service[S]) parseArgs(args []string) (command, iniPath string, ok bool) {
+	fs := flag.NewFlagSet(svc.Name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&iniPath, "ini", "", "INI file")
+	parse := func(args []string) ([]string, bool) {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fmt.Fprint(svc.Stdout, svc.Usage)
+			} else {
+				fmt.Fprintf(svc.Stderr, "%s: %v\n%s", svc.Name, err, svc.Usage)
+			}
+			return nil, false
+		}
+		return fs.Args(), true
+	}
+	rest, ok := parse(args)
+	if !ok {
+		return "", "", false
+	}
+	if len(rest) == 0 {
+		return "serve", iniPath, true
+	}
+	command = rest[0]
+	if rest, ok = parse(rest[1:]); !ok {
+		return "", "", false
+	}
+	if len(rest) > 0 {
+		fmt.Fprintf(svc.Stderr, "%s: unexpected argument %q\n%s", svc.Name, rest[0], svc.Usage)
+		return "", "", false
+	}
+	return command, iniPath, true
+}
+
+// serve runs the service's Serve with a logger and maps its outcome to an
+// exit code.
+func (svc Service[S]) serve(ctx context.Context, env *Env[S]) int {
+	log, err := config.NewLogger(env.core, env.core.ProjectName, svc.Stderr)
+	if err != nil {
+		fmt.Fprintf(svc.Stderr, "%s: %v\n", svc.Name, err)
+		return ExitUsage
+	}
+	env.Log = log
+	if err := svc.Serve(ctx, env); err != nil {
+		var se *config.SettingError
+		if errors.As(err, &se) {
+			fmt.Fprintf(svc.Stderr, "%s: %v\n", svc.Name, err)
+			return ExitUsage
+		}
+		log.WithError(err).Error("server stopped")
+		return ExitFailure
+	}
+	return ExitOK
+}
+
+// Load reads the settings as every command does: from the environment
+// (EnvPrefix), the INI file at iniPath (or <EnvPrefix>_INI) and the
+// defaults, with Name as the default project_name. It also checks eos
+// with the HTTP adapter's parser, as the adapter asks. Errors about a
+// value are *config.SettingError. Tests build services through it.
+func (svc Service[S]) Load(iniPath string) (*S, *config.Source, error) {
+	s := new(S)
+	src, err := config.Load(svc.EnvPrefix, iniPath, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	core := svc.Core(s)
+	// Core's default project_name is Kinto's; no INI or environment layer
+	// can tell a default apart once loaded, so the origin decides.
+	if src.Origin("project_name") == "default" {
+		core.ProjectName = svc.Name
+	}
+	if core.EOS != "" {
+		// config validated the format already; this keeps the adapter,
+		// which would otherwise log and ignore the date, in agreement.
+		if _, err := httpadapter.ParseEOS(core.EOS); err != nil {
+			return nil, nil, &config.SettingError{Setting: "eos", Origin: src.Origin("eos"), Err: err}
+		}
+	}
+	return s, src, nil
+}
