@@ -77,7 +77,7 @@ func NewStorage(clock domain.Clock) *Storage {
 // Healthy returns nil: memory is always there. It returns the context's
 // error once ctx is done, as every checker must.
 func (s *Storage) Healthy(ctx context.Context) error {
-	return ctx.Err()
+	return ctxErr(ctx, "memory.Storage.Healthy")
 }
 
 func ctxErr(ctx context.Context, op string) error {
@@ -486,11 +486,10 @@ func (l *objectList) query(q domain.Query) []domain.Record {
 		var cursor int64
 		hasCursor := len(q.After) > 0
 		if hasCursor {
-			if q.After[0].Missing {
-				return []domain.Record{}
-			}
 			ts, ok := domain.AsInt(q.After[0].Value)
-			if !ok {
+			if q.After[0].Missing || !ok {
+				// Every object has a last_modified; the general path
+				// orders a missing or non-integer cursor against them.
 				return l.scan(q)
 			}
 			cursor = ts

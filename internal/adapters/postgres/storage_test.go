@@ -68,20 +68,9 @@ func TestStorageClockGoesBackwards(t *testing.T) {
 	}
 }
 
-func TestStoragePurgeKeepsTimestamp(t *testing.T) {
+func TestStoragePurgeTakesPrefixesLiterally(t *testing.T) {
 	ctx := context.Background()
-	clock := &fakeClock{}
-	clock.now.Store(1000)
-	s := postgres.NewStorage(newDB(t), clock)
-	if _, err := s.Create(ctx, parent, domain.Record{ID: "a", LastModified: 9000}, nil); err != nil {
-		t.Fatalf("Create: %v", err)
-	}
-	if _, err := s.Purge(ctx, "/buckets/b"); err != nil {
-		t.Fatalf("Purge: %v", err)
-	}
-	if ts, _ := s.Timestamp(ctx, parent); ts != 9000 {
-		t.Errorf("Timestamp after Purge = %d, want 9000 (never back in time)", ts)
-	}
+	s := postgres.NewStorage(newDB(t), nil)
 	// LIKE metacharacters in the prefix are literal.
 	for _, p := range []domain.Parent{{Resource: "record", ID: "/buckets/b_1"}, {Resource: "record", ID: "/buckets/b%/x"}, {Resource: "record", ID: "/buckets/bx1"}} {
 		if _, err := s.Create(ctx, p, domain.Record{ID: "r"}, nil); err != nil {
@@ -93,17 +82,6 @@ func TestStoragePurgeKeepsTimestamp(t *testing.T) {
 	}
 	if n, err := s.Purge(ctx, "/buckets/b_1"); err != nil || n != 1 {
 		t.Errorf("Purge(/buckets/b_1) = %d, %v; want 1, not /buckets/bx1", n, err)
-	}
-}
-
-func TestStorageCanceledContext(t *testing.T) {
-	s := postgres.NewStorage(newDB(t), nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	for name, call := range storageCalls(s, ctx) {
-		if err := call(); domain.KindOf(err) != domain.Unavailable {
-			t.Errorf("%s(canceled): %v (kind %v), want Unavailable", name, err, domain.KindOf(err))
-		}
 	}
 }
 
@@ -169,17 +147,6 @@ func TestStorageClosedPoolIsUnavailable(t *testing.T) {
 	}
 }
 
-func TestStorageRefusesObjectWithoutID(t *testing.T) {
-	s := postgres.NewStorage(unreachableDB(t), nil)
-	ctx := context.Background()
-	if _, err := s.Create(ctx, parent, domain.Record{}, nil); domain.KindOf(err) != domain.Internal || err == nil {
-		t.Errorf("Create(no id): %v, want an Internal error", err)
-	}
-	if _, err := s.Update(ctx, parent, domain.Record{}, nil); domain.KindOf(err) != domain.Internal || err == nil {
-		t.Errorf("Update(no id): %v, want an Internal error", err)
-	}
-}
-
 // TestStorageUnstorableValues checks that what jsonb or text cannot hold is
 // refused as Invalid, never as a 500, and leaves nothing behind.
 func TestStorageUnstorableValues(t *testing.T) {
@@ -209,46 +176,6 @@ func TestStorageUnstorableValues(t *testing.T) {
 	}
 	if _, err := s.Get(ctx, parent, "a\x00"); domain.KindOf(err) == domain.Internal {
 		t.Errorf("Get(NUL id): %v, want a client error, not Internal", err)
-	}
-}
-
-func TestStorageTimestampCursorEdgeCases(t *testing.T) {
-	ctx := context.Background()
-	s := postgres.NewStorage(newDB(t), nil)
-	for _, id := range []string{"a", "b", "c"} {
-		if _, err := s.Create(ctx, parent, domain.Record{ID: id}, nil); err != nil {
-			t.Fatalf("Create(%s): %v", id, err)
-		}
-	}
-	newest := []domain.Sort{{Field: "last_modified", Desc: true}}
-	// domain.After: a missing value sorts first in descending order, so
-	// every object comes after it; ascending, none does.
-	got, err := s.List(ctx, parent, domain.Query{Sort: newest, After: []domain.SortValue{{Missing: true}}})
-	if err != nil || len(got) != 3 {
-		t.Errorf("List(newest first, after missing) = %d objects, %v; want 3", len(got), err)
-	}
-	got, err = s.List(ctx, parent, domain.Query{Sort: []domain.Sort{{Field: "last_modified"}}, After: []domain.SortValue{{Missing: true}}})
-	if err != nil || len(got) != 0 {
-		t.Errorf("List(oldest first, after missing) = %d objects, %v; want none", len(got), err)
-	}
-	oldest := []domain.Sort{{Field: "last_modified"}}
-	got, err = s.List(ctx, parent, domain.Query{Sort: oldest, After: []domain.SortValue{{Value: "zzz"}}})
-	if err != nil || len(got) != 3 {
-		t.Errorf("List(oldest first, after a string) = %d objects, %v; want 3 (numbers sort above strings)", len(got), err)
-	}
-	got, err = s.List(ctx, parent, domain.Query{Sort: newest, After: []domain.SortValue{{Value: "zzz"}}})
-	if err != nil || len(got) != 0 {
-		t.Errorf("List(newest first, after a string) = %d objects, %v; want none", len(got), err)
-	}
-	other := domain.Parent{Resource: "record", ID: "/empty"}
-	if gone, err := s.DeleteMany(ctx, other, domain.Query{Sort: newest}); err != nil || len(gone) != 0 {
-		t.Errorf("DeleteMany(unknown list) = %v, %v; want nothing", gone, err)
-	}
-	if _, err := s.Delete(ctx, other, "a", 0); domain.KindOf(err) != domain.NotFound {
-		t.Errorf("Delete(unknown list): kind %v, want NotFound", domain.KindOf(err))
-	}
-	if n, err := s.Count(ctx, other, nil); err != nil || n != 0 {
-		t.Errorf("Count(unknown list) = %d, %v; want 0", n, err)
 	}
 }
 

@@ -59,6 +59,10 @@ func RunStorage(t *testing.T, newStorage func(t *testing.T) ports.Storage) {
 		{"IDFilterPaging", storageIDFilterPaging},
 		{"CountWithoutFilters", storageCountWithoutFilters},
 		{"Purge", storagePurge},
+		{"PurgeKeepsTimestamp", storagePurgeKeepsTimestamp},
+		{"CursorEdges", storageCursorEdges},
+		{"CanceledContext", storageCanceledContext},
+		{"RefusesObjectWithoutID", storageRefusesObjectWithoutID},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
