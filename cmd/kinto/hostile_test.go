@@ -547,3 +547,33 @@ func TestUnknownPermissionWithNullValueRefused(t *testing.T) {
 		t.Fatalf("PATCH with a known permission set to null: %v, want 200", r)
 	}
 }
+
+// TestRightsCheckedBeforeBodies: as Kinto, callers without rights learn
+// nothing from body validation: they get 401/403 whatever they send.
+func TestRightsCheckedBeforeBodies(t *testing.T) {
+	s, src := testSettings(t, nil)
+	k := newKintoServer(t, s, src)
+	if r := k.do(owner, "PUT", "/buckets/guarded", `{}`); r.status != 201 {
+		t.Fatalf("PUT bucket: %v", r)
+	}
+	cases := []struct {
+		who           user
+		method, path  string
+		body          string
+		status, errno int
+	}{
+		{anonymous, "PUT", "/buckets/guarded", `{"data":`, 401, 104},
+		{stranger, "PUT", "/buckets/guarded", `{"data":`, 403, 121},
+		{stranger, "PATCH", "/buckets/guarded", `[1, 2]`, 403, 121},
+		{stranger, "PUT", "/buckets/guarded/collections/c", `{"permissions":"x"}`, 403, 121},
+		{anonymous, "PATCH", "/buckets/guarded/groups/missing", `{"data":{"members":[1]}}`, 401, 104},
+		// The owner does get the validation error.
+		{owner, "PUT", "/buckets/guarded", `{"data":`, 400, 107},
+	}
+	for _, c := range cases {
+		r := k.do(c.who, c.method, c.path, c.body)
+		if r.status != c.status || r.errno() != c.errno {
+			t.Errorf("%s %s %s as %s: %v, want %d/%d", c.method, c.path, c.body, c.who.name, r, c.status, c.errno)
+		}
+	}
+}

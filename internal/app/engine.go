@@ -500,6 +500,42 @@ func (e *Engine) checkWriteMissing(ctx context.Context, req *Request, id string)
 	return e.guard.checkObject(ctx, req, id, needWrite)
 }
 
+// AuthorizeWrite checks, before a PUT (replace true), PATCH or DELETE body
+// is even read, that the caller may write object id, so that callers
+// without rights get 401/403 rather than learning from validation errors,
+// as Kinto checks rights first. It answers only Unauthenticated or
+// Forbidden; anything else (a missing parent, a bad id, a backend error) is
+// left for the action itself to report, which checks again.
+func (e *Engine) AuthorizeWrite(ctx context.Context, req *Request, id string, replace bool) error {
+	p, err := e.scope(ctx, req)
+	if err != nil {
+		if k := domain.KindOf(err); k == domain.Unauthenticated || k == domain.Forbidden {
+			return err
+		}
+		if k := domain.KindOf(err); k == domain.MissingParent && e.guarded(req) && !req.Resource.ParentBeforeAuth {
+			if replace {
+				return e.guard.checkCreate(ctx, req)
+			}
+			return e.checkWriteMissing(ctx, req, id)
+		}
+		return nil
+	}
+	if !e.guarded(req) || (req.Resource.IDs != nil && !req.Resource.IDs.Valid(id)) {
+		return nil
+	}
+	_, exists, err := e.lookup(ctx, p, id)
+	switch {
+	case err != nil:
+		return nil
+	case replace && (!exists || (req.Pre.IfNoneMatch.Set && req.Pre.IfNoneMatch.Any)):
+		return e.guard.checkCreate(ctx, req)
+	case !exists:
+		return e.checkWriteMissing(ctx, req, id)
+	default:
+		return e.guard.checkObject(ctx, req, id, needWrite)
+	}
+}
+
 // missingParent decides what a write under a missing parent answers: the
 // scope's error as is for unguarded resources and those checking their
 // parent first; otherwise the caller must first pass authorize, so that

@@ -282,6 +282,20 @@ func (e *resourceEndpoints) postList(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// authorizeWrite answers 401/403 before a write body is read, as Kinto
+// checks rights before validating the request; it reports whether to go on.
+func (e *resourceEndpoints) authorizeWrite(w http.ResponseWriter, r *http.Request, replace bool) bool {
+	req, err := e.request(r)
+	if err == nil {
+		err = e.engine.AuthorizeWrite(r.Context(), req, e.objectID(r), replace)
+	}
+	if err != nil {
+		e.s.writeError(w, r, err)
+		return false
+	}
+	return true
+}
+
 // serveWrite answers a POST or PUT: the envelope read, the action run, the
 // object answered 201 when created, else 200.
 func (e *resourceEndpoints) serveWrite(w http.ResponseWriter, r *http.Request, act func(*app.Request, envelope) (app.Object, error)) {
@@ -376,12 +390,18 @@ func (e *resourceEndpoints) getObject(w http.ResponseWriter, r *http.Request) {
 }
 
 func (e *resourceEndpoints) putObject(w http.ResponseWriter, r *http.Request) {
+	if !e.authorizeWrite(w, r, true) {
+		return
+	}
 	e.serveWrite(w, r, func(req *app.Request, env envelope) (app.Object, error) {
 		return e.engine.Replace(r.Context(), req, e.objectID(r), env.body(true))
 	})
 }
 
 func (e *resourceEndpoints) patchObject(w http.ResponseWriter, r *http.Request) {
+	if !e.authorizeWrite(w, r, false) {
+		return
+	}
 	if err := checkAccept(r); err != nil {
 		e.s.writeError(w, r, err)
 		return
