@@ -340,3 +340,23 @@ func TestCacheExpiresForAnonymousReaders(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchIsNotOneTransaction documents the chosen batch semantics
+// (PROTOCOL-core §12.2): subrequests run in order, a failing one (409 here)
+// does not stop the others, and earlier writes are kept.
+func TestBatchIsNotOneTransaction(t *testing.T) {
+	e := newResourceEnv(t)
+	_, body := e.json(t, "POST", "/v1/batch", `{"defaults":{"method":"POST","path":"/notes","headers":{"Authorization":"`+aliceAuth+`"}},
+	 "requests":[{"body":{"data":{"slug":"s1"}}},{"body":{"data":{"slug":"s1"}}},{"body":{"data":{"slug":"s2"}}}]}`)
+	var statuses []float64
+	for _, r := range body["responses"].([]any) {
+		statuses = append(statuses, r.(map[string]any)["status"].(float64))
+	}
+	if fmt.Sprint(statuses) != "[201 409 201]" {
+		t.Fatalf("batch statuses %v, want [201 409 201]", statuses)
+	}
+	rec := e.do("HEAD", "/v1/notes", "", "Authorization", aliceAuth)
+	if n := rec.Header().Get("Total-Records"); n != "2" {
+		t.Fatalf("notes after the batch: %s, want 2 (the writes around the conflict are kept)", n)
+	}
+}
