@@ -146,6 +146,18 @@ func TestAccountsSignUpAndLogIn(t *testing.T) {
 	if !found {
 		t.Errorf("GET /permissions anonymously: %v, want account:create on /", a.body["data"])
 	}
+	// bob's own account is listed in his /permissions.
+	a = acctDo(t, srv, http.MethodGet, "/permissions", "bob:pw", nil)
+	found = false
+	for _, e := range a.body["data"].([]any) {
+		if m := e.(map[string]any); m["uri"] == "/accounts/bob" {
+			found = m["resource_name"] == "account" && m["account_id"] == "bob" &&
+				strings.Join(toStrings(m["permissions"]), " ") == "write read"
+		}
+	}
+	if !found {
+		t.Errorf("GET /permissions as bob: %v, want /accounts/bob with write read", a.body["data"])
+	}
 }
 
 func toStrings(v any) []string {

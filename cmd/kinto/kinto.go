@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/cliquet-go/cliquet/internal/app"
 	"strings"
 
 	"github.com/cliquet-go/cliquet/internal/adapters/auth"
@@ -50,7 +51,7 @@ func mountKinto(srv *httpadapter.Server, b *backends, s *settings, src *config.S
 		srv.MountResource(svc.Engine, res)
 	}
 	if accounts != nil || s.Includes.Contains("kinto.plugins.accounts") {
-		mountAccounts(srv, b, s, principals, accounts)
+		svc.ListInPermissions(mountAccounts(srv, b, s, principals, accounts))
 	}
 	srv.MountBatch()
 	srv.MountKinto(svc, httpadapter.KintoOptions{
@@ -62,9 +63,10 @@ func mountKinto(srv *httpadapter.Server, b *backends, s *settings, src *config.S
 	return svc
 }
 
-// mountAccounts serves /accounts (Kinto's accounts plugin) and advertises
-// it. Account changes drop the logins the accounts policy remembers.
-func mountAccounts(srv *httpadapter.Server, b *backends, s *settings, principals map[string][]string, policy *auth.Accounts) {
+// mountAccounts serves /accounts (Kinto's accounts plugin), advertises it
+// and returns its resource. Account changes drop the logins the accounts
+// policy remembers.
+func mountAccounts(srv *httpadapter.Server, b *backends, s *settings, principals map[string][]string, policy *auth.Accounts) *app.Resource {
 	opts := kintoapp.AccountSettings{Principals: principals, BcryptCost: s.AccountBcryptCost}
 	if policy != nil {
 		opts.OnChange = policy.Invalidate
@@ -72,6 +74,7 @@ func mountAccounts(srv *httpadapter.Server, b *backends, s *settings, principals
 	accounts := kintoapp.NewAccounts(b.storage, b.permission, opts)
 	srv.MountResource(accounts.Engine, accounts.Resource)
 	srv.AddCapability("accounts", auth.AccountsCapability())
+	return accounts.Resource
 }
 
 // defaultBucketEnabled keeps the personal bucket on unless an includes

@@ -23,8 +23,9 @@ var implied = map[string]map[string][]string{
 		"read":          {"read", "read:attributes"},
 		"record:create": {"record:create", "read:attributes"},
 	},
-	"group":  {"write": {"write", "read"}, "read": {"read"}},
-	"record": {"write": {"write", "read"}, "read": {"read"}},
+	"group":   {"write": {"write", "read"}, "read": {"read"}},
+	"account": {"write": {"write", "read"}, "read": {"read"}},
+	"record":  {"write": {"write", "read"}, "read": {"read"}},
 }
 
 // Entry is one line of the /permissions listing.
@@ -48,7 +49,7 @@ func (s *Service) Permissions(ctx context.Context, caller app.Caller) ([]Entry, 
 	if len(root) > 0 {
 		out = append(out, Entry{"uri": "/", "resource_name": "root", "permissions": root})
 	}
-	for _, res := range s.Resources() {
+	for _, res := range append(s.Resources(), s.listed...) {
 		perms := res.Permissions
 		found, err := s.perms.Accessible(ctx, caller.Principals, res.URI(wildcards(res), "*"), perms)
 		if err != nil {
@@ -59,6 +60,12 @@ func (s *Service) Permissions(ctx context.Context, caller app.Caller) ([]Entry, 
 		}
 	}
 	return out, nil
+}
+
+// ListInPermissions adds a resource served outside the service (such as
+// accounts) to the /permissions listing.
+func (s *Service) ListInPermissions(res *app.Resource) {
+	s.listed = append(s.listed, res)
 }
 
 // wildcards names every ancestor id "*", for a pattern over all objects of
@@ -102,6 +109,8 @@ func entry(resource, uri string, perms []string) Entry {
 			e["group_id"] = parts[i+1]
 		case "records":
 			e["record_id"] = parts[i+1]
+		case "accounts":
+			e["account_id"] = parts[i+1]
 		}
 	}
 	e["id"] = parts[len(parts)-1]

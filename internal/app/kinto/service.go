@@ -35,6 +35,8 @@ type Service struct {
 	perms    ports.Permission
 	settings Settings
 	schemas  *schemaCache
+	// listed are resources served elsewhere but shown by /permissions.
+	listed []*app.Resource
 
 	Engine                            *app.Engine
 	Bucket, Collection, Group, Record *app.Resource
