@@ -76,7 +76,7 @@ func TestResourceCRUD(t *testing.T) {
 	if rec.Code != 200 || body["data"].(map[string]any)["title"] != "two" {
 		t.Fatalf("PATCH: %d %s", rec.Code, rec.Body)
 	}
-	rec, body = e.json(t, "PATCH", "/v1/notes/"+id, `{"data":{"title":"three"}}`, "Authorization", aliceAuth, "If-Match", etag)
+	rec, _ = e.json(t, "PATCH", "/v1/notes/"+id, `{"data":{"title":"three"}}`, "Authorization", aliceAuth, "If-Match", etag)
 	b := wantError(t, rec, 412, 114, "Precondition Failed", "Resource was modified meanwhile")
 	if ex := b["details"].(map[string]any)["existing"].(map[string]any); ex["title"] != "two" {
 		t.Fatalf("412 details.existing %v, want the current object", ex)
@@ -213,7 +213,7 @@ func TestResourceListPagingAndHead(t *testing.T) {
 	if rec.Code != 200 || rec.Header().Get("Total-Objects") != "5" || rec.Header().Get("Total-Records") != "5" || rec.Body.Len() != 0 {
 		t.Fatalf("HEAD: %d totals %q/%q body %q", rec.Code, rec.Header().Get("Total-Objects"), rec.Header().Get("Total-Records"), rec.Body)
 	}
-	rec, body := e.json(t, "GET", "/v1/notes?_fields=title&_limit=1", "", "Authorization", aliceAuth)
+	_, body := e.json(t, "GET", "/v1/notes?_fields=title&_limit=1", "", "Authorization", aliceAuth)
 	first := body["data"].([]any)[0].(map[string]any)
 	if _, has := first["n"]; has || first["id"] == nil || first["last_modified"] == nil {
 		t.Fatalf("_fields: %v", first)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/lib/pq"
+	"github.com/lib/pq/pqerror"
 
 	"github.com/cliquet-go/cliquet/internal/adapters/postgres"
 	"github.com/cliquet-go/cliquet/internal/domain"
@@ -18,7 +19,7 @@ import (
 
 func TestTranslate(t *testing.T) {
 	server := func(code string) error {
-		return fmt.Errorf("query: %w", &pq.Error{Code: pq.ErrorCode(code), Message: "m"})
+		return fmt.Errorf("query: %w", &pq.Error{Code: pqerror.Code(code), Message: "m"})
 	}
 	tests := []struct {
 		name string
