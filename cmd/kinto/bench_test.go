@@ -15,6 +15,7 @@ import (
 
 	"github.com/cliquet-go/cliquet/internal/adapters/auth"
 	"github.com/cliquet-go/cliquet/internal/domain"
+	"github.com/cliquet-go/cliquet/internal/runner"
 	"github.com/cliquet-go/cliquet/internal/runner/runnertest"
 )
 
@@ -29,7 +30,7 @@ const benchSecret = "bench-secret"
 // benchKinto is one service under benchmark with its backends.
 type benchKinto struct {
 	h     http.Handler
-	b     *backends
+	b     *runner.Backends
 	basic *auth.Basic
 }
 
@@ -113,16 +114,16 @@ func (k *benchKinto) records(b *testing.B, n, readable int, reader string) {
 	for i := range n {
 		id := fmt.Sprintf("r%06d", i)
 		data := map[string]any{"title": fmt.Sprintf("record %d", i)}
-		if _, err := k.b.storage.Create(ctx, parent, domain.Record{ID: id, Data: data}, nil); err != nil {
+		if _, err := k.b.Storage.Create(ctx, parent, domain.Record{ID: id, Data: data}, nil); err != nil {
 			b.Fatalf("Create(%s): %v", id, err)
 		}
 		uri := parent.ID + "/records/" + id
-		if err := k.b.permission.AddPrincipal(ctx, uri, "write", alice); err != nil {
+		if err := k.b.Permission.AddPrincipal(ctx, uri, "write", alice); err != nil {
 			b.Fatalf("AddPrincipal(%s): %v", uri, err)
 		}
 		// Spread the readable records over the list.
 		if i%(n/readable) == 0 && i/(n/readable) < readable {
-			if err := k.b.permission.AddPrincipal(ctx, uri, "read", readerID); err != nil {
+			if err := k.b.Permission.AddPrincipal(ctx, uri, "read", readerID); err != nil {
 				b.Fatalf("AddPrincipal(%s): %v", uri, err)
 			}
 		}

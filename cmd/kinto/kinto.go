@@ -1,13 +1,14 @@
 package main
 
 import (
-	"github.com/cliquet-go/cliquet/internal/app"
 	"strings"
 
 	"github.com/cliquet-go/cliquet/internal/adapters/auth"
 	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
+	"github.com/cliquet-go/cliquet/internal/app"
 	kintoapp "github.com/cliquet-go/cliquet/internal/app/kinto"
 	"github.com/cliquet-go/cliquet/internal/config"
+	"github.com/cliquet-go/cliquet/internal/runner"
 )
 
 // principalResources and principalPerms span the "<resource>_<perm>_principals"
@@ -39,9 +40,9 @@ func principalSettings(s *settings, src *config.Source) map[string][]string {
 // mountKinto declares Kinto's resources on the engine and mounts them, the
 // batch endpoint and the Kinto features on srv. accounts is the accounts
 // policy, nil when multiauth.policies has none.
-func mountKinto(srv *httpadapter.Server, b *backends, s *settings, src *config.Source, accounts *auth.Accounts) *kintoapp.Service {
+func mountKinto(srv *httpadapter.Server, b *runner.Backends, s *settings, src *config.Source, accounts *auth.Accounts) *kintoapp.Service {
 	principals := principalSettings(s, src)
-	svc := kintoapp.New(b.storage, b.permission, kintoapp.Settings{
+	svc := kintoapp.New(b.Storage, b.Permission, kintoapp.Settings{
 		Principals:          principals,
 		ExplicitPermissions: bool(s.ExplicitPermissions),
 		SchemaValidation:    bool(s.ExperimentalCollectionSchemaValidation),
@@ -66,12 +67,12 @@ func mountKinto(srv *httpadapter.Server, b *backends, s *settings, src *config.S
 // mountAccounts serves /accounts (Kinto's accounts plugin), advertises it
 // and returns its resource. Account changes drop the logins the accounts
 // policy remembers.
-func mountAccounts(srv *httpadapter.Server, b *backends, s *settings, principals map[string][]string, policy *auth.Accounts) *app.Resource {
+func mountAccounts(srv *httpadapter.Server, b *runner.Backends, s *settings, principals map[string][]string, policy *auth.Accounts) *app.Resource {
 	opts := kintoapp.AccountSettings{Principals: principals, BcryptCost: s.AccountBcryptCost}
 	if policy != nil {
 		opts.OnChange = policy.Invalidate
 	}
-	accounts := kintoapp.NewAccounts(b.storage, b.permission, opts)
+	accounts := kintoapp.NewAccounts(b.Storage, b.Permission, opts)
 	srv.MountResource(accounts.Engine, accounts.Resource)
 	srv.AddCapability("accounts", auth.AccountsCapability())
 	return accounts.Resource

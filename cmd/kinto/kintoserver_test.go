@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -16,7 +17,9 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/cliquet-go/cliquet/internal/adapters/memory"
 	"github.com/cliquet-go/cliquet/internal/config"
+	"github.com/cliquet-go/cliquet/internal/runner"
 	"github.com/cliquet-go/cliquet/internal/runner/runnertest"
 )
 
@@ -80,11 +83,11 @@ func newKintoServer(t *testing.T, s *settings, src *config.Source) *kintoServer 
 
 // newHandler builds the service from s on fresh backends, as serve does,
 // with its logs discarded.
-func newHandler(tb testing.TB, s *settings, src *config.Source) (http.Handler, *backends) {
+func newHandler(tb testing.TB, s *settings, src *config.Source) (http.Handler, *runner.Backends) {
 	tb.Helper()
-	b, err := newBackends(s)
+	b, err := runner.OpenBackends(context.Background(), &s.Core, memory.SystemClock{}, backendOptions)
 	if err != nil {
-		tb.Fatalf("newBackends: %v", err)
+		tb.Fatalf("OpenBackends: %v", err)
 	}
 	log := logrus.New()
 	log.SetOutput(io.Discard)

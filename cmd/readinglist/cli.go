@@ -16,6 +16,7 @@ const usage = `Usage: readinglist [--ini PATH] [command]
 Commands:
   serve        start the server (the default; "start" is an alias)
   version      print the version
+  migrate      create or update the storage's schema (PostgreSQL)
   healthcheck  exit 0 when the local server answers __lbheartbeat__, else 1
 
 Settings come from READINGLIST_* environment variables, then the INI file
@@ -33,5 +34,6 @@ func command() runner.Service[settings] {
 		Usage:     usage,
 		Core:      func(s *settings) *config.Core { return &s.Core },
 		Serve:     serve,
+		Commands:  map[string]runner.Command[settings]{"migrate": runner.MigrateCommand[settings](backendOptions)},
 	}
 }

@@ -4,7 +4,7 @@
 //
 // Usage:
 //
-//	readinglist [--ini PATH] [serve|version|healthcheck]
+//	readinglist [--ini PATH] [serve|version|migrate|healthcheck]
 //
 // Settings come from READINGLIST_* environment variables, then the INI
 // file, then the defaults; see README.md.

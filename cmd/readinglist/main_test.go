@@ -38,6 +38,24 @@ func TestServeHelloAndShutdown(t *testing.T) {
 	}
 }
 
+// unreachablePostgres refuses connections at once.
+const unreachablePostgres = "postgresql://postgres@127.0.0.1:1/x?sslmode=disable&connect_timeout=2"
+
+func TestServeIgnoresCacheAndPermissionSettings(t *testing.T) {
+	runnertest.CleanEnv(t, command())
+	// readinglist keeps everything in its storage: an INI written for
+	// Cliquet's readinglist, with a Redis cache, must still start.
+	t.Setenv("READINGLIST_CACHE_BACKEND", "cliquet.cache.redis")
+	t.Setenv("READINGLIST_CACHE_URL", "redis://127.0.0.1:1/0")
+	t.Setenv("READINGLIST_PERMISSION_BACKEND", "postgresql")
+	t.Setenv("READINGLIST_PERMISSION_URL", unreachablePostgres)
+	srv := runnertest.Start(t, command())
+	code, beat := runnertest.GetJSON(t, srv.Base+"/v1/__heartbeat__")
+	if want := map[string]any{"storage": true}; code != http.StatusOK || !reflect.DeepEqual(beat, want) {
+		t.Errorf("GET __heartbeat__ = %d %v, want 200 %v", code, beat, want)
+	}
+}
+
 func TestSettingsOverrideServiceDefaults(t *testing.T) {
 	runnertest.CleanEnv(t, command())
 	t.Setenv("READINGLIST_PROJECT_NAME", "mylist")
@@ -69,7 +87,13 @@ func TestCommandLine(t *testing.T) {
 		{name: "unknown flag", args: []string{"--verbose"}, wantCode: runner.ExitUsage, wantStderr: "flag provided but not defined"},
 		{name: "missing ini", args: []string{"--ini", "/nonexistent/readinglist.ini"}, wantCode: runner.ExitUsage, wantStderr: "/nonexistent/readinglist.ini"},
 		{name: "bad setting", env: map[string]string{"READINGLIST_HTTP_PORT": "http"}, wantCode: runner.ExitUsage, wantStderr: "setting http_port (from env READINGLIST_HTTP_PORT)"},
-		{name: "backend not built", env: map[string]string{"READINGLIST_STORAGE_BACKEND": "postgresql", "READINGLIST_STORAGE_URL": "postgres://localhost/x"}, wantCode: runner.ExitUsage, wantStderr: `setting storage_backend: backend "postgresql" is not built`},
+		{name: "help lists migrate", args: []string{"help"}, wantCode: runner.ExitOK, wantStdout: "\n  migrate "},
+		{name: "storage unreachable", env: map[string]string{"READINGLIST_STORAGE_BACKEND": "postgresql", "READINGLIST_STORAGE_URL": unreachablePostgres}, wantCode: runner.ExitFailure, wantStderr: "connect storage database"},
+		{name: "migrate on memory", args: []string{"migrate"}, wantCode: runner.ExitOK, wantStdout: "migrate: memory backends keep no schema; nothing to do"},
+		{name: "migrate ignores the cache and permission settings", args: []string{"migrate"}, wantCode: runner.ExitOK, wantStdout: "nothing to do",
+			env: map[string]string{"READINGLIST_CACHE_BACKEND": "redis", "READINGLIST_CACHE_URL": "redis://x", "READINGLIST_PERMISSION_BACKEND": "postgresql", "READINGLIST_PERMISSION_URL": unreachablePostgres}},
+		{name: "migrate on an unreachable postgresql", args: []string{"migrate"}, wantCode: runner.ExitFailure, wantStderr: "readinglist: migrate: connect storage database",
+			env: map[string]string{"READINGLIST_STORAGE_BACKEND": "postgresql", "READINGLIST_STORAGE_URL": unreachablePostgres}},
 		{name: "bad log level", env: map[string]string{"READINGLIST_LOG_LEVEL": "loud"}, wantCode: runner.ExitUsage, wantStderr: "log_level"},
 		{name: "bad eos", env: map[string]string{"READINGLIST_EOS": "someday"}, wantCode: runner.ExitUsage, wantStderr: "setting eos"},
 	}

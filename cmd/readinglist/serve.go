@@ -13,29 +13,26 @@ import (
 	"github.com/cliquet-go/cliquet/internal/runner"
 )
 
+// backendOptions is how readinglist uses its backends: it keeps everything
+// in its storage, so it opens no cache and no permission backend and
+// ignores their settings; `readinglist migrate` prepares a PostgreSQL
+// storage.
+var backendOptions = runner.BackendOptions{Service: "readinglist", StorageOnly: true}
+
 // serve builds the service from the settings and serves it until ctx
-// ends; then it stops accepting connections and lets in-flight requests
-// finish within shutdown_timeout_seconds. Errors about a setting are
-// *config.SettingError and happen before listening.
+// ends; then it stops accepting connections, lets in-flight requests
+// finish within shutdown_timeout_seconds and closes the storage. Errors
+// about a setting are *config.SettingError and happen before listening.
 func serve(ctx context.Context, env *runner.Env[settings]) error {
 	s, log := env.Settings, env.Log
-	store, err := newStorage(s)
+	clock := memory.SystemClock{}
+	b, err := runner.OpenBackends(ctx, &s.Core, clock, backendOptions)
 	if err != nil {
 		return err
 	}
-	srv := newServer(runner.HTTPConfig(&s.Core, version), log, store, memory.SystemClock{}, newAuthenticators(s, env.Source, log))
+	defer b.Close(log)
+	srv := newServer(runner.HTTPConfig(&s.Core, version), log, b.Storage, clock, newAuthenticators(s, env.Source, log))
 	return env.ListenAndServe(ctx, srv, logrus.Fields{"storage_backend": s.StorageBackend})
-}
-
-// newStorage builds the storage backend of storage_backend. readinglist
-// keeps everything in its storage: it uses neither a cache nor a
-// permission backend, so their settings are ignored.
-func newStorage(s *settings) (ports.Storage, error) {
-	switch s.StorageBackend {
-	case config.BackendMemory:
-		return memory.NewStorage(memory.SystemClock{}), nil
-	}
-	return nil, notBuilt("storage_backend", s.StorageBackend)
 }
 
 // newAuthenticators builds the policies of multiauth.policies, in order:

@@ -1,10 +1,6 @@
 package main
 
-import (
-	"fmt"
-
-	"github.com/cliquet-go/cliquet/internal/config"
-)
+import "github.com/cliquet-go/cliquet/internal/config"
 
 // envPrefix is the prefix of the service's environment variables and,
 // lower-cased, of its INI keys ("readinglist.paginate_by").
@@ -15,10 +11,4 @@ const envPrefix = "READINGLIST"
 // them here, next to the embedded Core, with the same struct tags.
 type settings struct {
 	config.Core
-}
-
-// notBuilt is the error of a backend setting this version cannot serve.
-func notBuilt(setting string, v config.Backend) error {
-	return &config.SettingError{Setting: setting,
-		Err: fmt.Errorf("backend %q is not built into this version (want memory)", v)}
 }

@@ -1,8 +1,9 @@
 // Package runner is the command-line shell every service binary shares:
 // flag parsing (--ini), the built-in commands serve (alias start), version,
 // help and healthcheck, a service's own commands, exit codes, settings
-// loading through internal/config, the logger, and serving until the
-// process is told to stop, with a graceful shutdown.
+// loading through internal/config, the logger, the backends of the core
+// settings (OpenBackends) with their migrate command (MigrateCommand), and
+// serving until the process is told to stop, with a graceful shutdown.
 //
 // A service binary describes itself in a Service and hands it to Main:
 //
@@ -10,12 +11,15 @@
 //		runner.Main(runner.Service[settings]{
 //			Name: "mysvc", EnvPrefix: "MYSVC", Version: version, Usage: usage,
 //			Core:  func(s *settings) *config.Core { return &s.Core },
-//			Serve: serve, // builds an *httpadapter.Server, then env.ListenAndServe
+//			Serve: serve, // OpenBackends, an *httpadapter.Server, then env.ListenAndServe
+//			Commands: map[string]runner.Command[settings]{
+//				"migrate": runner.MigrateCommand[settings](runner.BackendOptions{Service: "mysvc"}),
+//			},
 //		})
 //	}
 //
 // It is wiring support for cmd/*, like main itself, so it may import the
-// config package, the HTTP adapter and logrus.
+// config package, the HTTP, memory and PostgreSQL adapters and logrus.
 package runner
 
 import (

@@ -135,7 +135,10 @@ async function startOnce(bin, settings) {
   for (const [k, v] of Object.entries(process.env)) {
     if (!k.startsWith("KINTO_")) env[k] = v;
   }
-  Object.assign(env, BASE_SETTINGS, settings, {
+  // E2E_BACKEND_SETTINGS (JSON) swaps the backends, e.g. to run the whole
+  // suite on PostgreSQL: {"KINTO_STORAGE_BACKEND":"postgresql",…}.
+  const backends = JSON.parse(process.env.E2E_BACKEND_SETTINGS || "{}");
+  Object.assign(env, BASE_SETTINGS, backends, settings, {
     KINTO_HTTP_HOST: "127.0.0.1",
     KINTO_HTTP_PORT: String(port),
   });

@@ -1,0 +1,247 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq" // the PostgreSQL driver of database/sql
+	"github.com/sirupsen/logrus"
+
+	"github.com/cliquet-go/cliquet/internal/adapters/memory"
+	"github.com/cliquet-go/cliquet/internal/adapters/postgres"
+	"github.com/cliquet-go/cliquet/internal/config"
+	"github.com/cliquet-go/cliquet/internal/domain"
+	"github.com/cliquet-go/cliquet/internal/ports"
+)
+
+// BackendOptions says how a service uses the backends of config.Core.
+type BackendOptions struct {
+	// Service is the service's command name ("kinto"): the error about a
+	// PostgreSQL schema older than this version asks to run
+	// "<Service> migrate", and migrate's errors start with it.
+	Service string
+	// StorageOnly opens the storage backend alone, for a service that
+	// keeps everything in its storage (readinglist): the cache and
+	// permission settings are then ignored, Backends.Permission is nil and
+	// Backends.Checks holds storage only. migrate prepares storage only.
+	StorageOnly bool
+}
+
+// Backends are the backends a service runs on, their heartbeat checks and
+// the connections to release at shutdown.
+type Backends struct {
+	Storage ports.Storage
+	// Permission is nil with BackendOptions.StorageOnly.
+	Permission ports.Permission
+	// Checks are the heartbeat checks by backend name ("storage", "cache",
+	// "permission"), ready for httpadapter.NewServer.
+	Checks map[string]ports.HealthChecker
+
+	closers []func() error
+}
+
+// Close releases the backends' connections, logging (not returning) the
+// failures: at shutdown there is nothing else to do about them.
+func (b *Backends) Close(log logrus.FieldLogger) {
+	for _, c := range b.closers {
+		if err := c(); err != nil {
+			log.WithError(err).Warn("closing a backend")
+		}
+	}
+}
+
+// OpenBackends builds the backend of each backend setting of core. Storage
+// and permission run on memory or on PostgreSQL, whose schema
+// "<Service> migrate" prepares: a database whose schema is older than this
+// version's is refused, so that a node never serves 500s from missing
+// tables. The cache runs on memory until its adapters exist. clock stamps
+// the records of a memory storage and of a PostgreSQL one alike.
+//
+// A backend this version cannot serve is a *config.SettingError; a
+// database that cannot be reached or is not migrated is another error. On
+// error, the connections opened so far are closed.
+func OpenBackends(ctx context.Context, core *config.Core, clock domain.Clock, opts BackendOptions) (_ *Backends, err error) {
+	b := &Backends{Checks: map[string]ports.HealthChecker{}}
+	defer func() {
+		if err != nil { // release the pools opened so far
+			for _, c := range b.closers {
+				_ = c()
+			}
+		}
+	}()
+
+	storage := storageBackend(core)
+	switch storage.value {
+	case config.BackendMemory:
+		b.Storage = memory.NewStorage(clock)
+	case config.BackendPostgreSQL:
+		db, err := storage.open(ctx, opts.Service, true)
+		if err != nil {
+			return nil, err
+		}
+		b.closers = append(b.closers, db.Close)
+		b.Storage = postgres.NewStorage(db, clock)
+	default:
+		return nil, storage.notBuilt()
+	}
+	b.Checks["storage"] = b.Storage
+	if opts.StorageOnly {
+		return b, nil
+	}
+
+	if err := checkCache(core); err != nil {
+		return nil, err
+	}
+	// The memory cache adapter comes with the cache port; until then the
+	// heartbeat reports the in-process cache as healthy.
+	b.Checks["cache"] = inProcess{}
+
+	permission := permissionBackend(core)
+	switch permission.value {
+	case config.BackendMemory:
+		b.Permission = memory.NewPermission()
+	case config.BackendPostgreSQL:
+		db, err := permission.open(ctx, opts.Service, true)
+		if err != nil {
+			return nil, err
+		}
+		b.closers = append(b.closers, db.Close)
+		b.Permission = postgres.NewPermission(db)
+	default:
+		return nil, permission.notBuilt()
+	}
+	b.Checks["permission"] = b.Permission
+	return b, nil
+}
+
+// checkCache refuses a cache backend this version cannot serve.
+func checkCache(core *config.Core) error {
+	if core.CacheBackend != config.BackendMemory {
+		return &config.SettingError{Setting: "cache_backend",
+			Err: fmt.Errorf("backend %q is not built into this version (want memory)", core.CacheBackend)}
+	}
+	return nil
+}
+
+// backendSetting is one storage-like backend setting: storage or
+// permission, which run on memory or PostgreSQL.
+type backendSetting struct {
+	name    string // "storage", as the heartbeat and the errors say
+	setting string // "storage_backend"
+	value   config.Backend
+	url     string
+	pool    postgresPool
+}
+
+func storageBackend(core *config.Core) backendSetting {
+	return backendSetting{"storage", "storage_backend", core.StorageBackend, core.StorageURL,
+		postgresPool{core.StoragePoolSize, core.StorageMaxOverflow, core.StoragePoolRecycle}}
+}
+
+func permissionBackend(core *config.Core) backendSetting {
+	return backendSetting{"permission", "permission_backend", core.PermissionBackend, core.PermissionURL,
+		postgresPool{core.PermissionPoolSize, core.PermissionMaxOverflow, core.PermissionPoolRecycle}}
+}
+
+// notBuilt is the error of a value this version cannot serve; config
+// accepts redis, for instance, which has no adapter here yet.
+func (b backendSetting) notBuilt() error {
+	return &config.SettingError{Setting: b.setting,
+		Err: fmt.Errorf("backend %q is not built into this version (want memory or postgresql)", b.value)}
+}
+
+// postgresPool is the connection pool of one PostgreSQL backend, in
+// Kinto's SQLAlchemy terms: size connections kept, overflow more allowed
+// under load, recycled after recycle seconds (-1: never).
+type postgresPool struct {
+	size, overflow, recycle int
+}
+
+// open connects the backend to its PostgreSQL database and sizes the
+// pool. With checkSchema, it also refuses a database whose schema is older
+// than this version's, naming the command of service that upgrades it.
+func (b backendSetting) open(ctx context.Context, service string, checkSchema bool) (*sqlx.DB, error) {
+	db, err := sqlx.ConnectContext(ctx, "postgres", b.url)
+	if err != nil {
+		return nil, fmt.Errorf("connect %s database: %w", b.name, err)
+	}
+	if b.pool.size > 0 {
+		db.SetMaxIdleConns(b.pool.size)
+		db.SetMaxOpenConns(b.pool.size + max(b.pool.overflow, 0))
+	}
+	if b.pool.recycle > 0 {
+		db.SetConnMaxLifetime(time.Duration(b.pool.recycle) * time.Second)
+	}
+	if checkSchema {
+		have, err := postgres.AppliedSchemaVersion(ctx, db)
+		if err == nil && have < postgres.SchemaVersion() {
+			err = fmt.Errorf("schema version %d, want %d: run `%s migrate` first", have, postgres.SchemaVersion(), service)
+		}
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("%s database: %w", b.name, err)
+		}
+	}
+	return db, nil
+}
+
+// MigrateCommand returns the migrate command of a service, for its
+// Commands map: it creates or upgrades the tables of its PostgreSQL
+// backends (safe to run from several nodes at once) and reports each
+// schema's version on Stdout. The memory backends have none. A backend
+// this version cannot serve, an unreachable database or a failed migration
+// exit with ExitFailure and one line on Stderr.
+func MigrateCommand[S any](opts BackendOptions) Command[S] {
+	return func(ctx context.Context, env *Env[S]) int {
+		core := env.core
+		fail := func(err error) int {
+			fmt.Fprintf(env.Stderr, "%s: migrate: %v\n", opts.Service, err)
+			return ExitFailure
+		}
+		targets := []backendSetting{storageBackend(core)}
+		if !opts.StorageOnly {
+			if err := checkCache(core); err != nil {
+				return fail(err)
+			}
+			targets = append(targets, permissionBackend(core))
+		}
+		migrated := false
+		for _, b := range targets {
+			switch b.value {
+			case config.BackendMemory:
+				continue
+			case config.BackendPostgreSQL:
+			default:
+				return fail(b.notBuilt())
+			}
+			// One connection is enough, and the schema check is what
+			// migrate exists to fix.
+			b.pool = postgresPool{size: 1}
+			db, err := b.open(ctx, opts.Service, false)
+			if err != nil {
+				return fail(err)
+			}
+			err = postgres.Migrate(ctx, db)
+			db.Close()
+			if err != nil {
+				return fail(fmt.Errorf("%s database: %w", b.name, err))
+			}
+			fmt.Fprintf(env.Stdout, "migrate: %s (postgresql): schema at version %d\n", b.name, postgres.SchemaVersion())
+			migrated = true
+		}
+		if !migrated {
+			fmt.Fprintln(env.Stdout, "migrate: memory backends keep no schema; nothing to do")
+		}
+		return ExitOK
+	}
+}
+
+// inProcess is the heartbeat check of a backend that lives in the
+// process's memory: there is no connection that could be down, so it is
+// healthy for as long as the process answers.
+type inProcess struct{}
+
+// Healthy always succeeds.
+func (inProcess) Healthy(context.Context) error { return nil }

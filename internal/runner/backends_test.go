@@ -1,0 +1,318 @@
+package runner_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/cliquet-go/cliquet/internal/config"
+	"github.com/cliquet-go/cliquet/internal/domain"
+	"github.com/cliquet-go/cliquet/internal/runner"
+	"github.com/cliquet-go/cliquet/internal/runner/runnertest"
+)
+
+// postgresURLVar names the database of the PostgreSQL tests. Unset, they
+// skip; set but unreachable, they fail.
+const postgresURLVar = "CLIQUET_TEST_POSTGRES_URL"
+
+// unreachablePostgres refuses connections at once.
+const unreachablePostgres = "postgresql://postgres@127.0.0.1:1/x?sslmode=disable&connect_timeout=2"
+
+// fixedClock stamps every write at the same millisecond, so that the
+// tests can tell OpenBackends handed it to the storage.
+type fixedClock int64
+
+func (c fixedClock) NowMillis() int64 { return int64(c) }
+
+const stamp = fixedClock(1_700_000_000_000)
+
+// demoOptions are the backend options of the demo service.
+var demoOptions = runner.BackendOptions{Service: "demo"}
+
+// migrating is the demo service with a migrate command built from opts.
+func migrating(opts runner.BackendOptions) runner.Service[demoSettings] {
+	svc := demo()
+	svc.Commands = map[string]runner.Command[demoSettings]{"migrate": runner.MigrateCommand[demoSettings](opts)}
+	return svc
+}
+
+// loadCore loads the demo settings from a clean environment plus env.
+func loadCore(t *testing.T, env map[string]string) *config.Core {
+	t.Helper()
+	cleanEnv(t)
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	s, _, err := demo().Load("")
+	if err != nil {
+		t.Fatalf("Load(%v): %v", env, err)
+	}
+	return &s.Core
+}
+
+// checkNames returns the sorted names of b's heartbeat checks.
+func checkNames(b *runner.Backends) []string {
+	var names []string
+	for name := range b.Checks {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// exercise writes and reads one record and, when there is a permission
+// backend, one ACL entry, failing t when a backend does not work or does
+// not stamp with stamp.
+func exercise(t *testing.T, b *runner.Backends) {
+	t.Helper()
+	ctx := context.Background()
+	for name, c := range b.Checks {
+		if err := c.Healthy(ctx); err != nil {
+			t.Errorf("Checks[%s].Healthy: %v, want nil", name, err)
+		}
+	}
+	p := domain.Parent{Resource: "record", ID: "/buckets/b/collections/c"}
+	rec, err := b.Storage.Create(ctx, p, domain.Record{ID: "r1", Data: map[string]any{"n": "x"}}, nil)
+	if err != nil {
+		t.Fatalf("Storage.Create: %v", err)
+	}
+	if rec.LastModified != int64(stamp) {
+		t.Errorf("Create: last_modified %d, want the clock's %d", rec.LastModified, stamp)
+	}
+	if got, err := b.Storage.Get(ctx, p, "r1"); err != nil || got.Data["n"] != "x" {
+		t.Errorf("Storage.Get(r1) = %v, %v; want the created record", got, err)
+	}
+	if b.Permission == nil {
+		return
+	}
+	obj := "/buckets/b"
+	if err := b.Permission.AddPrincipal(ctx, obj, "write", "account:alice"); err != nil {
+		t.Fatalf("Permission.AddPrincipal: %v", err)
+	}
+	acl, err := b.Permission.ObjectACL(ctx, obj)
+	if err != nil || !slices.Contains(acl["write"], "account:alice") {
+		t.Errorf("Permission.ObjectACL(%s) = %v, %v; want write: account:alice", obj, acl, err)
+	}
+}
+
+// quietLog is a logger that records its output.
+func quietLog() (*logrus.Logger, *bytes.Buffer) {
+	var buf bytes.Buffer
+	log := logrus.New()
+	log.SetOutput(&buf)
+	return log, &buf
+}
+
+func TestOpenBackendsOnMemory(t *testing.T) {
+	tests := []struct {
+		name           string
+		env            map[string]string
+		opts           runner.BackendOptions
+		wantChecks     []string
+		wantPermission bool
+	}{
+		{name: "defaults", opts: demoOptions, wantChecks: []string{"cache", "permission", "storage"}, wantPermission: true},
+		{name: "storage only ignores the cache and permission settings", opts: runner.BackendOptions{Service: "demo", StorageOnly: true},
+			env: map[string]string{
+				"DEMO_CACHE_BACKEND": "redis", "DEMO_CACHE_URL": "redis://x",
+				"DEMO_PERMISSION_BACKEND": "postgresql", "DEMO_PERMISSION_URL": unreachablePostgres,
+			},
+			wantChecks: []string{"storage"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			core := loadCore(t, tt.env)
+			b, err := runner.OpenBackends(context.Background(), core, stamp, tt.opts)
+			if err != nil {
+				t.Fatalf("OpenBackends: %v", err)
+			}
+			log, logs := quietLog()
+			defer func() {
+				b.Close(log)
+				if logs.Len() != 0 {
+					t.Errorf("Close logged %q, want nothing", logs.String())
+				}
+			}()
+			if got := checkNames(b); !reflect.DeepEqual(got, tt.wantChecks) {
+				t.Errorf("Checks = %q, want %q", got, tt.wantChecks)
+			}
+			if (b.Permission != nil) != tt.wantPermission {
+				t.Errorf("Permission = %v, want one: %v", b.Permission, tt.wantPermission)
+			}
+			exercise(t, b)
+		})
+	}
+}
+
+func TestOpenBackendsRefusesBackendsNotBuilt(t *testing.T) {
+	tests := []struct {
+		name    string
+		core    func(*config.Core)
+		setting string
+		message string
+	}{
+		{"cache redis", func(c *config.Core) { c.CacheBackend, c.CacheURL = config.BackendRedis, "redis://x" },
+			"cache_backend", `setting cache_backend: backend "redis" is not built into this version (want memory)`},
+		{"permission redis", func(c *config.Core) { c.PermissionBackend, c.PermissionURL = config.BackendRedis, "redis://x" },
+			"permission_backend", `setting permission_backend: backend "redis" is not built into this version (want memory or postgresql)`},
+		// config accepts memory and postgresql only for storage; a
+		// service that builds Core itself may still pass anything.
+		{"storage redis", func(c *config.Core) { c.StorageBackend = config.BackendRedis },
+			"storage_backend", `setting storage_backend: backend "redis" is not built into this version (want memory or postgresql)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			core := loadCore(t, nil)
+			tt.core(core)
+			b, err := runner.OpenBackends(context.Background(), core, stamp, demoOptions)
+			var se *config.SettingError
+			if !errors.As(err, &se) || se.Setting != tt.setting {
+				t.Fatalf("OpenBackends = %v, %v; want a *config.SettingError for %s", b, err, tt.setting)
+			}
+			if err.Error() != tt.message {
+				t.Errorf("OpenBackends: error %q, want %q", err, tt.message)
+			}
+		})
+	}
+}
+
+func TestOpenBackendsUnreachablePostgres(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"storage", map[string]string{"DEMO_STORAGE_BACKEND": "postgresql", "DEMO_STORAGE_URL": unreachablePostgres}, "connect storage database: "},
+		{"permission", map[string]string{"DEMO_PERMISSION_BACKEND": "postgresql", "DEMO_PERMISSION_URL": unreachablePostgres}, "connect permission database: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			core := loadCore(t, tt.env)
+			b, err := runner.OpenBackends(context.Background(), core, stamp, demoOptions)
+			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+				t.Fatalf("OpenBackends = %v, %v; want an error starting %q", b, err, tt.want)
+			}
+			var se *config.SettingError
+			if errors.As(err, &se) {
+				t.Errorf("OpenBackends: %v is a *config.SettingError, want a runtime failure (exit 1, not 2)", err)
+			}
+		})
+	}
+}
+
+func TestMigrateCommand(t *testing.T) {
+	tests := []struct {
+		name   string
+		opts   runner.BackendOptions
+		env    map[string]string
+		code   int
+		stdout string
+		stderr string // the whole of stderr
+	}{
+		{name: "memory", opts: demoOptions, code: runner.ExitOK,
+			stdout: "migrate: memory backends keep no schema; nothing to do\n"},
+		{name: "cache not built", opts: demoOptions, code: runner.ExitFailure,
+			env:    map[string]string{"DEMO_CACHE_BACKEND": "redis", "DEMO_CACHE_URL": "redis://x"},
+			stderr: "demo: migrate: setting cache_backend: backend \"redis\" is not built into this version (want memory)\n"},
+		{name: "permission not built", opts: demoOptions, code: runner.ExitFailure,
+			env:    map[string]string{"DEMO_PERMISSION_BACKEND": "redis", "DEMO_PERMISSION_URL": "redis://x"},
+			stderr: "demo: migrate: setting permission_backend: backend \"redis\" is not built into this version (want memory or postgresql)\n"},
+		{name: "storage only ignores the cache and permission", opts: runner.BackendOptions{Service: "demo", StorageOnly: true}, code: runner.ExitOK,
+			env: map[string]string{"DEMO_CACHE_BACKEND": "redis", "DEMO_CACHE_URL": "redis://x",
+				"DEMO_PERMISSION_BACKEND": "postgresql", "DEMO_PERMISSION_URL": unreachablePostgres},
+			stdout: "nothing to do"},
+		{name: "unreachable storage", opts: demoOptions, code: runner.ExitFailure,
+			env:    map[string]string{"DEMO_STORAGE_BACKEND": "postgresql", "DEMO_STORAGE_URL": unreachablePostgres},
+			stderr: "demo: migrate: connect storage database: "},
+		{name: "unreachable permission", opts: demoOptions, code: runner.ExitFailure,
+			env:    map[string]string{"DEMO_PERMISSION_BACKEND": "postgresql", "DEMO_PERMISSION_URL": unreachablePostgres},
+			stderr: "demo: migrate: connect permission database: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc := migrating(tt.opts)
+			runnertest.CleanEnv(t, svc)
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			code, out, errOut := runnertest.Run(t, svc, "migrate")
+			if code != tt.code {
+				t.Errorf("migrate: exit %d, want %d (stdout %q, stderr %q)", code, tt.code, out, errOut)
+			}
+			if !strings.Contains(out, tt.stdout) {
+				t.Errorf("migrate: stdout %q, want it to contain %q", out, tt.stdout)
+			}
+			if tt.stderr == "" && errOut != "" || !strings.HasPrefix(errOut, tt.stderr) || strings.Count(errOut, "\n") > 1 {
+				t.Errorf("migrate: stderr %q, want one line starting %q", errOut, tt.stderr)
+			}
+		})
+	}
+}
+
+// postgresURL returns the test database URL or skips t.
+func postgresURL(t *testing.T) string {
+	t.Helper()
+	u := os.Getenv(postgresURLVar)
+	if u == "" {
+		t.Skipf("%s not set: PostgreSQL backend tests skipped (example: %s='postgres://postgres@127.0.0.1:5432/test?sslmode=disable')", postgresURLVar, postgresURLVar)
+	}
+	return u
+}
+
+func TestOpenBackendsAndMigrateOnPostgres(t *testing.T) {
+	dsn := runnertest.FreshPostgresSchema(t, postgresURL(t))
+	env := map[string]string{
+		"DEMO_STORAGE_BACKEND": "postgresql", "DEMO_STORAGE_URL": dsn,
+		"DEMO_PERMISSION_BACKEND": "postgresql", "DEMO_PERMISSION_URL": dsn,
+		"DEMO_STORAGE_POOL_SIZE": "2", "DEMO_STORAGE_POOL_RECYCLE": "60",
+	}
+	core := loadCore(t, env)
+	ctx := context.Background()
+
+	// Before migrate, the schema is missing: the error names the command.
+	b, err := runner.OpenBackends(ctx, core, stamp, demoOptions)
+	if err == nil || !strings.HasPrefix(err.Error(), "storage database: schema version 0, want ") ||
+		!strings.HasSuffix(err.Error(), ": run `demo migrate` first") {
+		t.Fatalf("OpenBackends before migrate = %v, %v; want the schema error asking for `demo migrate`", b, err)
+	}
+	var se *config.SettingError
+	if errors.As(err, &se) {
+		t.Errorf("OpenBackends before migrate: %v is a *config.SettingError, want a runtime failure", err)
+	}
+
+	svc := migrating(demoOptions)
+	for run := 1; run <= 2; run++ { // migrate is idempotent
+		code, out, errOut := runnertest.Run(t, svc, "migrate")
+		if code != runner.ExitOK || errOut != "" {
+			t.Fatalf("migrate run %d: exit %d, stderr %q; want 0 and no error", run, code, errOut)
+		}
+		for _, backend := range []string{"storage", "permission"} {
+			if want := "migrate: " + backend + " (postgresql): schema at version "; !strings.Contains(out, want) {
+				t.Errorf("migrate run %d: stdout %q, want %q", run, out, want)
+			}
+		}
+	}
+
+	b, err = runner.OpenBackends(ctx, core, stamp, demoOptions)
+	if err != nil {
+		t.Fatalf("OpenBackends after migrate: %v", err)
+	}
+	log, logs := quietLog()
+	defer func() {
+		b.Close(log)
+		if logs.Len() != 0 {
+			t.Errorf("Close logged %q, want nothing", logs.String())
+		}
+	}()
+	if got, want := checkNames(b), []string{"cache", "permission", "storage"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Checks = %q, want %q", got, want)
+	}
+	exercise(t, b)
+}
