@@ -23,7 +23,7 @@ FUZZTIME  ?= 10s
 BENCHTIME ?= 200ms
 TESTFLAGS ?=
 
-.PHONY: run-readinglist help run build version-json test test-integration test-e2e fuzz bench lint docker docker-test clean
+.PHONY: run-readinglist test-e2e-postgres help run build version-json test test-integration test-e2e fuzz bench lint docker docker-test clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -61,6 +61,9 @@ test-integration: ## Run the PostgreSQL and Redis suites against the local servi
 
 test-e2e: ## Build bin/kinto and run the published Kinto JS clients against it (test/e2e)
 	scripts/e2e.sh
+
+test-e2e-postgres: ## The end-to-end suite with storage and permissions on PostgreSQL (a database of its own, dropped after)
+	CLIQUET_TEST_POSTGRES_URL='$(CLIQUET_TEST_POSTGRES_URL)' scripts/e2e-postgres.sh
 
 fuzz: ## Run every Fuzz target for FUZZTIME (10s) each
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh

@@ -6,6 +6,7 @@
 # and runs `node --test` under a hard time limit; the exit code is the
 # suite's (124 when the limit is hit).
 #
+# Arguments: test files to run (default: all of test/e2e).
 # Environment: KINTO_BIN (server binary; default bin/kinto, built here),
 # E2E_TIMEOUT (seconds for the whole suite; default 180), GO (go command).
 set -euo pipefail
@@ -50,7 +51,7 @@ echo "e2e: node --test with KINTO_BIN=$KINTO_BIN"
 # file then stops its server (see test/e2e/server.mjs).
 status=0
 timeout --kill-after=10 "${E2E_TIMEOUT:-180}" \
-	node --test --test-concurrency=1 --test-timeout=60000 || status=$?
+	node --test --test-concurrency=1 --test-timeout=60000 "$@" || status=$?
 if [ "$status" -eq 124 ]; then
 	echo "e2e: suite exceeded ${E2E_TIMEOUT:-180}s" >&2
 fi
