@@ -50,14 +50,14 @@ type Accounts struct {
 	mu sync.Mutex
 	// logins maps a user to the MACs of its verified credentials and when
 	// each expires (epoch milliseconds).
-	logins    map[string]map[[sha256.Size]byte]int64
+	logins    map[string]map[[sha256.Size]byte]login
 	gen       uint64 // bumped by Invalidate; see Authenticate
 	lastSweep int64
 }
 
 // NewAccounts returns the policy reading accounts from store.
 func NewAccounts(store ports.Storage, opts AccountsOptions) *Accounts {
-	a := &Accounts{store: store, opts: opts, logins: map[string]map[[sha256.Size]byte]int64{}}
+	a := &Accounts{store: store, opts: opts, logins: map[string]map[[sha256.Size]byte]login{}}
 	if _, err := rand.Read(a.key[:]); err != nil {
 		// crypto/rand does not fail on supported platforms; without a
 		// secret key the cache could leak password digests, so disable it.
@@ -97,8 +97,11 @@ func (a *Accounts) Authenticate(ctx context.Context, authorization string) (stri
 		return "", false, nil
 	}
 	mac := a.mac(user, password)
-	gen, hit := a.remembered(user, mac)
-	if hit {
+	gen, known, accepted := a.remembered(user, mac)
+	if known {
+		if !accepted {
+			return "", false, nil
+		}
 		return user, true, nil
 	}
 	rec, err := a.store.Get(ctx, a.opts.Parent, user)
@@ -113,9 +116,13 @@ func (a *Accounts) Authenticate(ctx context.Context, authorization string) (stri
 	}
 	hash, _ := rec.Data["password"].(string)
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+		// Refusals are remembered too: with "account basicauth", a basicauth
+		// user whose name is also an account's would otherwise pay a bcrypt
+		// on every request.
+		a.remember(user, mac, gen, false)
 		return "", false, nil
 	}
-	a.remember(user, mac, gen)
+	a.remember(user, mac, gen, true)
 	return user, true, nil
 }
 
@@ -140,29 +147,30 @@ func (a *Accounts) mac(user, password string) [sha256.Size]byte {
 	return out
 }
 
-// remembered reports whether the credentials were verified less than TTL
-// ago, and returns the invalidation generation to pass to remember.
-func (a *Accounts) remembered(user string, mac [sha256.Size]byte) (uint64, bool) {
+// remembered reports whether the credentials were checked less than TTL
+// ago (known) and with what result (accepted), and returns the
+// invalidation generation to pass to remember.
+func (a *Accounts) remembered(user string, mac [sha256.Size]byte) (gen uint64, known, accepted bool) {
 	if a.opts.TTL <= 0 {
-		return 0, false
+		return 0, false, false
 	}
 	now := a.opts.Clock.NowMillis()
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	// The key is a secret MAC: a lookup's timing tells nothing an attacker
 	// could use to forge one, so a map is as good as a constant-time scan.
-	exp, ok := a.logins[user][mac]
-	if ok && now >= exp {
+	e, ok := a.logins[user][mac]
+	if ok && now >= e.expires {
 		delete(a.logins[user], mac)
 		ok = false
 	}
-	return a.gen, ok
+	return a.gen, ok, ok && e.accepted
 }
 
-// remember records verified credentials, unless an Invalidate happened
+// remember records checked credentials and the result, unless an Invalidate happened
 // since the lookup began (gen): the account may have changed between
 // reading its hash and now, and its old password must not be remembered.
-func (a *Accounts) remember(user string, mac [sha256.Size]byte, gen uint64) {
+func (a *Accounts) remember(user string, mac [sha256.Size]byte, gen uint64, accepted bool) {
 	if a.opts.TTL <= 0 {
 		return
 	}
@@ -177,8 +185,8 @@ func (a *Accounts) remember(user string, mac [sha256.Size]byte, gen uint64) {
 		// Drop what has expired once per TTL, so that users who stop
 		// logging in do not stay in memory.
 		for u, macs := range a.logins {
-			for m, exp := range macs {
-				if now >= exp {
+			for m, e := range macs {
+				if now >= e.expires {
 					delete(macs, m)
 				}
 			}
@@ -189,7 +197,13 @@ func (a *Accounts) remember(user string, mac [sha256.Size]byte, gen uint64) {
 		a.lastSweep = now
 	}
 	if a.logins[user] == nil {
-		a.logins[user] = map[[sha256.Size]byte]int64{}
+		a.logins[user] = map[[sha256.Size]byte]login{}
 	}
-	a.logins[user][mac] = now + ttl
+	a.logins[user][mac] = login{expires: now + ttl, accepted: accepted}
+}
+
+// login is one remembered check of credentials.
+type login struct {
+	expires  int64 // epoch milliseconds
+	accepted bool
 }

@@ -129,19 +129,22 @@ func TestAccountsCachesSuccesses(t *testing.T) {
 	if _, ok := authenticate(t, a, "bob:wrong"); ok || store.gets != 2 {
 		t.Fatalf("Authenticate(bob:wrong) after a cached login: ok %v after %d reads, want refused after a check (2 reads)", ok, store.gets)
 	}
-	// Failures are not cached.
-	authenticate(t, a, "bob:wrong")
-	if store.gets != 3 {
-		t.Errorf("reads after a second wrong password: %d, want 3 (failures not cached)", store.gets)
+	// Refusals are cached too: a basicauth user named like an account does
+	// not pay a bcrypt on every request.
+	if _, ok := authenticate(t, a, "bob:wrong"); ok || store.gets != 2 {
+		t.Errorf("second Authenticate(bob:wrong): ok %v after %d reads, want refused from cache (2 reads)", ok, store.gets)
 	}
 	c.now += 29_999
 	authenticate(t, a, "bob:s3cret")
-	if store.gets != 3 {
-		t.Errorf("reads just before the TTL ends: %d, want 3 (still cached)", store.gets)
+	if store.gets != 2 {
+		t.Errorf("reads just before the TTL ends: %d, want 2 (still cached)", store.gets)
 	}
 	c.now++
-	if _, ok := authenticate(t, a, "bob:s3cret"); !ok || store.gets != 4 {
-		t.Errorf("Authenticate after the TTL: ok %v after %d reads, want accepted after a new check (4 reads)", ok, store.gets)
+	if _, ok := authenticate(t, a, "bob:s3cret"); !ok || store.gets != 3 {
+		t.Errorf("Authenticate after the TTL: ok %v after %d reads, want accepted after a new check (3 reads)", ok, store.gets)
+	}
+	if _, ok := authenticate(t, a, "bob:wrong"); ok || store.gets != 4 {
+		t.Errorf("Authenticate(bob:wrong) after the TTL: ok %v after %d reads, want refused after a new check (4 reads)", ok, store.gets)
 	}
 }
 
@@ -222,5 +225,19 @@ func TestAccountsDescription(t *testing.T) {
 	}
 	if _, isProvider := any(a).(interface{ Capability() map[string]any }); isProvider {
 		t.Error("Accounts has a Capability method: the server would advertise it as \"account\", not \"accounts\"")
+	}
+}
+
+// TestAccountsRefusalForgottenOnChange: a password refused and remembered
+// as refused works at once after the account changes to it.
+func TestAccountsRefusalForgottenOnChange(t *testing.T) {
+	a, store, _ := newAccountsPolicy(t, time.Minute)
+	if _, ok := authenticate(t, a, "bob:new"); ok {
+		t.Fatal("Authenticate(bob:new) before the change: accepted")
+	}
+	store.accounts["bob"] = domain.Record{ID: "bob", Data: map[string]any{"password": hashOf(t, "new")}}
+	a.Invalidate("bob")
+	if _, ok := authenticate(t, a, "bob:new"); !ok {
+		t.Error("Authenticate(bob:new) after the change: refused, want accepted")
 	}
 }
