@@ -3,6 +3,7 @@ package domain
 import (
 	"cmp"
 	"encoding/json"
+	"fmt"
 	"math"
 	"sort"
 	"strconv"
@@ -92,9 +93,11 @@ func Compare(a, b any) int {
 		if c := cmp.Compare(len(x), len(y)); c != 0 {
 			return c
 		}
+		// Keys are walked in jsonb storage order, but each pair is compared
+		// bytewise, as Postgres does ("C" collation).
 		kx, ky := objectKeys(x), objectKeys(y)
 		for i := range kx {
-			if c := compareKeys(kx[i], ky[i]); c != 0 {
+			if c := strings.Compare(kx[i], ky[i]); c != 0 {
 				return c
 			}
 			if c := Compare(x[kx[i]], y[ky[i]]); c != 0 {
@@ -386,8 +389,7 @@ func writeJSONText(b *strings.Builder, v any) {
 	case nil:
 		b.WriteString("null")
 	case string:
-		q, _ := json.Marshal(t)
-		b.Write(q)
+		writeJSONString(b, t)
 	case bool:
 		b.WriteString(strconv.FormatBool(t))
 	case []any:
@@ -405,8 +407,7 @@ func writeJSONText(b *strings.Builder, v any) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			q, _ := json.Marshal(k)
-			b.Write(q)
+			writeJSONString(b, k)
 			b.WriteString(": ")
 			writeJSONText(b, t[k])
 		}
@@ -416,4 +417,37 @@ func writeJSONText(b *strings.Builder, v any) {
 			b.WriteString(numberText(v))
 		}
 	}
+}
+
+// writeJSONString quotes s as Postgres's jsonb text does: quotes,
+// backslashes and control characters escaped, everything else (<, >, &,
+// U+2028…) as is, unlike encoding/json, so that like_ matches what the
+// Postgres backend matches.
+func writeJSONString(b *strings.Builder, s string) {
+	b.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\b':
+			b.WriteString(`\b`)
+		case '\f':
+			b.WriteString(`\f`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		default:
+			if r < 0x20 {
+				fmt.Fprintf(b, `\u%04x`, r)
+				continue
+			}
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
 }

@@ -53,7 +53,9 @@ func translateServerError(op string, e *pq.Error, err error) error {
 	case strings.HasPrefix(code, "08"), // connection exception
 		code == "57P01", code == "57P02", code == "57P03", // shutdowns, cannot connect now
 		code == "53300", // too many connections
-		code == "25006": // read-only transaction (a standby)
+		code == "25006", // read-only transaction (a standby)
+		code == "57014", // query canceled: the request's context ended, or statement_timeout
+		code == "55P03": // lock_not_available: lock_timeout
 		return &domain.Error{Kind: domain.Unavailable, Op: op, Message: "database unavailable", Err: err}
 	case code == "22003", // numeric_value_out_of_range: a number jsonb cannot hold
 		code == "22P05", // untranslatable_character: \u0000 in a jsonb string

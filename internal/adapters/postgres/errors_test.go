@@ -35,6 +35,8 @@ func TestTranslate(t *testing.T) {
 		{"cannot connect now", server("57P03"), domain.Unavailable},
 		{"too many connections", server("53300"), domain.Unavailable},
 		{"read-only standby", server("25006"), domain.Unavailable},
+		{"query canceled or statement timeout", server("57014"), domain.Unavailable},
+		{"lock timeout", server("55P03"), domain.Unavailable},
 		{"number out of range", server("22003"), domain.Invalid},
 		{"NUL in jsonb", server("22P05"), domain.Invalid},
 		{"NUL in text", server("22021"), domain.Invalid},

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -72,19 +73,30 @@ func (p *Permission) ReplaceACL(ctx context.Context, object string, acl ports.AC
 			wantPrincipals = append(wantPrincipals, principal)
 		}
 	}
-	_, err := p.db.ExecContext(ctx, `WITH want (permission, principal) AS (
-			SELECT * FROM unnest($3::text[], $4::text[])
-		),
-		dropped AS (
-			DELETE FROM access_control_entries a
-			WHERE a.object_id = $1 AND a.permission = ANY($2::text[])
-			AND NOT EXISTS (SELECT 1 FROM want w WHERE w.permission = a.permission AND w.principal = a.principal)
-		)
-		INSERT INTO access_control_entries (object_id, permission, principal)
-		SELECT DISTINCT $1, permission, principal FROM want
-		ON CONFLICT DO NOTHING`,
-		object, pq.Array(perms), pq.Array(wantPerms), pq.Array(wantPrincipals))
-	return translate(op, err)
+	// Two replacements of one object must not interleave (each would keep
+	// the rows the other added, and a principal both left out could keep
+	// access): a transaction-scoped advisory lock per object serializes them.
+	tx, err := p.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	if err != nil {
+		return translate(op, fmt.Errorf("begin: %w", err))
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('cliquet.acl'), hashtext($1))`, object); err != nil {
+		return translate(op, fmt.Errorf("lock %s: %w", object, err))
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM access_control_entries a
+		WHERE a.object_id = $1 AND a.permission = ANY($2::text[])
+		AND NOT EXISTS (SELECT 1 FROM unnest($3::text[], $4::text[]) AS w(permission, principal)
+			WHERE w.permission = a.permission AND w.principal = a.principal)`,
+		object, pq.Array(perms), pq.Array(wantPerms), pq.Array(wantPrincipals)); err != nil {
+		return translate(op, fmt.Errorf("drop unwanted entries of %s: %w", object, err))
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO access_control_entries (object_id, permission, principal)
+		SELECT DISTINCT $1::text, w.permission, w.principal FROM unnest($2::text[], $3::text[]) AS w(permission, principal)
+		ON CONFLICT DO NOTHING`, object, pq.Array(wantPerms), pq.Array(wantPrincipals)); err != nil {
+		return translate(op, fmt.Errorf("add wanted entries of %s: %w", object, err))
+	}
+	return translate(op, tx.Commit())
 }
 
 // AddPrincipal grants perm on object to principal.

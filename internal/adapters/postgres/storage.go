@@ -204,6 +204,9 @@ func (s *Storage) Count(ctx context.Context, p domain.Parent, filters []domain.F
 	where, complete := b.where(p, filters, false)
 	if complete {
 		query, args := compact(`SELECT count(*) FROM objects WHERE `+where, b.args)
+		if err := checkParams(args); err != nil {
+			return 0, err
+		}
 		var n int
 		if err := s.db.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
 			return 0, translate(op, err)
@@ -284,11 +287,30 @@ func (s *Storage) Purge(ctx context.Context, parentID string) (int, error) {
 	return int(n), nil
 }
 
+// maxQueryParams stays clear of PostgreSQL's limit of 65,535 bound
+// parameters per statement.
+const maxQueryParams = 30000
+
+// checkParams refuses a query with more bound parameters than PostgreSQL
+// takes: the client sent that many filters or sort fields (dotted paths cost
+// several parameters each), which is its error, not the server's.
+func checkParams(args []any) error {
+	if len(args) <= maxQueryParams {
+		return nil
+	}
+	return &domain.Error{Kind: domain.Invalid, Op: "postgres.checkParams", Issues: []domain.Issue{{
+		Location: domain.InQuerystring, Description: "Too many filters or sort fields",
+	}}}
+}
+
 // write runs fn in a transaction holding the lock of p's timestamps row.
 // fn gets the list timestamp (0 when none is stored yet) and writes the
 // objects and the new list timestamp.
 func (s *Storage) write(ctx context.Context, op string, p domain.Parent, fn func(tx *sqlx.Tx, current int64) error) error {
-	tx, err := s.db.BeginTxx(ctx, nil)
+	// READ COMMITTED whatever the server's default: the list lock makes
+	// writers wait for each other instead of failing with serialization
+	// errors, and each statement sees what the previous writer committed.
+	tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
 	if err != nil {
 		return translate(op, fmt.Errorf("begin: %w", err))
 	}
@@ -498,6 +520,9 @@ func source(keys []sortKey, where string) (from string, conds []string) {
 // queryRecords runs a query returning (id, last_modified, deleted, data)
 // rows and decodes them.
 func queryRecords(ctx context.Context, q sqlx.QueryerContext, query string, args []any) ([]domain.Record, error) {
+	if err := checkParams(args); err != nil {
+		return nil, err
+	}
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
