@@ -176,8 +176,12 @@ func (b backendSetting) open(ctx context.Context, service string, checkSchema bo
 	}
 	if checkSchema {
 		have, err := postgres.AppliedSchemaVersion(ctx, db)
-		if err == nil && have < postgres.SchemaVersion() {
-			err = fmt.Errorf("schema version %d, want %d: run `%s migrate` first", have, postgres.SchemaVersion(), service)
+		switch want := postgres.SchemaVersion(); {
+		case err != nil:
+		case have < want:
+			err = fmt.Errorf("schema version %d, want %d: run `%s migrate` first", have, want, service)
+		case have > want:
+			err = fmt.Errorf("schema version %d is newer than this binary's %d: upgrade the binary", have, want)
 		}
 		if err != nil {
 			db.Close()

@@ -113,6 +113,11 @@ func Migrate(ctx context.Context, db *sqlx.DB) error {
 			return translate(op, fmt.Errorf("look for a Kinto schema: %w", err))
 		}
 	}
+	if known := ms[len(ms)-1].version; current > known {
+		// A newer binary migrated this database: running old code on it
+		// could misread what the newer schema stores.
+		return domain.Errorf(domain.Internal, op, "the database schema is at version %d, newer than this binary's %d; upgrade the binary", current, known)
+	}
 	latest := current
 	for _, m := range ms {
 		if m.version <= current {

@@ -100,3 +100,17 @@ func TestMigrateUnreachable(t *testing.T) {
 		t.Errorf("AppliedSchemaVersion(refused): %v (kind %v), want Unavailable", err, domain.KindOf(err))
 	}
 }
+
+func TestMigrateRefusesNewerSchema(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t, freshSchema(t))
+	if err := postgres.Migrate(ctx, db); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	if _, err := db.Exec(`UPDATE metadata SET value = '999' WHERE name = 'cliquet_go_schema_version'`); err != nil {
+		t.Fatalf("fake a newer schema: %v", err)
+	}
+	if err := postgres.Migrate(ctx, db); err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Errorf("Migrate(newer schema) = %v, want a refusal saying the schema is newer", err)
+	}
+}
