@@ -446,9 +446,11 @@ func (e *Engine) Replace(ctx context.Context, req *Request, id string, body Body
 		}
 	}
 	if _, err := domain.CheckPreconditions(req.Pre, ok, existing.LastModified, false); err != nil {
-		if ok {
+		if ok && e.mayRead(ctx, req, id) {
 			return Object{}, preconditionFailed(err, &existing)
 		}
+		// A caller checked for the create right only (If-None-Match: *)
+		// must not read the existing object through details.existing.
 		return Object{}, err
 	}
 	data := domain.CloneMap(body.Data)
@@ -550,6 +552,12 @@ func (e *Engine) missingParent(ctx context.Context, req *Request, err error, aut
 	return err
 }
 
+// mayRead reports whether the caller may read object id (always on
+// unguarded resources).
+func (e *Engine) mayRead(ctx context.Context, req *Request, id string) bool {
+	return !e.guarded(req) || e.guard.checkObject(ctx, req, id, needRead) == nil
+}
+
 // checkBodyID refuses a body whose data.id differs from the URL id.
 func checkBodyID(data map[string]any, id string) error {
 	raw, ok := data["id"]
@@ -587,7 +595,6 @@ func (e *Engine) Patch(ctx context.Context, req *Request, id string, patch Patch
 		return Object{}, err
 	}
 	rec := newRecord(id, data)
-	delete(rec.Data, "deleted")
 	if rec.LastModified <= existing.LastModified {
 		// A PATCH always bumps: an echoed or stale proposal is ignored.
 		rec.LastModified = 0

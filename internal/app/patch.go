@@ -88,7 +88,11 @@ func JSONPatch(ops []JSONPatchOp) (Patcher, error) {
 		if err != nil {
 			return nil, fmt.Errorf("encode object: %w", err)
 		}
-		out, err := patch.Apply(doc)
+		opts := jsonpatch.NewApplyOptions()
+		// copy operations can double a document each: a kilobyte of
+		// operations would otherwise grow an object to gigabytes.
+		opts.AccumulatedCopySizeLimit = maxPatchGrowth
+		out, err := patch.ApplyWithOptions(doc, opts)
 		if err != nil {
 			return nil, patchFailed(err)
 		}
@@ -103,6 +107,10 @@ func JSONPatch(ops []JSONPatchOp) (Patcher, error) {
 		return data, nil
 	}, nil
 }
+
+// maxPatchGrowth bounds how much copy operations of one JSON-Patch may add
+// to an object, in bytes.
+const maxPatchGrowth = 1 << 20
 
 func patchFailed(cause error) error {
 	return &Error{Kind: domain.Invalid, Op: "app.JSONPatch", Issues: []domain.Issue{{Location: domain.InBody, Description: "JSON Patch operation failed: " + cause.Error()}}, Err: cause}

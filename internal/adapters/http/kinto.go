@@ -1,7 +1,11 @@
 package http
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -100,6 +104,12 @@ func (s *Server) serveDefaultBucket(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, &domain.Error{Kind: domain.Unauthenticated, Op: "http.defaultBucket"})
 		return
 	}
+	if s.cfg.ReadOnly {
+		// Even a GET would create the personal bucket: nothing is written
+		// on a read-only service.
+		s.writeAPIError(w, r, methodNotAllowed(nil))
+		return
+	}
 	segments := strings.Split(strings.TrimPrefix(rest, "/buckets/default"), "/")
 	cid := ""
 	if len(segments) >= 3 && segments[1] == "collections" {
@@ -118,7 +128,40 @@ func (s *Server) serveDefaultBucket(w http.ResponseWriter, r *http.Request) {
 	newPath := s.prefix + "/buckets/" + bid + strings.TrimPrefix(rest, "/buckets/default")
 	r2.URL = &url.URL{Path: newPath, RawQuery: r.URL.RawQuery}
 	r2.RequestURI = r2.URL.RequestURI()
+	if len(segments) == 1 && (put || r.Method == http.MethodPatch) {
+		if err := s.renameDefaultInBody(r2, bid); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
 	s.router.ServeHTTP(w, r2)
+}
+
+// renameDefaultInBody replaces a data.id of "default" in the body of a
+// write on the default bucket itself by the real bucket id, as Kinto does.
+// Bodies that are not such an object are left for the endpoint to judge.
+func (s *Server) renameDefaultInBody(r *http.Request, bid string) error {
+	raw, err := s.readBody(r)
+	if err != nil {
+		return err
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	body, err := parseObject(raw)
+	if err != nil {
+		return nil
+	}
+	data, ok := body["data"].(map[string]any)
+	if !ok || data["id"] != "default" {
+		return nil
+	}
+	data["id"] = bid
+	renamed, err := json.Marshal(body)
+	if err != nil {
+		return fmt.Errorf("encode default bucket body: %w", err)
+	}
+	r.Body = io.NopCloser(bytes.NewReader(renamed))
+	r.ContentLength = int64(len(renamed))
+	return nil
 }
 
 // servePermissions lists what the caller's principals may do

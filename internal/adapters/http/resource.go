@@ -2,6 +2,7 @@ package http
 
 import (
 	"context"
+	"mime"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -462,12 +463,14 @@ func buildPatch(r *http.Request, raw []byte) (app.Patcher, app.ACLChange, map[st
 	if err != nil {
 		return nil, app.ACLChange{}, nil, err
 	}
-	ct := r.Header.Get("Content-Type")
+	// The flavour is the media type, case-insensitive and without
+	// parameters, as checkContentType compared it.
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	switch {
-	case strings.HasPrefix(ct, mediaJSONPatch):
+	case ct == mediaJSONPatch:
 		p, acl, err := parsePatchOps(v)
 		return p, acl, nil, err
-	case strings.HasPrefix(ct, mediaMergePatch):
+	case ct == mediaMergePatch:
 		env, err := envelopeOf(v)
 		if err != nil {
 			return nil, app.ACLChange{}, nil, err

@@ -90,7 +90,6 @@ func recordSchema(doc any) any {
 // processRecord validates a record against its collection's schema, then
 // its bucket's record:schema, and stamps it with the schema version.
 func (s *Service) processRecord(ctx context.Context, w *app.Write) error {
-	delete(w.New.Data, "schema")
 	if !s.settings.SchemaValidation {
 		return nil
 	}
@@ -127,19 +126,21 @@ func (s *Service) processRecord(ctx context.Context, w *app.Write) error {
 	return nil
 }
 
-// validationView is the data a record schema sees: its fields, plus its id
-// when the schema declares an id property.
+// validationView is the data a record schema sees: its fields but the
+// server's "schema" stamp, plus its id when the schema declares an id
+// property.
 func validationView(rec domain.Record, doc any) map[string]any {
 	m, _ := doc.(map[string]any)
 	props, _ := m["properties"].(map[string]any)
-	if _, declared := props["id"]; !declared {
-		return rec.Data
-	}
 	view := make(map[string]any, len(rec.Data)+1)
 	for k, v := range rec.Data {
 		view[k] = v
 	}
-	view["id"] = rec.ID
+	// The schema version is the server's, never validated.
+	delete(view, "schema")
+	if _, declared := props["id"]; declared {
+		view["id"] = rec.ID
+	}
 	return view
 }
 
