@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 )
@@ -93,40 +92,6 @@ func (r Record) Map() map[string]any {
 // MarshalJSON writes the protocol form.
 func (r Record) MarshalJSON() ([]byte, error) {
 	return json.Marshal(r.Map())
-}
-
-// UnmarshalJSON reads the protocol form. "id", "last_modified" and "deleted"
-// are lifted out of Data when they have the expected types.
-func (r *Record) UnmarshalJSON(b []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		return err
-	}
-	*r = RecordFromMap(m)
-	return nil
-}
-
-// RecordFromMap builds a Record from a decoded JSON object, taking "id" and
-// "last_modified" out of the data when they have the expected types. The map
-// is not copied.
-func RecordFromMap(m map[string]any) Record {
-	var r Record
-	if id, ok := m["id"].(string); ok {
-		r.ID = id
-		delete(m, "id")
-	}
-	if ts, ok := AsInt(m["last_modified"]); ok {
-		r.LastModified = ts
-	}
-	delete(m, "last_modified")
-	if d, ok := m["deleted"].(bool); ok && d && len(m) == 1 {
-		r.Deleted = true
-		delete(m, "deleted")
-	}
-	r.Data = m
-	return r
 }
 
 // AsInt returns v as an int64 when it is an integral JSON number.
