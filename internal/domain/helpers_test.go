@@ -20,13 +20,28 @@ func j(t testing.TB, s string) any {
 	return v
 }
 
-// rec builds a record from its protocol JSON form.
+// rec builds a record from its protocol JSON form; {"id", "last_modified",
+// "deleted": true} alone is a tombstone.
 func rec(t testing.TB, s string) domain.Record {
 	t.Helper()
-	var r domain.Record
-	if err := json.Unmarshal([]byte(s), &r); err != nil {
-		t.Fatalf("record %s: %v", s, err)
+	m, ok := j(t, s).(map[string]any)
+	if !ok {
+		t.Fatalf("record %s: not an object", s)
 	}
+	var r domain.Record
+	if id, ok := m["id"].(string); ok {
+		r.ID = id
+		delete(m, "id")
+	}
+	if ts, ok := domain.AsInt(m["last_modified"]); ok {
+		r.LastModified = ts
+	}
+	delete(m, "last_modified")
+	if d, ok := m["deleted"].(bool); ok && d && len(m) == 1 {
+		r.Deleted = true
+		delete(m, "deleted")
+	}
+	r.Data = m
 	return r
 }
 
