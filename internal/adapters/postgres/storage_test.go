@@ -21,52 +21,12 @@ import (
 
 func TestStorageContract(t *testing.T) {
 	testURL(t)
-	portstest.RunStorage(t, func(t *testing.T) ports.Storage {
-		return postgres.NewStorage(newDB(t), nil)
+	portstest.RunStorage(t, func(t *testing.T, clock domain.Clock) ports.Storage {
+		return postgres.NewStorage(newDB(t), clock)
 	})
 }
 
-// fakeClock is a settable clock, to prove the timestamp rule when time
-// stalls or goes backwards.
-type fakeClock struct{ now atomic.Int64 }
-
-func (c *fakeClock) NowMillis() int64 { return c.now.Load() }
-
 var parent = domain.Parent{Resource: "record", ID: "/buckets/b/collections/c"}
-
-func TestStorageClockGoesBackwards(t *testing.T) {
-	ctx := context.Background()
-	clock := &fakeClock{}
-	clock.now.Store(1000)
-	s := postgres.NewStorage(newDB(t), clock)
-	if ts, _ := s.Timestamp(ctx, parent); ts != 1000 {
-		t.Fatalf("Timestamp(new list) = %d, want the clock's 1000", ts)
-	}
-	a, err := s.Create(ctx, parent, domain.Record{ID: "a"}, nil)
-	if err != nil || a.LastModified != 1001 {
-		t.Fatalf("Create at a stalled clock = %d, %v; want 1001", a.LastModified, err)
-	}
-	clock.now.Store(500)
-	b, err := s.Create(ctx, parent, domain.Record{ID: "b"}, nil)
-	if err != nil || b.LastModified != 1002 {
-		t.Errorf("Create with the clock gone back = %d, %v; want 1002", b.LastModified, err)
-	}
-	clock.now.Store(5000)
-	c, err := s.Update(ctx, parent, domain.Record{ID: "a"}, nil)
-	if err != nil || c.LastModified != 5000 {
-		t.Errorf("Update with the clock ahead = %d, %v; want 5000", c.LastModified, err)
-	}
-	if ts, _ := s.Timestamp(ctx, parent); ts != 5000 {
-		t.Errorf("Timestamp = %d, want 5000", ts)
-	}
-	// A list written before anyone read its timestamp starts at the clock.
-	other := domain.Parent{Resource: "record", ID: "/buckets/b/collections/other"}
-	clock.now.Store(7000)
-	d, err := s.Create(ctx, other, domain.Record{ID: "d"}, nil)
-	if err != nil || d.LastModified != 7000 {
-		t.Errorf("first Create in a list never read = %d, %v; want the clock's 7000", d.LastModified, err)
-	}
-}
 
 func TestStoragePurgeTakesPrefixesLiterally(t *testing.T) {
 	ctx := context.Background()
@@ -250,7 +210,7 @@ func TestStorageTimestampFirstReadRace(t *testing.T) {
 	if err := postgres.Migrate(ctx, db); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
-	clock := &fakeClock{}
+	clock := &portstest.ManualClock{}
 	var counter atomic.Int64
 	stores := []*postgres.Storage{postgres.NewStorage(db, clock), postgres.NewStorage(openDB(t, dsn), clock)}
 	got := make([]int64, 16)
@@ -260,7 +220,7 @@ func TestStorageTimestampFirstReadRace(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			// Every reader sees a different clock: only one value may win.
-			clock.now.Store(1000 + counter.Add(1))
+			clock.Set(1000 + counter.Add(1))
 			ts, err := stores[i%2].Timestamp(ctx, parent)
 			if err != nil {
 				t.Errorf("Timestamp: %v", err)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,10 +17,11 @@ import (
 )
 
 // RunStorage runs the contract of ports.Storage against the adapter that
-// newStorage builds; newStorage must return an empty store each time it is
-// called (once per subtest). The suite uses only the port, so every adapter
-// runs exactly the same cases:
+// newStorage builds; newStorage must return an empty store reading time from
+// clock each time it is called (once per subtest). The suite uses only the
+// port, so every adapter runs exactly the same cases:
 //
+//   - the timestamp rule when the clock stalls or goes backwards;
 //   - CRUD and error kinds, isolation of parents, deep copies;
 //   - unique fields on Create and Update;
 //   - list timestamps: stored on first read, moved only by writes, never
@@ -35,7 +37,7 @@ import (
 //     who may read only some objects) combined with other filters, sorts,
 //     cursors, tombstones and DeleteMany;
 //   - DeleteMany and Purge.
-func RunStorage(t *testing.T, newStorage func(t *testing.T) ports.Storage) {
+func RunStorage(t *testing.T, newStorage func(t *testing.T, clock domain.Clock) ports.Storage) {
 	cases := []struct {
 		name string
 		run  func(t *testing.T, s ports.Storage)
@@ -66,8 +68,60 @@ func RunStorage(t *testing.T, newStorage func(t *testing.T) ports.Storage) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			c.run(t, newStorage(t))
+			c.run(t, newStorage(t, wallClock{}))
 		})
+	}
+	t.Run("ClockGoesBackwards", func(t *testing.T) {
+		clock := &ManualClock{}
+		clock.Set(1000)
+		storageClockGoesBackwards(t, newStorage(t, clock), clock)
+	})
+}
+
+// wallClock is the real time, for the cases that do not steer the clock.
+type wallClock struct{}
+
+func (wallClock) NowMillis() int64 { return time.Now().UnixMilli() }
+
+// ManualClock is a clock tests set by hand, safe for concurrent use.
+type ManualClock struct{ now atomic.Int64 }
+
+// NowMillis returns the time last set.
+func (c *ManualClock) NowMillis() int64 { return c.now.Load() }
+
+// Set moves the clock to ms, forwards or backwards.
+func (c *ManualClock) Set(ms int64) { c.now.Store(ms) }
+
+// storageClockGoesBackwards proves the timestamp rule when time stalls or
+// goes backwards: timestamps keep increasing, and catch up with the clock.
+func storageClockGoesBackwards(t *testing.T, s ports.Storage, clock *ManualClock) {
+	ctx := context.Background()
+	if ts, _ := s.Timestamp(ctx, stParent); ts != 1000 {
+		t.Fatalf("Timestamp(new list) = %d, want the clock's 1000", ts)
+	}
+	a, err := s.Create(ctx, stParent, domain.Record{ID: "a"}, nil)
+	if err != nil || a.LastModified != 1001 {
+		t.Fatalf("Create at a stalled clock = %d, %v; want 1001", a.LastModified, err)
+	}
+	clock.Set(500)
+	b, err := s.Create(ctx, stParent, domain.Record{ID: "b"}, nil)
+	if err != nil || b.LastModified != 1002 {
+		t.Errorf("Create with the clock gone back = %d, %v; want 1002", b.LastModified, err)
+	}
+	clock.Set(5000)
+	c, err := s.Update(ctx, stParent, domain.Record{ID: "a"}, nil)
+	if err != nil || c.LastModified != 5000 {
+		t.Errorf("Update with the clock ahead = %d, %v; want 5000", c.LastModified, err)
+	}
+	if ts, _ := s.Timestamp(ctx, stParent); ts != 5000 {
+		t.Errorf("Timestamp = %d, want 5000", ts)
+	}
+	// A list written before anyone read its timestamp starts at the clock.
+	other := domain.Parent{Resource: "record", ID: "/buckets/b/collections/other"}
+	clock.Set(7000)
+	d, err := s.Create(ctx, other, domain.Record{ID: "d"}, nil)
+	if err != nil || d.LastModified != 7000 {
+		t.Errorf("first Create in a list never read = %d, %v; want the clock's 7000", d.LastModified, err)
 	}
 }
 
