@@ -47,6 +47,7 @@ func mountKinto(srv *httpadapter.Server, b *runner.Backends, s *settings, src *c
 		ExplicitPermissions: bool(s.ExplicitPermissions),
 		SchemaValidation:    bool(s.ExperimentalCollectionSchemaValidation),
 		DefaultBucketSecret: s.DefaultBucketHMACSecret,
+		Lookup:              src.Lookup,
 	})
 	for _, res := range svc.Resources() {
 		srv.MountResource(svc.Engine, res)

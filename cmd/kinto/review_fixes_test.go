@@ -72,3 +72,29 @@ func TestDefaultBucketRenamesDataID(t *testing.T) {
 		t.Fatalf("PUT /buckets/default with data.id default: %v, want 201 with the real id", r)
 	}
 }
+
+func TestRecordCacheExpiresSettings(t *testing.T) {
+	s, src := testSettings(t, map[string]string{
+		"record_cache_expires_seconds":           "10",
+		"blog_record_cache_expires_seconds":      "20",
+		"blog_news_record_cache_expires_seconds": "30",
+	})
+	k := newKintoServer(t, s, src)
+	k.do(owner, "PUT", "/buckets/blog", `{"permissions":{"read":["system.Everyone"]}}`)
+	k.do(owner, "PUT", "/buckets/other", `{"permissions":{"read":["system.Everyone"]}}`)
+	for _, c := range []struct{ path, want string }{
+		{"/buckets/blog/collections/news", "max-age=30"},
+		{"/buckets/blog/collections/misc", "max-age=20"},
+		{"/buckets/other/collections/misc", "max-age=10"},
+	} {
+		k.do(owner, "PUT", c.path, `{}`)
+		r := k.do(anonymous, "GET", c.path+"/records", nil)
+		if got := r.header.Get("Cache-Control"); r.status != 200 || got != c.want {
+			t.Errorf("anonymous GET %s/records: %d Cache-Control %q, want %q", c.path, r.status, got, c.want)
+		}
+	}
+	k.do(owner, "PATCH", "/buckets/blog/collections/news", `{"data":{"cache_expires":5}}`)
+	if r := k.do(anonymous, "GET", "/buckets/blog/collections/news/records", nil); r.header.Get("Cache-Control") != "max-age=5" {
+		t.Errorf("collection cache_expires: Cache-Control %q, want max-age=5 (the collection's own value wins)", r.header.Get("Cache-Control"))
+	}
+}

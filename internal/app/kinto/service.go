@@ -8,6 +8,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/cliquet-go/cliquet/internal/app"
 	"github.com/cliquet-go/cliquet/internal/domain"
@@ -27,6 +29,9 @@ type Settings struct {
 	// DefaultBucketSecret keys the personal bucket ids
 	// (default_bucket_hmac_secret).
 	DefaultBucketSecret string
+	// Lookup reads settings known only at run time, such as
+	// "<bid>_<cid>_record_cache_expires_seconds"; nil reads none.
+	Lookup func(name string) (string, bool)
 }
 
 // Service holds Kinto's resources and the engine serving them.
@@ -181,16 +186,45 @@ func (s *Service) validateAgainstBucket(ctx context.Context, w *app.Write, field
 	return schema.Validate(w.New.Data)
 }
 
-// recordCacheExpires is the collection's cache_expires, which lets anonymous
-// readers cache its records (PROTOCOL-kinto §5).
+// recordCacheExpires is how long anonymous readers may cache the records
+// of a collection (PROTOCOL-kinto §5): the collection's cache_expires, else
+// the most specific of the settings <bid>_<cid>_record_cache_expires_seconds,
+// <bid>_record_cache_expires_seconds and record_cache_expires_seconds.
 func (s *Service) recordCacheExpires(ctx context.Context, req *app.Request) (int, bool) {
-	coll, err := s.store.Get(ctx, domain.Parent{Resource: "collection", ID: s.Bucket.URI(req.Vars, req.Vars["bid"])}, req.Vars["cid"])
+	bid, cid := req.Vars["bid"], req.Vars["cid"]
+	coll, err := s.store.Get(ctx, domain.Parent{Resource: "collection", ID: s.Bucket.URI(req.Vars, bid)}, cid)
 	if err != nil {
 		return 0, false
 	}
-	n, ok := domain.AsInt(coll.Data["cache_expires"])
-	if !ok || n < 0 {
+	if n, ok := domain.AsInt(coll.Data["cache_expires"]); ok && n >= 0 {
+		return int(n), true
+	}
+	for _, name := range []string{
+		bid + "_" + cid + "_record_cache_expires_seconds",
+		bid + "." + cid + ".record_cache_expires_seconds",
+		bid + "_record_cache_expires_seconds",
+		bid + ".record_cache_expires_seconds",
+		"record_cache_expires_seconds",
+	} {
+		if n, ok := s.intSetting(name); ok {
+			return n, true
+		}
+	}
+	return 0, false
+}
+
+// intSetting reads a run-time setting holding a non-negative integer.
+func (s *Service) intSetting(name string) (int, bool) {
+	if s.settings.Lookup == nil {
 		return 0, false
 	}
-	return int(n), true
+	raw, ok := s.settings.Lookup(name)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(raw))
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return n, true
 }
