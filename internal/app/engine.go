@@ -207,22 +207,33 @@ func (e *Engine) Timestamp(ctx context.Context, req *Request) (int64, error) {
 	return e.store.Timestamp(ctx, p)
 }
 
-// List returns one page of req's list (GET on a list). q.Limit is the page
-// size; q.Sort the complete order.
-func (e *Engine) List(ctx context.Context, req *Request, q domain.Query) (Page, error) {
-	visible, err := e.visibility(ctx, req, needRead)
+// openList is the common start of the list actions: the caller's
+// visibility (n: read or write) prepended to filters, the parent resolved,
+// the list timestamp read.
+func (e *Engine) openList(ctx context.Context, req *Request, n need, filters []domain.Filter) (domain.Parent, []domain.Filter, int64, error) {
+	visible, err := e.visibility(ctx, req, n)
 	if err != nil {
-		return Page{}, err
+		return domain.Parent{}, nil, 0, err
 	}
-	q.Filters = append(visible, q.Filters...)
 	p, err := e.scope(ctx, req)
 	if err != nil {
-		return Page{}, err
+		return p, nil, 0, err
 	}
 	ts, err := e.store.Timestamp(ctx, p)
 	if err != nil {
-		return Page{}, fmt.Errorf("list timestamp: %w", err)
+		return p, nil, 0, fmt.Errorf("list timestamp: %w", err)
 	}
+	return p, append(visible, filters...), ts, nil
+}
+
+// List returns one page of req's list (GET on a list). q.Limit is the page
+// size; q.Sort the complete order.
+func (e *Engine) List(ctx context.Context, req *Request, q domain.Query) (Page, error) {
+	p, filters, ts, err := e.openList(ctx, req, needRead, q.Filters)
+	if err != nil {
+		return Page{}, err
+	}
+	q.Filters = filters
 	nm, err := domain.CheckPreconditions(req.Pre, true, ts, true)
 	if err != nil {
 		return Page{}, err
@@ -253,18 +264,9 @@ func (e *Engine) List(ctx context.Context, req *Request, q domain.Query) (Page, 
 // Count returns the list timestamp and how many live objects match filters
 // (HEAD on a list).
 func (e *Engine) Count(ctx context.Context, req *Request, filters []domain.Filter) (int64, int, bool, error) {
-	visible, err := e.visibility(ctx, req, needRead)
+	p, filters, ts, err := e.openList(ctx, req, needRead, filters)
 	if err != nil {
 		return 0, 0, false, err
-	}
-	filters = append(visible, filters...)
-	p, err := e.scope(ctx, req)
-	if err != nil {
-		return 0, 0, false, err
-	}
-	ts, err := e.store.Timestamp(ctx, p)
-	if err != nil {
-		return 0, 0, false, fmt.Errorf("list timestamp: %w", err)
 	}
 	nm, err := domain.CheckPreconditions(req.Pre, true, ts, true)
 	if err != nil || nm {
@@ -685,19 +687,11 @@ func (e *Engine) afterDelete(ctx context.Context, req *Request, old domain.Recor
 // cursor is empty: deleted objects no longer match, so the same query
 // continues where this one stopped).
 func (e *Engine) DeleteList(ctx context.Context, req *Request, q domain.Query) (Page, error) {
-	visible, err := e.visibility(ctx, req, needWrite)
+	p, filters, ts, err := e.openList(ctx, req, needWrite, q.Filters)
 	if err != nil {
 		return Page{}, err
 	}
-	q.Filters = append(visible, q.Filters...)
-	p, err := e.scope(ctx, req)
-	if err != nil {
-		return Page{}, err
-	}
-	ts, err := e.store.Timestamp(ctx, p)
-	if err != nil {
-		return Page{}, fmt.Errorf("list timestamp: %w", err)
-	}
+	q.Filters = filters
 	if _, err := domain.CheckPreconditions(req.Pre, true, ts, false); err != nil {
 		return Page{}, err
 	}
