@@ -123,10 +123,21 @@ func (s *Server) newSubrequest(parent *http.Request, sub subrequest, path string
 	return req
 }
 
+// headerSpelling restores the usual spelling of the headers whose Go
+// canonical form differs from it ("Etag"), so that batch answers name them
+// as Kinto does.
+var headerSpelling = map[string]string{
+	"Etag":             "ETag",
+	"Www-Authenticate": "WWW-Authenticate",
+}
+
 // flatHeaders gives each response header as one string.
 func flatHeaders(h http.Header) map[string]string {
 	out := make(map[string]string, len(h))
 	for k, v := range h {
+		if spelled, ok := headerSpelling[k]; ok {
+			k = spelled
+		}
 		out[k] = strings.Join(v, ", ")
 	}
 	return out

@@ -286,7 +286,7 @@ func TestBatch(t *testing.T) {
 		if m["status"] != statuses[i] || m["path"] != paths[i] {
 			t.Fatalf("response %d: status %v path %v, want %v %s", i, m["status"], m["path"], statuses[i], paths[i])
 		}
-		if _, ok := m["headers"].(map[string]any)["Etag"]; i < 2 && !ok {
+		if _, ok := m["headers"].(map[string]any)["ETag"]; i < 2 && !ok {
 			t.Fatalf("response %d: headers %v lack ETag", i, m["headers"])
 		}
 	}
