@@ -577,3 +577,38 @@ func TestRightsCheckedBeforeBodies(t *testing.T) {
 		}
 	}
 }
+
+// TestRightsCheckedBeforePostBodies: POST on a list answers 401/403 before
+// validating the body, as PUT and PATCH do.
+func TestRightsCheckedBeforePostBodies(t *testing.T) {
+	s, src := testSettings(t, nil)
+	k := newKintoServer(t, s, src)
+	k.do(owner, "PUT", "/buckets/p", `{}`)
+	k.do(owner, "PUT", "/buckets/p/collections/c", `{}`)
+	cases := []struct {
+		who           user
+		body          string
+		status, errno int
+	}{
+		{anonymous, `{"data":5}`, 401, 104},
+		{stranger, `{"data":5}`, 403, 121},
+		{stranger, `{"foo":1}`, 403, 121},
+		{stranger, `not json`, 403, 121},
+		{owner, `{"data":5}`, 400, 107},
+	}
+	for _, c := range cases {
+		r := k.do(c.who, "POST", "/buckets/p/collections/c/records", c.body)
+		if r.status != c.status || r.errno() != c.errno {
+			t.Errorf("POST %s as %s: %v, want %d/%d", c.body, c.who.name, r, c.status, c.errno)
+		}
+	}
+	// POSTing the id of an existing record asks to read it: a reader gets
+	// it back, a stranger 403.
+	r := k.do(owner, "POST", "/buckets/p/collections/c/records", `{"data":{"id":"r1","x":1}}`)
+	if r.status != 201 {
+		t.Fatalf("POST r1: %v", r)
+	}
+	if r := k.do(stranger, "POST", "/buckets/p/collections/c/records", `{"data":{"id":"r1"}}`); r.status != 403 {
+		t.Errorf("POST an existing id as a stranger: %v, want 403", r)
+	}
+}

@@ -540,6 +540,32 @@ func (e *Engine) AuthorizeWrite(ctx context.Context, req *Request, id string, re
 	}
 }
 
+// AuthorizeCreate is AuthorizeWrite for POST on a list, before its body
+// is validated: id is the body's data.id when one could be read ("" when
+// none), since POSTing the id of an existing object asks to read it rather
+// than to create. Like AuthorizeWrite it answers only Unauthenticated or
+// Forbidden and leaves every other failure to Create.
+func (e *Engine) AuthorizeCreate(ctx context.Context, req *Request, id string) error {
+	p, err := e.scope(ctx, req)
+	if err != nil {
+		if k := domain.KindOf(err); k == domain.Unauthenticated || k == domain.Forbidden {
+			return err
+		}
+		return nil
+	}
+	if !e.guarded(req) {
+		return nil
+	}
+	if id != "" && (req.Resource.IDs == nil || req.Resource.IDs.Valid(id)) {
+		if _, exists, err := e.lookup(ctx, p, id); err != nil {
+			return nil
+		} else if exists {
+			return e.guard.checkObject(ctx, req, id, needRead)
+		}
+	}
+	return e.guard.checkCreate(ctx, req)
+}
+
 // missingParent decides what a write under a missing parent answers: the
 // scope's error as is for unguarded resources and those checking their
 // parent first; otherwise the caller must first pass authorize, so that

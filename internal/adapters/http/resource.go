@@ -1,7 +1,9 @@
 package http
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -278,9 +280,39 @@ func (e *resourceEndpoints) readEnvelope(r *http.Request) (envelope, error) {
 }
 
 func (e *resourceEndpoints) postList(w http.ResponseWriter, r *http.Request) {
+	if !e.authorizeCreate(w, r) {
+		return
+	}
 	e.serveWrite(w, r, func(req *app.Request, env envelope) (app.Object, error) {
 		return e.engine.Create(r.Context(), req, env.body(false))
 	})
+}
+
+// authorizeCreate answers 401/403 to a POST before its body is validated,
+// as Kinto does: the body is only peeked at for a data.id, then put back.
+func (e *resourceEndpoints) authorizeCreate(w http.ResponseWriter, r *http.Request) bool {
+	req, err := e.request(r)
+	if err != nil {
+		e.s.writeError(w, r, err)
+		return false
+	}
+	raw, err := e.s.readBody(r)
+	if err != nil {
+		e.s.writeError(w, r, err)
+		return false
+	}
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	id := ""
+	if body, err := parseObject(raw); err == nil {
+		if data, ok := body["data"].(map[string]any); ok {
+			id, _ = data["id"].(string)
+		}
+	}
+	if err := e.engine.AuthorizeCreate(r.Context(), req, id); err != nil {
+		e.s.writeError(w, r, err)
+		return false
+	}
+	return true
 }
 
 // authorizeWrite answers 401/403 before a write body is read, as Kinto
