@@ -98,3 +98,29 @@ func TestRecordCacheExpiresSettings(t *testing.T) {
 		t.Errorf("collection cache_expires: Cache-Control %q, want max-age=5 (the collection's own value wins)", r.header.Get("Cache-Control"))
 	}
 }
+
+// TestPermissionsStampSettingsGrants: a bucket-level *_principals setting
+// shows in /permissions on every existing bucket.
+func TestPermissionsStampSettingsGrants(t *testing.T) {
+	s, src := testSettings(t, nil)
+	strangerID := newKintoServer(t, s, src).userID(stranger)
+	s, src = testSettings(t, map[string]string{"bucket_read_principals": strangerID})
+	k := newKintoServer(t, s, src)
+	k.do(owner, "PUT", "/buckets/one", `{}`)
+	k.do(owner, "PUT", "/buckets/two", `{}`)
+	r := k.do(stranger, "GET", "/permissions", nil)
+	seen := map[string]string{}
+	for _, e := range r.body["data"].([]any) {
+		m := e.(map[string]any)
+		var perms []string
+		for _, p := range m["permissions"].([]any) {
+			perms = append(perms, p.(string))
+		}
+		seen[m["uri"].(string)] = strings.Join(perms, " ")
+	}
+	for _, uri := range []string{"/buckets/one", "/buckets/two"} {
+		if seen[uri] != "read read:attributes" {
+			t.Errorf("/permissions as the settings reader: %s = %q, want \"read read:attributes\" (all: %v)", uri, seen[uri], seen)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/cliquet-go/cliquet/internal/app"
+	"github.com/cliquet-go/cliquet/internal/domain"
 )
 
 // implied lists, per resource, what each permission implies on the same
@@ -34,7 +35,9 @@ type Entry map[string]any
 // Permissions lists every object on which the caller's principals hold a
 // permission, with the permissions expanded to what they imply on the same
 // object, plus the root entry granted by settings. It reads the ACE store by
-// principal, never scanning every object.
+// principal, never scanning every object, unless a bucket-, collection- or
+// group-level *_principals setting grants the caller something on all of
+// them.
 func (s *Service) Permissions(ctx context.Context, caller app.Caller) ([]Entry, error) {
 	var out []Entry
 	var root []string
@@ -55,8 +58,67 @@ func (s *Service) Permissions(ctx context.Context, caller app.Caller) ([]Entry, 
 		if err != nil {
 			return nil, fmt.Errorf("list %s permissions: %w", res.Name, err)
 		}
+		if err := s.stampSettings(ctx, caller, res, found); err != nil {
+			return nil, err
+		}
 		for uri, held := range found {
 			out = append(out, entry(res.Name, uri, expand(res.Name, held)))
+		}
+	}
+	return out, nil
+}
+
+// stampSettings adds, to every existing bucket, collection or group, the
+// permissions that settings such as bucket_write_principals grant the
+// caller on all of them (PROTOCOL-kinto §3.1). Only then are the objects
+// enumerated: without such a setting nothing is scanned.
+func (s *Service) stampSettings(ctx context.Context, caller app.Caller, res *app.Resource, found map[string][]string) error {
+	if res != s.Bucket && res != s.Collection && res != s.Group {
+		return nil
+	}
+	var granted []string
+	for _, perm := range res.Permissions {
+		key := res.Name + "_" + strings.ReplaceAll(perm, ":", "_") + "_principals"
+		for _, p := range s.settings.Principals[key] {
+			if slices.Contains(caller.Principals, p) && !slices.Contains(granted, perm) {
+				granted = append(granted, perm)
+			}
+		}
+	}
+	if len(granted) == 0 {
+		return nil
+	}
+	uris, err := s.allURIs(ctx, res)
+	if err != nil {
+		return err
+	}
+	for _, uri := range uris {
+		for _, perm := range granted {
+			if !slices.Contains(found[uri], perm) {
+				found[uri] = append(found[uri], perm)
+			}
+		}
+	}
+	return nil
+}
+
+// allURIs lists the URIs of every live object of res.
+func (s *Service) allURIs(ctx context.Context, res *app.Resource) ([]string, error) {
+	parents := []string{""}
+	if res.Parent != nil {
+		var err error
+		if parents, err = s.allURIs(ctx, res.Parent); err != nil {
+			return nil, err
+		}
+	}
+	var out []string
+	for _, parent := range parents {
+		recs, err := s.store.List(ctx, domain.Parent{Resource: res.Name, ID: parent}, domain.Query{})
+		if err != nil {
+			return nil, fmt.Errorf("list %s under %q: %w", res.Name, parent, err)
+		}
+		for _, r := range recs {
+			out = append(out, parent+"/"+res.Plural+"/"+r.ID)
 		}
 	}
 	return out, nil
