@@ -429,44 +429,30 @@ func boolSQL(b bool) string {
 }
 
 // or and and build boolean SQL, folding the constants they meet.
-func or(terms ...string) string {
-	var kept []string
-	for _, t := range terms {
-		switch t {
-		case "TRUE":
-			return "TRUE"
-		case "FALSE", "":
-			continue
-		}
-		kept = append(kept, t)
-	}
-	switch len(kept) {
-	case 0:
-		return "FALSE"
-	case 1:
-		return kept[0]
-	}
-	return "(" + strings.Join(kept, " OR ") + ")"
-}
+func or(terms ...string) string { return fold(" OR ", "TRUE", "FALSE", terms) }
 
-func and(terms ...string) string {
+func and(terms ...string) string { return fold(" AND ", "FALSE", "TRUE", terms) }
+
+// fold joins terms with op: the absorbing constant decides alone, the
+// neutral one (and empty terms) drops out, and no term left gives neutral.
+func fold(op, absorbing, neutral string, terms []string) string {
 	var kept []string
 	for _, t := range terms {
 		switch t {
-		case "FALSE":
-			return "FALSE"
-		case "TRUE", "":
+		case absorbing:
+			return absorbing
+		case neutral, "":
 			continue
 		}
 		kept = append(kept, t)
 	}
 	switch len(kept) {
 	case 0:
-		return "TRUE"
+		return neutral
 	case 1:
 		return kept[0]
 	}
-	return "(" + strings.Join(kept, " AND ") + ")"
+	return "(" + strings.Join(kept, op) + ")"
 }
 
 func not(t string) string {
