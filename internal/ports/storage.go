@@ -28,6 +28,13 @@ type Storage interface {
 	// Conflict's Existing is the object in the way.
 	Create(ctx context.Context, p domain.Parent, rec domain.Record, unique []string) (domain.Record, error)
 
+	// LockList, inside a unit of work, takes the write lock of list p and
+	// holds it until the unit ends, so that no other unit writes into p
+	// meanwhile: what the unit read of p (an object checked against
+	// If-Match, the data a PATCH merges onto) stays current until it
+	// commits. Outside a unit it does nothing.
+	LockList(ctx context.Context, p domain.Parent) error
+
 	// Get returns a live object. Fails with domain.NotFound if it never
 	// existed or was deleted.
 	Get(ctx context.Context, p domain.Parent, id string) (domain.Record, error)

@@ -6,7 +6,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/cliquet-go/cliquet/internal/domain"
 	"github.com/cliquet-go/cliquet/internal/ports"
@@ -24,7 +23,7 @@ type set = map[string]struct{}
 // cost follows the size of the deleted subtree). Its methods never fail,
 // except Healthy once its context is done.
 type Permission struct {
-	mu sync.RWMutex
+	lk *lock
 
 	// byObject maps object → permission → principals.
 	byObject map[string]map[string]set
@@ -51,7 +50,12 @@ type Permission struct {
 
 // NewPermission returns an empty permission store.
 func NewPermission() *Permission {
+	return newPermission(&lock{})
+}
+
+func newPermission(lk *lock) *Permission {
 	return &Permission{
+		lk:                lk,
 		byObject:          make(map[string]map[string]set),
 		byPrincipal:       make(map[string]map[string]set),
 		byPrincipalParent: make(map[string]map[string]set),
@@ -71,9 +75,8 @@ func (p *Permission) Healthy(ctx context.Context) error {
 }
 
 // ObjectACL returns a copy of the ACL of object, with principals sorted.
-func (p *Permission) ObjectACL(_ context.Context, object string) (ports.ACL, error) {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
+func (p *Permission) ObjectACL(ctx context.Context, object string) (ports.ACL, error) {
+	defer p.lk.read(ctx)()
 	acl := make(ports.ACL, len(p.byObject[object]))
 	for perm, principals := range p.byObject[object] {
 		acl[perm] = sortedKeys(principals)
@@ -83,9 +86,8 @@ func (p *Permission) ObjectACL(_ context.Context, object string) (ports.ACL, err
 
 // ReplaceACL sets exactly the given principals for each permission named in
 // acl, leaving the other permissions of object alone.
-func (p *Permission) ReplaceACL(_ context.Context, object string, acl ports.ACL) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+func (p *Permission) ReplaceACL(ctx context.Context, object string, acl ports.ACL) error {
+	defer p.lk.write(ctx)()
 	for perm, principals := range acl {
 		want := make(set, len(principals))
 		for _, principal := range principals {
@@ -104,26 +106,23 @@ func (p *Permission) ReplaceACL(_ context.Context, object string, acl ports.ACL)
 }
 
 // AddPrincipal grants perm on object to principal.
-func (p *Permission) AddPrincipal(_ context.Context, object, perm, principal string) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+func (p *Permission) AddPrincipal(ctx context.Context, object, perm, principal string) error {
+	defer p.lk.write(ctx)()
 	p.add(object, perm, principal)
 	return nil
 }
 
 // RemovePrincipal revokes perm on object from principal.
-func (p *Permission) RemovePrincipal(_ context.Context, object, perm, principal string) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+func (p *Permission) RemovePrincipal(ctx context.Context, object, perm, principal string) error {
+	defer p.lk.write(ctx)()
 	p.remove(object, perm, principal)
 	return nil
 }
 
 // DeleteACLs removes the entries of prefix and of every object below
 // prefix+"/", walking only that subtree of the path index.
-func (p *Permission) DeleteACLs(_ context.Context, prefix string) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+func (p *Permission) DeleteACLs(ctx context.Context, prefix string) error {
+	defer p.lk.write(ctx)()
 	below := prefix + "/"
 	var doomed []string
 	stack := []string{prefix}
@@ -152,9 +151,8 @@ func (p *Permission) DeleteACLs(_ context.Context, prefix string) error {
 
 // AnyGranted looks each pair up by object, so it costs
 // O(len(pairs) × len(principals)) whatever the size of the store.
-func (p *Permission) AnyGranted(_ context.Context, principals []string, pairs []ports.ObjectPerm) (bool, error) {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
+func (p *Permission) AnyGranted(ctx context.Context, principals []string, pairs []ports.ObjectPerm) (bool, error) {
+	defer p.lk.read(ctx)()
 	for _, pair := range pairs {
 		holders := p.byObject[pair.Object][pair.Perm]
 		if len(holders) == 0 {
@@ -173,7 +171,7 @@ func (p *Permission) AnyGranted(_ context.Context, principals []string, pairs []
 // without "*", the single object it names). Permissions are sorted and
 // deduplicated across principals. Within a segment, "*" matches any run of
 // characters other than "/".
-func (p *Permission) Accessible(_ context.Context, principals []string, pattern string, perms []string) (map[string][]string, error) {
+func (p *Permission) Accessible(ctx context.Context, principals []string, pattern string, perms []string) (map[string][]string, error) {
 	wanted := make(set, len(perms))
 	for _, perm := range perms {
 		wanted[perm] = struct{}{}
@@ -187,7 +185,7 @@ func (p *Permission) Accessible(_ context.Context, principals []string, pattern 
 		}
 	}
 
-	p.mu.RLock()
+	release := p.lk.read(ctx)
 	if !strings.Contains(pattern, "*") {
 		for perm := range wanted {
 			holders := p.byObject[pattern][perm]
@@ -225,7 +223,7 @@ func (p *Permission) Accessible(_ context.Context, principals []string, pattern 
 			}
 		}
 	}
-	p.mu.RUnlock()
+	release()
 
 	for _, held := range out {
 		slices.Sort(held)
@@ -234,44 +232,37 @@ func (p *Permission) Accessible(_ context.Context, principals []string, pattern 
 }
 
 // UserPrincipals returns a sorted copy of the principals user holds.
-func (p *Permission) UserPrincipals(_ context.Context, user string) ([]string, error) {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
+func (p *Permission) UserPrincipals(ctx context.Context, user string) ([]string, error) {
+	defer p.lk.read(ctx)()
 	return sortedKeys(p.users[user]), nil
 }
 
 // AddUserPrincipal records that user holds principal.
-func (p *Permission) AddUserPrincipal(_ context.Context, user, principal string) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	addTo(p.users, user, principal)
-	addTo(p.holders, principal, user)
+func (p *Permission) AddUserPrincipal(ctx context.Context, user, principal string) error {
+	defer p.lk.write(ctx)()
+	p.addUser(user, principal)
 	return nil
 }
 
 // RemoveUserPrincipal removes principal from user.
-func (p *Permission) RemoveUserPrincipal(_ context.Context, user, principal string) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	removeFrom(p.users, user, principal)
-	removeFrom(p.holders, principal, user)
+func (p *Permission) RemoveUserPrincipal(ctx context.Context, user, principal string) error {
+	defer p.lk.write(ctx)()
+	p.removeUser(user, principal)
 	return nil
 }
 
 // RemoveUserPrincipalsUnder visits each distinct principal once, then only
 // the users holding the matching ones.
-func (p *Permission) RemoveUserPrincipalsUnder(_ context.Context, prefix string) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+func (p *Permission) RemoveUserPrincipalsUnder(ctx context.Context, prefix string) error {
+	defer p.lk.write(ctx)()
 	below := prefix + "/"
 	for principal, users := range p.holders {
 		if principal != prefix && !strings.HasPrefix(principal, below) {
 			continue
 		}
 		for user := range users {
-			removeFrom(p.users, user, principal)
+			p.removeUser(user, principal)
 		}
-		delete(p.holders, principal)
 	}
 	return nil
 }
@@ -286,9 +277,35 @@ func childrenPattern(pattern string) (string, bool) {
 	return parent, true
 }
 
+// addUser records that user holds principal, in both maps. The caller
+// holds the write lock.
+func (p *Permission) addUser(user, principal string) {
+	if _, ok := p.users[user][principal]; ok {
+		return
+	}
+	addTo(p.users, user, principal)
+	addTo(p.holders, principal, user)
+	p.lk.record(func() { p.removeUser(user, principal) })
+}
+
+// removeUser forgets that user holds principal, in both maps. The caller
+// holds the write lock.
+func (p *Permission) removeUser(user, principal string) {
+	if _, ok := p.users[user][principal]; !ok {
+		return
+	}
+	removeFrom(p.users, user, principal)
+	removeFrom(p.holders, principal, user)
+	p.lk.record(func() { p.addUser(user, principal) })
+}
+
 // add records one entry in both indexes and links a new object into the
 // path tree. The caller holds the write lock.
 func (p *Permission) add(object, perm, principal string) {
+	if _, ok := p.byObject[object][perm][principal]; ok {
+		return
+	}
+	p.lk.record(func() { p.remove(object, perm, principal) })
 	perms, known := p.byObject[object]
 	if !known {
 		perms = make(map[string]set)
@@ -322,6 +339,7 @@ func (p *Permission) remove(object, perm, principal string) {
 	if _, ok := perms[perm][principal]; !ok {
 		return
 	}
+	p.lk.record(func() { p.add(object, perm, principal) })
 	removeFrom(perms, perm, principal)
 	if len(perms) == 0 {
 		delete(p.byObject, object)

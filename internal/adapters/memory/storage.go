@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/cliquet-go/cliquet/internal/domain"
@@ -43,7 +42,7 @@ func (SystemClock) NowMillis() int64 { return time.Now().UnixMilli() }
 type Storage struct {
 	clock domain.Clock
 
-	mu    sync.RWMutex
+	lk    *lock
 	lists map[domain.Parent]*objectList
 }
 
@@ -71,7 +70,17 @@ type slot struct {
 
 // NewStorage returns an empty Storage that stamps writes with clock.
 func NewStorage(clock domain.Clock) *Storage {
-	return &Storage{clock: clock, lists: map[domain.Parent]*objectList{}}
+	return newStorage(clock, &lock{})
+}
+
+func newStorage(clock domain.Clock, lk *lock) *Storage {
+	return &Storage{clock: clock, lk: lk, lists: map[domain.Parent]*objectList{}}
+}
+
+// LockList does nothing: a unit of work already holds the store's only
+// lock for its whole length.
+func (s *Storage) LockList(ctx context.Context, _ domain.Parent) error {
+	return ctxErr(ctx, "memory.Storage.LockList")
 }
 
 // Healthy returns nil: memory is always there. It returns the context's
@@ -94,17 +103,16 @@ func (s *Storage) Timestamp(ctx context.Context, p domain.Parent) (int64, error)
 	if err := ctxErr(ctx, op); err != nil {
 		return 0, err
 	}
-	s.mu.RLock()
+	release := s.lk.read(ctx)
 	l := s.lists[p]
 	if l != nil && l.hasTS {
 		ts := l.ts
-		s.mu.RUnlock()
+		release()
 		return ts, nil
 	}
-	s.mu.RUnlock()
+	release()
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.lk.write(ctx)()
 	l = s.list(p)
 	if !l.hasTS {
 		l.ts, l.hasTS = s.clock.NowMillis(), true
@@ -123,8 +131,7 @@ func (s *Storage) Create(ctx context.Context, p domain.Parent, rec domain.Record
 	}
 	rec = normalize(rec)
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.lk.write(ctx)()
 	l := s.list(p)
 	if old, ok := l.byID[rec.ID]; ok && !old.Deleted {
 		existing := old.Clone()
@@ -146,8 +153,7 @@ func (s *Storage) Get(ctx context.Context, p domain.Parent, id string) (domain.R
 	if err := ctxErr(ctx, op); err != nil {
 		return domain.Record{}, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.lk.read(ctx)()
 	if l := s.lists[p]; l != nil {
 		if r, ok := l.byID[id]; ok && !r.Deleted {
 			return r.Clone(), nil
@@ -167,8 +173,7 @@ func (s *Storage) Update(ctx context.Context, p domain.Parent, rec domain.Record
 	}
 	rec = normalize(rec)
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.lk.write(ctx)()
 	l := s.list(p)
 	var previous int64
 	if old, ok := l.byID[rec.ID]; ok && !old.Deleted {
@@ -190,8 +195,7 @@ func (s *Storage) Delete(ctx context.Context, p domain.Parent, id string, lastMo
 	if err := ctxErr(ctx, op); err != nil {
 		return domain.Record{}, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.lk.write(ctx)()
 	l := s.lists[p]
 	if l == nil {
 		return domain.Record{}, domain.NotFoundError(op, p.Resource, id)
@@ -214,8 +218,7 @@ func (s *Storage) List(ctx context.Context, p domain.Parent, q domain.Query) ([]
 	if err := ctxErr(ctx, op); err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.lk.read(ctx)()
 	l := s.lists[p]
 	if l == nil {
 		return []domain.Record{}, nil
@@ -234,8 +237,7 @@ func (s *Storage) Count(ctx context.Context, p domain.Parent, filters []domain.F
 	if err := ctxErr(ctx, op); err != nil {
 		return 0, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	defer s.lk.read(ctx)()
 	l := s.lists[p]
 	if l == nil {
 		return 0, nil
@@ -263,8 +265,7 @@ func (s *Storage) DeleteMany(ctx context.Context, p domain.Parent, q domain.Quer
 	if err := ctxErr(ctx, op); err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.lk.write(ctx)()
 	l := s.lists[p]
 	if l == nil {
 		return []domain.Record{}, nil
@@ -291,14 +292,17 @@ func (s *Storage) Purge(ctx context.Context, parentID string) (int, error) {
 	if err := ctxErr(ctx, op); err != nil {
 		return 0, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.lk.write(ctx)()
 	n := 0
 	for p, l := range s.lists {
 		if p.ID != parentID && !strings.HasPrefix(p.ID, parentID+"/") {
 			continue
 		}
 		n += len(l.byID)
+		if s.lk.inUnit {
+			saved := *l
+			s.lk.record(func() { *l = saved })
+		}
 		l.byID = map[string]domain.Record{}
 		l.slots, l.stale, l.live = nil, 0, 0
 		l.unique = nil
@@ -328,6 +332,15 @@ func (s *Storage) stamp(op string, l *objectList, rec *domain.Record, previous, 
 	obj, listTS := domain.StampWrite(current, previous, proposed, s.clock.NowMillis())
 	if obj <= current && l.taken(obj) {
 		return domain.Errorf(domain.Conflict, op, "timestamp %d is already used in this list", obj)
+	}
+	if s.lk.inUnit {
+		old, had := l.byID[rec.ID]
+		ts, hasTS := l.ts, l.hasTS
+		id := rec.ID
+		s.lk.record(func() {
+			l.unput(id, obj, old, had)
+			l.ts, l.hasTS = ts, hasTS
+		})
 	}
 	rec.LastModified = obj
 	l.ts, l.hasTS = listTS, true
@@ -443,6 +456,49 @@ func (l *objectList) put(rec domain.Record) {
 	if l.stale > 64 && l.stale > len(l.slots)/2 {
 		l.compact()
 	}
+}
+
+// unput undoes the put of the version of id stamped ts, which must be
+// the current one: old (when had) becomes current again, with a slot of
+// its own (compaction may have dropped it), or the object disappears.
+func (l *objectList) unput(id string, ts int64, old domain.Record, had bool) {
+	cur := l.byID[id]
+	i := sort.Search(len(l.slots), func(i int) bool { return l.slots[i].ts >= ts })
+	for ; i < len(l.slots) && l.slots[i].ts == ts; i++ {
+		if l.slots[i].id == id {
+			l.slots = slices.Delete(l.slots, i, i+1)
+			break
+		}
+	}
+	if !cur.Deleted {
+		l.live--
+	}
+	for field, idx := range l.unique {
+		if str, ok := stringField(cur, field); ok {
+			removeFrom(idx, str, id)
+		}
+		if str, ok := stringField(old, field); had && ok {
+			addTo(idx, str, id)
+		}
+	}
+	if !had {
+		delete(l.byID, id)
+		return
+	}
+	l.byID[id] = old
+	if !old.Deleted {
+		l.live++
+	}
+	if l.stale > 0 {
+		l.stale--
+	}
+	j := sort.Search(len(l.slots), func(i int) bool { return l.slots[i].ts >= old.LastModified })
+	for k := j; k < len(l.slots) && l.slots[k].ts == old.LastModified; k++ {
+		if l.slots[k].id == id {
+			return
+		}
+	}
+	l.slots = slices.Insert(l.slots, j, slot{ts: old.LastModified, id: id})
 }
 
 // compact drops stale slots.

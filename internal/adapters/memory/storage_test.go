@@ -41,3 +41,22 @@ func TestStorageCompactsRewrittenSlots(t *testing.T) {
 		}
 	}
 }
+
+func TestUnitOfWorkContract(t *testing.T) {
+	portstest.RunUnitOfWork(t, func(t *testing.T) ports.Store {
+		return memory.NewStore(memory.SystemClock{})
+	})
+}
+
+// The Store's storage and permission pass their own contracts too.
+func TestStoreStorageContract(t *testing.T) {
+	portstest.RunStorage(t, func(t *testing.T, clock domain.Clock) ports.Storage {
+		return memory.NewStore(clock).Storage()
+	})
+}
+
+func TestStorePermissionContract(t *testing.T) {
+	portstest.RunPermission(t, func(t *testing.T) ports.Permission {
+		return memory.NewStore(memory.SystemClock{}).Permission()
+	})
+}

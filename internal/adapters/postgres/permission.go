@@ -37,7 +37,7 @@ func (p *Permission) Healthy(ctx context.Context) error {
 // ObjectACL returns the ACL of object, principals sorted.
 func (p *Permission) ObjectACL(ctx context.Context, object string) (ports.ACL, error) {
 	const op = "postgres.Permission.ObjectACL"
-	rows, err := p.db.QueryContext(ctx, `SELECT permission, principal FROM access_control_entries
+	rows, err := conn(ctx, p.db).QueryContext(ctx, `SELECT permission, principal FROM access_control_entries
 		WHERE object_id = $1 ORDER BY permission, principal`, object)
 	if err != nil {
 		return nil, translate(op, err)
@@ -76,33 +76,45 @@ func (p *Permission) ReplaceACL(ctx context.Context, object string, acl ports.AC
 	// Two replacements of one object must not interleave (each would keep
 	// the rows the other added, and a principal both left out could keep
 	// access): a transaction-scoped advisory lock per object serializes them.
+	// Inside a unit of work, its transaction holds the lock until it ends.
+	if u := unitOf(ctx, p.db); u != nil {
+		return translate(op, replaceACL(ctx, u.tx, object, perms, wantPerms, wantPrincipals))
+	}
 	tx, err := p.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
 	if err != nil {
 		return translate(op, fmt.Errorf("begin: %w", err))
 	}
 	defer func() { _ = tx.Rollback() }()
+	if err := replaceACL(ctx, tx, object, perms, wantPerms, wantPrincipals); err != nil {
+		return translate(op, err)
+	}
+	return translate(op, tx.Commit())
+}
+
+// replaceACL runs ReplaceACL's statements in tx.
+func replaceACL(ctx context.Context, tx querier, object string, perms, wantPerms, wantPrincipals []string) error {
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('cliquet.acl'), hashtext($1))`, object); err != nil {
-		return translate(op, fmt.Errorf("lock %s: %w", object, err))
+		return fmt.Errorf("lock %s: %w", object, err)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM access_control_entries a
 		WHERE a.object_id = $1 AND a.permission = ANY($2::text[])
 		AND NOT EXISTS (SELECT 1 FROM unnest($3::text[], $4::text[]) AS w(permission, principal)
 			WHERE w.permission = a.permission AND w.principal = a.principal)`,
 		object, pq.Array(perms), pq.Array(wantPerms), pq.Array(wantPrincipals)); err != nil {
-		return translate(op, fmt.Errorf("drop unwanted entries of %s: %w", object, err))
+		return fmt.Errorf("drop unwanted entries of %s: %w", object, err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO access_control_entries (object_id, permission, principal)
 		SELECT DISTINCT $1::text, w.permission, w.principal FROM unnest($2::text[], $3::text[]) AS w(permission, principal)
 		ON CONFLICT DO NOTHING`, object, pq.Array(wantPerms), pq.Array(wantPrincipals)); err != nil {
-		return translate(op, fmt.Errorf("add wanted entries of %s: %w", object, err))
+		return fmt.Errorf("add wanted entries of %s: %w", object, err)
 	}
-	return translate(op, tx.Commit())
+	return nil
 }
 
 // AddPrincipal grants perm on object to principal.
 func (p *Permission) AddPrincipal(ctx context.Context, object, perm, principal string) error {
 	const op = "postgres.Permission.AddPrincipal"
-	_, err := p.db.ExecContext(ctx, `INSERT INTO access_control_entries (object_id, permission, principal)
+	_, err := conn(ctx, p.db).ExecContext(ctx, `INSERT INTO access_control_entries (object_id, permission, principal)
 		VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, object, perm, principal)
 	return translate(op, err)
 }
@@ -110,7 +122,7 @@ func (p *Permission) AddPrincipal(ctx context.Context, object, perm, principal s
 // RemovePrincipal revokes perm on object from principal.
 func (p *Permission) RemovePrincipal(ctx context.Context, object, perm, principal string) error {
 	const op = "postgres.Permission.RemovePrincipal"
-	_, err := p.db.ExecContext(ctx, `DELETE FROM access_control_entries
+	_, err := conn(ctx, p.db).ExecContext(ctx, `DELETE FROM access_control_entries
 		WHERE object_id = $1 AND permission = $2 AND principal = $3`, object, perm, principal)
 	return translate(op, err)
 }
@@ -119,7 +131,7 @@ func (p *Permission) RemovePrincipal(ctx context.Context, object, perm, principa
 // prefix+"/"; the primary key, in the "C" collation, serves both.
 func (p *Permission) DeleteACLs(ctx context.Context, prefix string) error {
 	const op = "postgres.Permission.DeleteACLs"
-	_, err := p.db.ExecContext(ctx, `DELETE FROM access_control_entries WHERE object_id = $1 OR object_id LIKE $2`,
+	_, err := conn(ctx, p.db).ExecContext(ctx, `DELETE FROM access_control_entries WHERE object_id = $1 OR object_id LIKE $2`,
 		prefix, escapeLike(prefix)+"/%")
 	return translate(op, err)
 }
@@ -136,7 +148,7 @@ func (p *Permission) AnyGranted(ctx context.Context, principals []string, pairs 
 		objects[i], perms[i] = pair.Object, pair.Perm
 	}
 	var granted bool
-	err := p.db.QueryRowContext(ctx, `SELECT EXISTS (
+	err := conn(ctx, p.db).QueryRowContext(ctx, `SELECT EXISTS (
 			SELECT 1 FROM unnest($1::text[], $2::text[]) AS pair (object_id, permission)
 			JOIN access_control_entries a ON a.object_id = pair.object_id AND a.permission = pair.permission
 			WHERE a.principal = ANY($3::text[])
@@ -170,7 +182,7 @@ func (p *Permission) Accessible(ctx context.Context, principals []string, patter
 			AND object_id LIKE $3 AND object_id ~ $4`
 		args = append(args, escapeLike(literal)+"%", patternRegexp(pattern))
 	}
-	rows, err := p.db.QueryContext(ctx, query, args...)
+	rows, err := conn(ctx, p.db).QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, translate(op, err)
 	}
@@ -221,7 +233,7 @@ func isAlnum(c byte) bool {
 func (p *Permission) UserPrincipals(ctx context.Context, user string) ([]string, error) {
 	const op = "postgres.Permission.UserPrincipals"
 	out := []string{}
-	if err := p.db.SelectContext(ctx, &out, `SELECT principal FROM user_principals WHERE user_id = $1 ORDER BY principal`, user); err != nil {
+	if err := conn(ctx, p.db).SelectContext(ctx, &out, `SELECT principal FROM user_principals WHERE user_id = $1 ORDER BY principal`, user); err != nil {
 		return nil, translate(op, err)
 	}
 	return out, nil
@@ -230,14 +242,14 @@ func (p *Permission) UserPrincipals(ctx context.Context, user string) ([]string,
 // AddUserPrincipal records that user holds principal.
 func (p *Permission) AddUserPrincipal(ctx context.Context, user, principal string) error {
 	const op = "postgres.Permission.AddUserPrincipal"
-	_, err := p.db.ExecContext(ctx, `INSERT INTO user_principals (user_id, principal) VALUES ($1, $2) ON CONFLICT DO NOTHING`, user, principal)
+	_, err := conn(ctx, p.db).ExecContext(ctx, `INSERT INTO user_principals (user_id, principal) VALUES ($1, $2) ON CONFLICT DO NOTHING`, user, principal)
 	return translate(op, err)
 }
 
 // RemoveUserPrincipal removes principal from user.
 func (p *Permission) RemoveUserPrincipal(ctx context.Context, user, principal string) error {
 	const op = "postgres.Permission.RemoveUserPrincipal"
-	_, err := p.db.ExecContext(ctx, `DELETE FROM user_principals WHERE user_id = $1 AND principal = $2`, user, principal)
+	_, err := conn(ctx, p.db).ExecContext(ctx, `DELETE FROM user_principals WHERE user_id = $1 AND principal = $2`, user, principal)
 	return translate(op, err)
 }
 
@@ -245,7 +257,7 @@ func (p *Permission) RemoveUserPrincipal(ctx context.Context, user, principal st
 // prefix+"/" from every user, through the index on principal.
 func (p *Permission) RemoveUserPrincipalsUnder(ctx context.Context, prefix string) error {
 	const op = "postgres.Permission.RemoveUserPrincipalsUnder"
-	_, err := p.db.ExecContext(ctx, `DELETE FROM user_principals WHERE principal = $1 OR principal LIKE $2`,
+	_, err := conn(ctx, p.db).ExecContext(ctx, `DELETE FROM user_principals WHERE principal = $1 OR principal LIKE $2`,
 		prefix, escapeLike(prefix)+"/%")
 	if err != nil {
 		return translate(op, fmt.Errorf("remove principals under %q: %w", prefix, err))

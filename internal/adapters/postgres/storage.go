@@ -75,7 +75,8 @@ func healthy(ctx context.Context, db *sqlx.DB, op string) error {
 func (s *Storage) Timestamp(ctx context.Context, p domain.Parent) (int64, error) {
 	const op = "postgres.Storage.Timestamp"
 	var ts sql.NullInt64
-	err := s.db.QueryRowContext(ctx, `SELECT last_modified FROM timestamps WHERE parent_id = $1 AND resource_name = $2`,
+	q := conn(ctx, s.db)
+	err := q.QueryRowContext(ctx, `SELECT last_modified FROM timestamps WHERE parent_id = $1 AND resource_name = $2`,
 		p.ID, p.Resource).Scan(&ts)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, translate(op, err)
@@ -85,7 +86,7 @@ func (s *Storage) Timestamp(ctx context.Context, p domain.Parent) (int64, error)
 	}
 	// First access: store now, unless a concurrent writer or reader stored
 	// a value first, which then wins.
-	err = s.db.QueryRowContext(ctx, `INSERT INTO timestamps (parent_id, resource_name, last_modified) VALUES ($1, $2, $3)
+	err = q.QueryRowContext(ctx, `INSERT INTO timestamps (parent_id, resource_name, last_modified) VALUES ($1, $2, $3)
 		ON CONFLICT (parent_id, resource_name)
 		DO UPDATE SET last_modified = COALESCE(timestamps.last_modified, EXCLUDED.last_modified)
 		RETURNING last_modified`, p.ID, p.Resource, s.clock.NowMillis()).Scan(&ts)
@@ -102,20 +103,20 @@ func (s *Storage) Create(ctx context.Context, p domain.Parent, rec domain.Record
 	if err != nil {
 		return domain.Record{}, err
 	}
-	err = s.write(ctx, op, p, func(tx *sqlx.Tx, current int64) error {
+	err = s.write(ctx, op, p, func(tx querier, current int64) (int64, error) {
 		old, found, err := getRow(ctx, tx, p, rec.ID)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if found && !old.Deleted {
-			return &domain.Error{Kind: domain.Conflict, Op: op, Message: "id already exists", Existing: &old}
+			return 0, &domain.Error{Kind: domain.Conflict, Op: op, Message: "id already exists", Existing: &old}
 		}
 		if err := s.checkUnique(ctx, tx, op, p, rec, unique); err != nil {
-			return err
+			return 0, err
 		}
 		obj, list := domain.StampWrite(current, 0, rec.LastModified, s.clock.NowMillis())
 		rec.LastModified = obj
-		return put(ctx, tx, p, rec.ID, obj, false, raw, list)
+		return list, put(ctx, tx, p, rec.ID, obj, false, raw, list)
 	})
 	if err != nil {
 		return domain.Record{}, err
@@ -126,7 +127,7 @@ func (s *Storage) Create(ctx context.Context, p domain.Parent, rec domain.Record
 // Get returns the live object id of p; see ports.Storage.
 func (s *Storage) Get(ctx context.Context, p domain.Parent, id string) (domain.Record, error) {
 	const op = "postgres.Storage.Get"
-	rec, found, err := getRow(ctx, s.db, p, id)
+	rec, found, err := getRow(ctx, conn(ctx, s.db), p, id)
 	if err != nil {
 		return domain.Record{}, translate(op, err)
 	}
@@ -143,21 +144,21 @@ func (s *Storage) Update(ctx context.Context, p domain.Parent, rec domain.Record
 	if err != nil {
 		return domain.Record{}, err
 	}
-	err = s.write(ctx, op, p, func(tx *sqlx.Tx, current int64) error {
+	err = s.write(ctx, op, p, func(tx querier, current int64) (int64, error) {
 		old, found, err := getRow(ctx, tx, p, rec.ID)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		var previous int64
 		if found && !old.Deleted {
 			previous = old.LastModified
 		}
 		if err := s.checkUnique(ctx, tx, op, p, rec, unique); err != nil {
-			return err
+			return 0, err
 		}
 		obj, list := domain.StampWrite(current, previous, rec.LastModified, s.clock.NowMillis())
 		rec.LastModified = obj
-		return put(ctx, tx, p, rec.ID, obj, false, raw, list)
+		return list, put(ctx, tx, p, rec.ID, obj, false, raw, list)
 	})
 	if err != nil {
 		return domain.Record{}, err
@@ -169,17 +170,17 @@ func (s *Storage) Update(ctx context.Context, p domain.Parent, rec domain.Record
 func (s *Storage) Delete(ctx context.Context, p domain.Parent, id string, lastModified int64) (domain.Record, error) {
 	const op = "postgres.Storage.Delete"
 	var tomb domain.Record
-	err := s.write(ctx, op, p, func(tx *sqlx.Tx, current int64) error {
+	err := s.write(ctx, op, p, func(tx querier, current int64) (int64, error) {
 		old, found, err := getRow(ctx, tx, p, id)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if !found || old.Deleted {
-			return domain.NotFoundError(op, p.Resource, id)
+			return 0, domain.NotFoundError(op, p.Resource, id)
 		}
 		obj, list := domain.StampWrite(current, old.LastModified, lastModified, s.clock.NowMillis())
 		tomb = old.Tombstone(obj)
-		return put(ctx, tx, p, id, obj, true, []byte("{}"), list)
+		return list, put(ctx, tx, p, id, obj, true, []byte("{}"), list)
 	})
 	if err != nil {
 		return domain.Record{}, err
@@ -190,7 +191,7 @@ func (s *Storage) Delete(ctx context.Context, p domain.Parent, id string, lastMo
 // List returns the objects of p matching q; see ports.Storage.
 func (s *Storage) List(ctx context.Context, p domain.Parent, q domain.Query) ([]domain.Record, error) {
 	const op = "postgres.Storage.List"
-	recs, err := selectRecords(ctx, s.db, p, q)
+	recs, err := selectRecords(ctx, conn(ctx, s.db), p, q)
 	if err != nil {
 		return nil, translate(op, err)
 	}
@@ -208,13 +209,13 @@ func (s *Storage) Count(ctx context.Context, p domain.Parent, filters []domain.F
 			return 0, err
 		}
 		var n int
-		if err := s.db.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+		if err := conn(ctx, s.db).QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
 			return 0, translate(op, err)
 		}
 		return n, nil
 	}
 	query, args := compact(`SELECT id, last_modified, deleted, data FROM objects WHERE `+where, b.args)
-	recs, err := queryRecords(ctx, s.db, query, args)
+	recs, err := queryRecords(ctx, conn(ctx, s.db), query, args)
 	if err != nil {
 		return 0, translate(op, err)
 	}
@@ -233,14 +234,14 @@ func (s *Storage) DeleteMany(ctx context.Context, p domain.Parent, q domain.Quer
 	const op = "postgres.Storage.DeleteMany"
 	q.WithDeleted = false
 	var out []domain.Record
-	err := s.write(ctx, op, p, func(tx *sqlx.Tx, current int64) error {
+	err := s.write(ctx, op, p, func(tx querier, current int64) (int64, error) {
 		victims, err := selectRecords(ctx, tx, p, q)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		out = make([]domain.Record, len(victims))
 		if len(victims) == 0 {
-			return nil
+			return current, nil
 		}
 		ids := make([]string, len(victims))
 		stamps := make([]int64, len(victims))
@@ -260,9 +261,9 @@ func (s *Storage) DeleteMany(ctx context.Context, p domain.Parent, q domain.Quer
 			UPDATE timestamps SET last_modified = $5 WHERE parent_id = $1 AND resource_name = $2`,
 			p.ID, p.Resource, pq.Array(ids), pq.Array(stamps), list)
 		if err != nil {
-			return fmt.Errorf("write %d tombstones: %w", len(ids), err)
+			return 0, fmt.Errorf("write %d tombstones: %w", len(ids), err)
 		}
-		return nil
+		return list, nil
 	})
 	if err != nil {
 		return nil, err
@@ -275,7 +276,7 @@ func (s *Storage) DeleteMany(ctx context.Context, p domain.Parent, q domain.Quer
 // in time.
 func (s *Storage) Purge(ctx context.Context, parentID string) (int, error) {
 	const op = "postgres.Storage.Purge"
-	res, err := s.db.ExecContext(ctx, `DELETE FROM objects WHERE parent_id = $1 OR parent_id LIKE $2`,
+	res, err := conn(ctx, s.db).ExecContext(ctx, `DELETE FROM objects WHERE parent_id = $1 OR parent_id LIKE $2`,
 		parentID, escapeLike(parentID)+"/%")
 	if err != nil {
 		return 0, translate(op, err)
@@ -303,10 +304,24 @@ func checkParams(args []any) error {
 	}}}
 }
 
-// write runs fn in a transaction holding the lock of p's timestamps row.
-// fn gets the list timestamp (0 when none is stored yet) and writes the
-// objects and the new list timestamp.
-func (s *Storage) write(ctx context.Context, op string, p domain.Parent, fn func(tx *sqlx.Tx, current int64) error) error {
+// write runs fn holding the lock of p's timestamps row: inside ctx's unit
+// of work when there is one (the lock then stays until the unit ends),
+// else in a transaction of its own. fn gets the list timestamp (0 when none
+// is stored yet), writes the objects and the new list timestamp, and
+// returns the latter.
+func (s *Storage) write(ctx context.Context, op string, p domain.Parent, fn func(tx querier, current int64) (int64, error)) error {
+	if u := unitOf(ctx, s.db); u != nil {
+		current, err := u.lockList(ctx, p)
+		if err != nil {
+			return translate(op, err)
+		}
+		list, err := fn(u.tx, current)
+		if err != nil {
+			return writeError(op, err)
+		}
+		u.lists[p] = list
+		return nil
+	}
 	// READ COMMITTED whatever the server's default: the list lock makes
 	// writers wait for each other instead of failing with serialization
 	// errors, and each statement sees what the previous writer committed.
@@ -315,22 +330,28 @@ func (s *Storage) write(ctx context.Context, op string, p domain.Parent, fn func
 		return translate(op, fmt.Errorf("begin: %w", err))
 	}
 	defer func() { _ = tx.Rollback() }()
-
-	// Insert-or-lock in one statement: ON CONFLICT DO UPDATE locks the
-	// existing row and returns its latest committed value. A NULL value
-	// marks a list whose timestamp nobody stored yet.
 	var current sql.NullInt64
-	err = tx.QueryRowContext(ctx, `INSERT INTO timestamps (parent_id, resource_name, last_modified) VALUES ($1, $2, NULL)
-		ON CONFLICT (parent_id, resource_name) DO UPDATE SET last_modified = timestamps.last_modified
-		RETURNING last_modified`, p.ID, p.Resource).Scan(&current)
-	if err != nil {
+	if err := tx.QueryRowContext(ctx, lockListSQL, p.ID, p.Resource).Scan(&current); err != nil {
 		return translate(op, fmt.Errorf("lock list %v: %w", p, err))
 	}
-	if err := fn(tx, current.Int64); err != nil {
+	if _, err := fn(tx, current.Int64); err != nil {
 		return writeError(op, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return translate(op, fmt.Errorf("commit: %w", err))
+	}
+	return nil
+}
+
+// LockList takes the lock of p's timestamps row until the end of ctx's
+// unit of work; outside a unit it does nothing.
+func (s *Storage) LockList(ctx context.Context, p domain.Parent) error {
+	u := unitOf(ctx, s.db)
+	if u == nil {
+		return nil
+	}
+	if _, err := u.lockList(ctx, p); err != nil {
+		return translate("postgres.Storage.LockList", err)
 	}
 	return nil
 }
@@ -345,7 +366,7 @@ func writeError(op string, err error) error {
 }
 
 // put upserts one object and stores the list timestamp, in one statement.
-func put(ctx context.Context, tx *sqlx.Tx, p domain.Parent, id string, ts int64, deleted bool, data []byte, list int64) error {
+func put(ctx context.Context, tx querier, p domain.Parent, id string, ts int64, deleted bool, data []byte, list int64) error {
 	_, err := tx.ExecContext(ctx, `WITH obj AS (
 			INSERT INTO objects (parent_id, resource_name, id, last_modified, deleted, data)
 			VALUES ($1, $2, $3, $4, $5, $6::jsonb)
@@ -362,7 +383,7 @@ func put(ctx context.Context, tx *sqlx.Tx, p domain.Parent, id string, ts int64,
 
 // checkUnique fails with Conflict when another live object of p has the
 // same value as rec for one of the unique fields.
-func (s *Storage) checkUnique(ctx context.Context, tx *sqlx.Tx, op string, p domain.Parent, rec domain.Record, unique []string) error {
+func (s *Storage) checkUnique(ctx context.Context, tx querier, op string, p domain.Parent, rec domain.Record, unique []string) error {
 	for _, f := range unique {
 		v, ok := rec.Field(f)
 		if !ok {

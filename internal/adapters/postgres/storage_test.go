@@ -395,3 +395,10 @@ func ids(recs []domain.Record) string {
 	}
 	return strings.Join(out, ",")
 }
+
+func TestUnitOfWorkContract(t *testing.T) {
+	testURL(t)
+	portstest.RunUnitOfWork(t, func(t *testing.T) ports.Store {
+		return postgres.NewStore(newDB(t), nil)
+	})
+}
