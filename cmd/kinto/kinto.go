@@ -49,13 +49,14 @@ func mountKinto(srv *httpadapter.Server, b *runner.Backends, s *settings, src *c
 		DefaultBucketSecret: s.DefaultBucketHMACSecret,
 		Lookup:              src.Lookup,
 	})
+	svc.Engine.WithUnits(b.Units)
 	for _, res := range svc.Resources() {
 		srv.MountResource(svc.Engine, res)
 	}
 	if accounts != nil || s.Includes.Contains("kinto.plugins.accounts") {
 		svc.ListInPermissions(mountAccounts(srv, b, s, principals, accounts))
 	}
-	srv.MountBatch()
+	srv.MountBatchWithUnits(b.Units)
 	srv.MountKinto(svc, httpadapter.KintoOptions{
 		DefaultBucket:             defaultBucketEnabled(s),
 		PermissionsEndpoint:       bool(s.ExperimentalPermissionsEndpoint),
@@ -74,6 +75,7 @@ func mountAccounts(srv *httpadapter.Server, b *runner.Backends, s *settings, pri
 		opts.OnChange = policy.Invalidate
 	}
 	accounts := kintoapp.NewAccounts(b.Storage, b.Permission, opts)
+	accounts.Engine.WithUnits(b.Units)
 	srv.MountResource(accounts.Engine, accounts.Resource)
 	srv.AddCapability("accounts", auth.AccountsCapability())
 	return accounts.Resource

@@ -15,13 +15,38 @@ import (
 type Engine struct {
 	store ports.Storage
 	guard *Guard
+	units ports.UnitOfWork
 }
 
 // NewEngine builds an engine over store. guard enforces ACLs on resources
 // that declare Permissions; nil leaves shared resources open to everyone
 // (per-user resources always require authentication).
 func NewEngine(store ports.Storage, guard *Guard) *Engine {
-	return &Engine{store: store, guard: guard}
+	return &Engine{store: store, guard: guard, units: ports.Unitless{S: store}}
+}
+
+// WithUnits makes every write action one unit of work of units, which must
+// be the store of the engine's storage and of its guard's permission
+// backend: what a write checks (preconditions, unique fields, rights) and
+// what it writes (the object, its ACL, cascades, hooks) then commit
+// together or not at all. Without it, each call commits on its own.
+func (e *Engine) WithUnits(units ports.UnitOfWork) *Engine {
+	e.units = units
+	return e
+}
+
+// Atomically runs fn as one unit of the engine's store; actions called
+// with the ctx it hands fn join that unit (a batch is one unit).
+func (e *Engine) Atomically(ctx context.Context, fn func(ctx context.Context) error) error {
+	return e.units.Atomically(ctx, fn)
+}
+
+// lockList makes what a write reads of p current until its unit ends.
+func (e *Engine) lockList(ctx context.Context, p domain.Parent) error {
+	if err := e.store.LockList(ctx, p); err != nil {
+		return fmt.Errorf("lock %s: %w", p, err)
+	}
+	return nil
 }
 
 // Store returns the storage the engine works on, for custom views.
@@ -281,11 +306,22 @@ func (e *Engine) Count(ctx context.Context, req *Request, filters []domain.Filte
 
 // Create handles POST on a list: a new object (201), or the existing live
 // object when data.id names one (200, posted data ignored).
-func (e *Engine) Create(ctx context.Context, req *Request, body Body) (Object, error) {
+func (e *Engine) Create(ctx context.Context, req *Request, body Body) (out Object, err error) {
+	err = e.units.Atomically(ctx, func(ctx context.Context) error {
+		out, err = e.create(ctx, req, body)
+		return err
+	})
+	return out, err
+}
+
+func (e *Engine) create(ctx context.Context, req *Request, body Body) (Object, error) {
 	res := req.Resource
 	p, err := e.scope(ctx, req)
 	if err != nil {
 		return Object{}, e.missingParent(ctx, req, err, func() error { return e.guard.checkCreate(ctx, req) })
+	}
+	if err := e.lockList(ctx, p); err != nil {
+		return Object{}, err
 	}
 	data := domain.CloneMap(body.Data)
 	if data == nil {
@@ -416,7 +452,15 @@ func (e *Engine) process(ctx context.Context, w *Write) error {
 }
 
 // Replace handles PUT on an object: create (201) or replace (200).
-func (e *Engine) Replace(ctx context.Context, req *Request, id string, body Body) (Object, error) {
+func (e *Engine) Replace(ctx context.Context, req *Request, id string, body Body) (out Object, err error) {
+	err = e.units.Atomically(ctx, func(ctx context.Context) error {
+		out, err = e.replace(ctx, req, id, body)
+		return err
+	})
+	return out, err
+}
+
+func (e *Engine) replace(ctx context.Context, req *Request, id string, body Body) (Object, error) {
 	res := req.Resource
 	if err := checkID(res, id); err != nil {
 		return Object{}, err
@@ -424,6 +468,9 @@ func (e *Engine) Replace(ctx context.Context, req *Request, id string, body Body
 	p, err := e.scope(ctx, req)
 	if err != nil {
 		return Object{}, e.missingParent(ctx, req, err, func() error { return e.guard.checkCreate(ctx, req) })
+	}
+	if err := e.lockList(ctx, p); err != nil {
+		return Object{}, err
 	}
 	if err := checkBodyID(body.Data, id); err != nil {
 		return Object{}, err
@@ -603,7 +650,15 @@ func checkBodyID(data map[string]any, id string) error {
 type Patcher func(current map[string]any) (map[string]any, error)
 
 // Patch handles PATCH on an object.
-func (e *Engine) Patch(ctx context.Context, req *Request, id string, patch Patcher, acl ACLChange) (Object, error) {
+func (e *Engine) Patch(ctx context.Context, req *Request, id string, patch Patcher, acl ACLChange) (out Object, err error) {
+	err = e.units.Atomically(ctx, func(ctx context.Context) error {
+		out, err = e.patch(ctx, req, id, patch, acl)
+		return err
+	})
+	return out, err
+}
+
+func (e *Engine) patch(ctx context.Context, req *Request, id string, patch Patcher, acl ACLChange) (Object, error) {
 	res := req.Resource
 	p, existing, err := e.loadForWrite(ctx, req, id)
 	if err != nil {
@@ -650,6 +705,9 @@ func (e *Engine) loadForWrite(ctx context.Context, req *Request, id string) (dom
 	if err != nil {
 		return p, domain.Record{}, e.missingParent(ctx, req, err, func() error { return e.checkWriteMissing(ctx, req, id) })
 	}
+	if err := e.lockList(ctx, p); err != nil {
+		return p, domain.Record{}, err
+	}
 	existing, ok, err := e.lookup(ctx, p, id)
 	if err != nil {
 		return p, domain.Record{}, err
@@ -670,7 +728,15 @@ func (e *Engine) loadForWrite(ctx context.Context, req *Request, id string) (dom
 
 // Delete handles DELETE on an object; lastModified is the client's proposal
 // for the tombstone (0 for none).
-func (e *Engine) Delete(ctx context.Context, req *Request, id string, lastModified int64) (Object, error) {
+func (e *Engine) Delete(ctx context.Context, req *Request, id string, lastModified int64) (out Object, err error) {
+	err = e.units.Atomically(ctx, func(ctx context.Context) error {
+		out, err = e.delete(ctx, req, id, lastModified)
+		return err
+	})
+	return out, err
+}
+
+func (e *Engine) delete(ctx context.Context, req *Request, id string, lastModified int64) (Object, error) {
 	p, existing, err := e.loadForWrite(ctx, req, id)
 	if err != nil {
 		return Object{}, err
@@ -712,7 +778,15 @@ func (e *Engine) afterDelete(ctx context.Context, req *Request, old domain.Recor
 // or T when nothing matched; Next is set when more objects remain (the
 // cursor is empty: deleted objects no longer match, so the same query
 // continues where this one stopped).
-func (e *Engine) DeleteList(ctx context.Context, req *Request, q domain.Query) (Page, error) {
+func (e *Engine) DeleteList(ctx context.Context, req *Request, q domain.Query) (out Page, err error) {
+	err = e.units.Atomically(ctx, func(ctx context.Context) error {
+		out, err = e.deleteList(ctx, req, q)
+		return err
+	})
+	return out, err
+}
+
+func (e *Engine) deleteList(ctx context.Context, req *Request, q domain.Query) (Page, error) {
 	p, filters, ts, err := e.openList(ctx, req, needWrite, q.Filters)
 	if err != nil {
 		return Page{}, err

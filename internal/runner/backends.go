@@ -35,6 +35,12 @@ type Backends struct {
 	Storage ports.Storage
 	// Permission is nil with BackendOptions.StorageOnly.
 	Permission ports.Permission
+	// Units makes storage and permission writes one unit of work: a shared
+	// memory store, or one PostgreSQL transaction when both backends are
+	// the same database (same URL). Other combinations cannot share a
+	// transaction and get ports.Unitless (each call commits alone; the
+	// engine writes objects before their ACLs).
+	Units ports.UnitOfWork
 	// Checks are the heartbeat checks by backend name ("storage", "cache",
 	// "permission"), ready for httpadapter.NewServer.
 	Checks map[string]ports.HealthChecker
@@ -73,16 +79,35 @@ func OpenBackends(ctx context.Context, core *config.Core, clock domain.Clock, op
 	}()
 
 	storage := storageBackend(core)
+	permission := permissionBackend(core)
+	// A storage-only service still gets a store's storage, for its units.
+	shared := opts.StorageOnly || (storage.value == permission.value && storage.url == permission.url)
 	switch storage.value {
 	case config.BackendMemory:
-		b.Storage = memory.NewStorage(clock)
+		if shared {
+			st := memory.NewStore(clock)
+			b.Storage, b.Permission, b.Units = st.Storage(), st.Permission(), st
+			if opts.StorageOnly {
+				b.Permission = nil
+			}
+		} else {
+			b.Storage = memory.NewStorage(clock)
+		}
 	case config.BackendPostgreSQL:
 		db, err := storage.open(ctx, opts.Service, true)
 		if err != nil {
 			return nil, err
 		}
 		b.closers = append(b.closers, db.Close)
-		b.Storage = postgres.NewStorage(db, clock)
+		if shared {
+			st := postgres.NewStore(db, clock)
+			b.Storage, b.Permission, b.Units = st.Storage(), st.Permission(), st
+			if opts.StorageOnly {
+				b.Permission = nil
+			}
+		} else {
+			b.Storage = postgres.NewStorage(db, clock)
+		}
 	default:
 		return nil, storage.notBuilt()
 	}
@@ -98,11 +123,11 @@ func OpenBackends(ctx context.Context, core *config.Core, clock domain.Clock, op
 	// heartbeat reports the in-process cache as healthy.
 	b.Checks["cache"] = inProcess{}
 
-	permission := permissionBackend(core)
-	switch permission.value {
-	case config.BackendMemory:
+	switch {
+	case b.Units != nil: // shared with storage
+	case permission.value == config.BackendMemory:
 		b.Permission = memory.NewPermission()
-	case config.BackendPostgreSQL:
+	case permission.value == config.BackendPostgreSQL:
 		db, err := permission.open(ctx, opts.Service, true)
 		if err != nil {
 			return nil, err
@@ -111,6 +136,9 @@ func OpenBackends(ctx context.Context, core *config.Core, clock domain.Clock, op
 		b.Permission = postgres.NewPermission(db)
 	default:
 		return nil, permission.notBuilt()
+	}
+	if b.Units == nil {
+		b.Units = ports.Unitless{S: b.Storage, P: b.Permission}
 	}
 	b.Checks["permission"] = b.Permission
 	return b, nil

@@ -2,7 +2,9 @@ package http
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -12,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/cliquet-go/cliquet/internal/domain"
+	"github.com/cliquet-go/cliquet/internal/ports"
 )
 
 // batchMethods are the methods a batch subrequest may use.
@@ -29,6 +32,13 @@ type subrequest struct {
 // through the same router and middleware as a direct request, so that
 // authentication and every check apply to each.
 func (s *Server) MountBatch() {
+	s.MountBatchWithUnits(ports.Unitless{})
+}
+
+// MountBatchWithUnits mounts POST /batch as one unit of work of units,
+// the store of the engines mounted on s.
+func (s *Server) MountBatchWithUnits(units ports.UnitOfWork) {
+	s.units = units
 	s.Route("batch", "/batch", map[string]http.Handler{http.MethodPost: http.HandlerFunc(s.serveBatch)})
 }
 
@@ -47,25 +57,45 @@ func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	// The batch is one unit of work, as in Kinto: subrequests run in order
+	// inside it (each write a nested unit, undone alone when it fails),
+	// 4xx answers are recorded and the batch goes on, and a 5xx rolls
+	// everything back and fails the whole batch with that answer.
+	var failed *httptest.ResponseRecorder
 	responses := make([]any, 0, len(reqs))
-	for _, sub := range reqs {
-		rec, finalPath := s.runSubrequest(r, sub)
-		if rec.Code >= 500 {
-			// A server failure fails the whole batch with that answer.
-			maps.Copy(w.Header(), rec.Header())
-			w.WriteHeader(rec.Code)
-			_, _ = w.Write(rec.Body.Bytes())
-			return
+	err = s.units.Atomically(r.Context(), func(ctx context.Context) error {
+		parent := r.WithContext(ctx)
+		for _, sub := range reqs {
+			rec, finalPath := s.runSubrequest(parent, sub)
+			if rec.Code >= 500 {
+				failed = rec
+				return errBatchFailed
+			}
+			responses = append(responses, map[string]any{
+				"status":  rec.Code,
+				"path":    finalPath,
+				"headers": flatHeaders(rec.Header()),
+				"body":    subBody(sub.method, rec.Body.Bytes()),
+			})
 		}
-		responses = append(responses, map[string]any{
-			"status":  rec.Code,
-			"path":    finalPath,
-			"headers": flatHeaders(rec.Header()),
-			"body":    subBody(sub.method, rec.Body.Bytes()),
-		})
+		return nil
+	})
+	if failed != nil {
+		maps.Copy(w.Header(), failed.Header())
+		w.WriteHeader(failed.Code)
+		_, _ = w.Write(failed.Body.Bytes())
+		return
+	}
+	if err != nil {
+		s.writeError(w, r, fmt.Errorf("batch: %w", err))
+		return
 	}
 	s.writeJSON(w, r, http.StatusOK, map[string]any{"responses": responses})
 }
+
+// errBatchFailed rolls back a batch one of whose subrequests failed with
+// a 5xx.
+var errBatchFailed = errors.New("a batch subrequest failed")
 
 // runSubrequest executes one subrequest through the whole handler, following
 // one redirect (trailing slash, version prefix).

@@ -35,6 +35,8 @@ type Server struct {
 	capabilities map[string]any
 
 	handler http.Handler
+	// units runs a batch as one unit of work (MountBatchWithUnits).
+	units ports.UnitOfWork
 
 	// kinto, when set by MountKinto, adds group principals, the default
 	// bucket and /permissions.
