@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"strings"
 	"time"
@@ -101,6 +102,20 @@ type Core struct {
 	LogLevel               string  `setting:"log_level" envconfig:"LOG_LEVEL" def:"info"`
 	MaxBodyBytes           int64   `setting:"max_body_bytes" envconfig:"MAX_BODY_BYTES" def:"8388608"`
 	ShutdownTimeoutSeconds float64 `setting:"shutdown_timeout_seconds" envconfig:"SHUTDOWN_TIMEOUT_SECONDS" def:"15"`
+
+	// Bounds on slow and idle clients, which would otherwise each hold a
+	// connection and a goroutine for as long as they like (net/http's
+	// Server timeouts; see the HTTP* methods). Not Kinto settings either:
+	// Kinto leaves them to its WSGI server.
+	HTTPReadTimeoutSeconds       float64 `setting:"http_read_timeout_seconds" envconfig:"HTTP_READ_TIMEOUT_SECONDS" def:"60"`
+	HTTPReadHeaderTimeoutSeconds float64 `setting:"http_read_header_timeout_seconds" envconfig:"HTTP_READ_HEADER_TIMEOUT_SECONDS" def:"10"`
+	HTTPWriteTimeoutSeconds      float64 `setting:"http_write_timeout_seconds" envconfig:"HTTP_WRITE_TIMEOUT_SECONDS" def:"60"`
+	HTTPIdleTimeoutSeconds       float64 `setting:"http_idle_timeout_seconds" envconfig:"HTTP_IDLE_TIMEOUT_SECONDS" def:"120"`
+	// HTTPBodyMemoryBytes caps the request bodies held in memory at once,
+	// across all requests, so that many concurrent uploads cannot exhaust
+	// memory: max_body_bytes alone bounds one body, not their sum. 0
+	// removes the cap.
+	HTTPBodyMemoryBytes int64 `setting:"http_body_memory_bytes" envconfig:"HTTP_BODY_MEMORY_BYTES" def:"67108864"`
 }
 
 // Backends each backend setting accepts; services may build fewer.
@@ -195,6 +210,29 @@ func (c *Core) Validate() error {
 	if c.MaxBodyBytes <= 0 {
 		return &SettingError{Setting: "max_body_bytes", Err: fmt.Errorf("%d is not a positive number", c.MaxBodyBytes)}
 	}
+	for _, d := range []struct {
+		setting string
+		value   float64
+	}{
+		{"http_read_timeout_seconds", c.HTTPReadTimeoutSeconds},
+		{"http_read_header_timeout_seconds", c.HTTPReadHeaderTimeoutSeconds},
+		{"http_write_timeout_seconds", c.HTTPWriteTimeoutSeconds},
+		{"http_idle_timeout_seconds", c.HTTPIdleTimeoutSeconds},
+	} {
+		if err := checkSeconds(d.value); err != nil {
+			return &SettingError{Setting: d.setting, Err: err}
+		}
+	}
+	if c.HTTPBodyMemoryBytes < 0 {
+		return &SettingError{Setting: "http_body_memory_bytes", Err: fmt.Errorf("%d is negative", c.HTTPBodyMemoryBytes)}
+	}
+	// A body the budget cannot hold whole would wait for it in vain and
+	// always be refused with a 503, which would tell its client to retry.
+	if c.HTTPBodyMemoryBytes > 0 && c.HTTPBodyMemoryBytes < c.MaxBodyBytes {
+		return &SettingError{Setting: "http_body_memory_bytes", Err: fmt.Errorf(
+			"%d is less than max_body_bytes (%d): a body of that size could never be read (0 removes the cap)",
+			c.HTTPBodyMemoryBytes, c.MaxBodyBytes)}
+	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		return &SettingError{Setting: "log_format", Err: fmt.Errorf("unknown log format %q (want %s)", c.LogFormat, strings.Join(LogFormats, ", "))}
 	}
@@ -212,6 +250,44 @@ func (c *Core) HeartbeatTimeout() time.Duration {
 // ShutdownTimeout returns shutdown_timeout_seconds as a duration.
 func (c *Core) ShutdownTimeout() time.Duration {
 	return time.Duration(c.ShutdownTimeoutSeconds * float64(time.Second))
+}
+
+// HTTPReadTimeout returns http_read_timeout_seconds as a duration: the
+// time a client has to send a whole request, body included (0: no limit).
+func (c *Core) HTTPReadTimeout() time.Duration { return seconds(c.HTTPReadTimeoutSeconds) }
+
+// HTTPReadHeaderTimeout returns http_read_header_timeout_seconds as a
+// duration: the time a client has to send a request's headers (0: the
+// read timeout, as net/http has it).
+func (c *Core) HTTPReadHeaderTimeout() time.Duration { return seconds(c.HTTPReadHeaderTimeoutSeconds) }
+
+// HTTPWriteTimeout returns http_write_timeout_seconds as a duration: the
+// time from the end of a request's headers to the end of its response,
+// so it covers reading the body and handling too (0: no limit).
+func (c *Core) HTTPWriteTimeout() time.Duration { return seconds(c.HTTPWriteTimeoutSeconds) }
+
+// HTTPIdleTimeout returns http_idle_timeout_seconds as a duration: how
+// long a kept-alive connection may wait for its next request (0: the read
+// timeout, as net/http has it).
+func (c *Core) HTTPIdleTimeout() time.Duration { return seconds(c.HTTPIdleTimeoutSeconds) }
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// maxSeconds is about the longest time.Duration, in seconds; longer values
+// would overflow it and wrap to negative timeouts.
+const maxSeconds = float64(math.MaxInt64 / int64(time.Second))
+
+// checkSeconds accepts a number of seconds that is a usable duration.
+func checkSeconds(v float64) error {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return fmt.Errorf("%v is not a finite number", v)
+	case v < 0:
+		return fmt.Errorf("%v is negative", v)
+	case v > maxSeconds:
+		return fmt.Errorf("%v is too large (at most %.0f)", v, maxSeconds)
+	}
+	return nil
 }
 
 // checkURL accepts an empty value or an absolute URL with a host; web URLs

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cliquet-go/cliquet/internal/config"
 )
@@ -102,6 +103,12 @@ func TestDefaultsAreKintos(t *testing.T) {
 		{"multiauth.policies", s.MultiauthPolicies, config.List{"basicauth"}},
 		{"statsd_prefix", s.StatsdPrefix, "kinto.core"},
 		{"log_format", s.LogFormat, "text"},
+		{"max_body_bytes", s.MaxBodyBytes, int64(8388608)},
+		{"http_read_timeout_seconds", s.HTTPReadTimeoutSeconds, 60.0},
+		{"http_read_header_timeout_seconds", s.HTTPReadHeaderTimeoutSeconds, 10.0},
+		{"http_write_timeout_seconds", s.HTTPWriteTimeoutSeconds, 60.0},
+		{"http_idle_timeout_seconds", s.HTTPIdleTimeoutSeconds, 120.0},
+		{"http_body_memory_bytes", s.HTTPBodyMemoryBytes, int64(64 << 20)},
 		{"bucket_create_principals", s.BucketCreatePrincipals, config.List{"system.Authenticated"}},
 	}
 	for _, c := range checks {
@@ -117,6 +124,54 @@ func TestDefaultsAreKintos(t *testing.T) {
 	}
 	if got := s.ShutdownTimeout().Seconds(); got != 15 {
 		t.Errorf("ShutdownTimeout() = %vs, want 15s", got)
+	}
+	for _, d := range []struct {
+		name      string
+		got, want time.Duration
+	}{
+		{"HTTPReadTimeout", s.HTTPReadTimeout(), time.Minute},
+		{"HTTPReadHeaderTimeout", s.HTTPReadHeaderTimeout(), 10 * time.Second},
+		{"HTTPWriteTimeout", s.HTTPWriteTimeout(), time.Minute},
+		{"HTTPIdleTimeout", s.HTTPIdleTimeout(), 2 * time.Minute},
+	} {
+		if d.got != d.want {
+			t.Errorf("%s() = %v, want %v", d.name, d.got, d.want)
+		}
+	}
+}
+
+func TestHTTPBoundsFromEnvAndINI(t *testing.T) {
+	cleanEnv(t)
+	t.Setenv("KINTO_HTTP_READ_TIMEOUT_SECONDS", "0.25")
+	t.Setenv("KINTO_HTTP_READ_HEADER_TIMEOUT_SECONDS", "0")
+	t.Setenv("KINTO_HTTP_WRITE_TIMEOUT_SECONDS", "1.5")
+	t.Setenv("KINTO_HTTP_BODY_MEMORY_BYTES", "0")
+	path := writeINI(t, "[app:main]\nkinto.http_idle_timeout_seconds = 7\nkinto.http_write_timeout_seconds = 99\n")
+	s, src, err := load(t, path)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	for _, d := range []struct {
+		name      string
+		got, want time.Duration
+	}{
+		{"HTTPReadTimeout", s.HTTPReadTimeout(), 250 * time.Millisecond},
+		{"HTTPReadHeaderTimeout", s.HTTPReadHeaderTimeout(), 0},
+		{"HTTPWriteTimeout (env over ini)", s.HTTPWriteTimeout(), 1500 * time.Millisecond},
+		{"HTTPIdleTimeout (ini)", s.HTTPIdleTimeout(), 7 * time.Second},
+	} {
+		if d.got != d.want {
+			t.Errorf("%s() = %v, want %v", d.name, d.got, d.want)
+		}
+	}
+	if s.HTTPBodyMemoryBytes != 0 {
+		t.Errorf("http_body_memory_bytes = %d, want 0 (no cap) from the environment", s.HTTPBodyMemoryBytes)
+	}
+	if o := src.Origin("http_idle_timeout_seconds"); !strings.HasPrefix(o, "ini ") {
+		t.Errorf("Origin(http_idle_timeout_seconds) = %q, want the ini file", o)
+	}
+	if o := src.Origin("http_read_timeout_seconds"); o != "env KINTO_HTTP_READ_TIMEOUT_SECONDS" {
+		t.Errorf("Origin(http_read_timeout_seconds) = %q, want env KINTO_HTTP_READ_TIMEOUT_SECONDS", o)
 	}
 }
 
@@ -338,6 +393,20 @@ func TestBadValuesNameTheSetting(t *testing.T) {
 			setting: "shutdown_timeout_seconds", want: `-2 is negative`},
 		{name: "zero body limit", env: map[string]string{"KINTO_MAX_BODY_BYTES": "0"},
 			setting: "max_body_bytes", want: `0 is not a positive number`},
+		{name: "negative read timeout", env: map[string]string{"KINTO_HTTP_READ_TIMEOUT_SECONDS": "-1"},
+			setting: "http_read_timeout_seconds", want: `-1 is negative`},
+		{name: "read header timeout not a number", env: map[string]string{"KINTO_HTTP_READ_HEADER_TIMEOUT_SECONDS": "ten"},
+			setting: "http_read_header_timeout_seconds", want: `"ten" is not a number`},
+		{name: "write timeout not finite", env: map[string]string{"KINTO_HTTP_WRITE_TIMEOUT_SECONDS": "NaN"},
+			setting: "http_write_timeout_seconds", want: `NaN is not a finite number`},
+		{name: "idle timeout overflowing a duration", ini: "kinto.http_idle_timeout_seconds = 1e12\n",
+			setting: "http_idle_timeout_seconds", want: `1e+12 is too large`},
+		{name: "negative body memory", env: map[string]string{"KINTO_HTTP_BODY_MEMORY_BYTES": "-1"},
+			setting: "http_body_memory_bytes", want: `-1 is negative`},
+		{name: "body memory below the body limit", env: map[string]string{"KINTO_HTTP_BODY_MEMORY_BYTES": "1000", "KINTO_MAX_BODY_BYTES": "2000"},
+			setting: "http_body_memory_bytes", want: `1000 is less than max_body_bytes (2000)`},
+		{name: "body memory not a number", env: map[string]string{"KINTO_HTTP_BODY_MEMORY_BYTES": "64MiB"},
+			setting: "http_body_memory_bytes", want: `"64MiB" is not a number`},
 		{name: "both spellings differ", ini: "kinto.paginate_by = 10\npaginate_by = 20\n",
 			setting: "paginate_by", want: `both kinto.paginate_by = "10" and paginate_by = "20" are set`},
 		{name: "both spellings differ on an undeclared setting", ini: "kinto.record_write_principals = a\nrecord_write_principals = b\n",

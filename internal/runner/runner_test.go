@@ -348,7 +348,9 @@ func TestShutdownWaitsForInFlightRequests(t *testing.T) {
 			log.SetOutput(&bytes.Buffer{})
 			ctx, cancel := context.WithCancel(context.Background())
 			served := make(chan error, 1)
-			go func() { served <- runner.ServeUntilDone(ctx, ln, h, tt.timeout, log) }()
+			go func() {
+				served <- runner.ServeUntilDone(ctx, ln, h, runner.ServerLimits{ShutdownTimeout: tt.timeout}, log)
+			}()
 
 			type result struct {
 				body string
@@ -411,7 +413,7 @@ func TestServeUntilDoneReportsAServeError(t *testing.T) {
 	ln.Close() // Serve fails at once on a closed listener
 	log := logrus.New()
 	log.SetOutput(&bytes.Buffer{})
-	err = runner.ServeUntilDone(context.Background(), ln, http.NotFoundHandler(), time.Second, log)
+	err = runner.ServeUntilDone(context.Background(), ln, http.NotFoundHandler(), runner.ServerLimits{ShutdownTimeout: time.Second}, log)
 	if err == nil || !strings.HasPrefix(err.Error(), "serve: ") {
 		t.Errorf("serveUntilDone on a closed listener = %v, want a serve error", err)
 	}

@@ -14,14 +14,47 @@ import (
 	"github.com/sirupsen/logrus"
 
 	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
+	"github.com/cliquet-go/cliquet/internal/config"
 )
 
-// readHeaderTimeout bounds how long a client may take to send its request
-// headers, so that idle half-open connections cannot pile up.
-const readHeaderTimeout = 10 * time.Second
+// serverLimits are the bounds of the HTTP server: net/http's timeouts on
+// slow and idle clients, which would otherwise each hold a connection and
+// a goroutine for as long as they like, and the grace period of shutdown.
+type serverLimits struct {
+	ReadTimeout       time.Duration // whole request, body included; 0: none
+	ReadHeaderTimeout time.Duration // request headers; 0: ReadTimeout
+	WriteTimeout      time.Duration // end of headers to end of response; 0: none
+	IdleTimeout       time.Duration // between requests on a connection; 0: ReadTimeout
+	ShutdownTimeout   time.Duration // in-flight requests at shutdown
+}
+
+// limitsOf reads the server's bounds from the settings.
+func limitsOf(core *config.Core) serverLimits {
+	return serverLimits{
+		ReadTimeout:       core.HTTPReadTimeout(),
+		ReadHeaderTimeout: core.HTTPReadHeaderTimeout(),
+		WriteTimeout:      core.HTTPWriteTimeout(),
+		IdleTimeout:       core.HTTPIdleTimeout(),
+		ShutdownTimeout:   core.ShutdownTimeout(),
+	}
+}
+
+// newHTTPServer is the one place the http.Server is built, so that tests
+// exercise the same timeouts as production.
+func newHTTPServer(h http.Handler, limits serverLimits, errorLog *stdlog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadTimeout:       limits.ReadTimeout,
+		ReadHeaderTimeout: limits.ReadHeaderTimeout,
+		WriteTimeout:      limits.WriteTimeout,
+		IdleTimeout:       limits.IdleTimeout,
+		ErrorLog:          errorLog,
+	}
+}
 
 // ListenAndServe listens on http_host:http_port, logs where, and serves
-// srv until ctx ends; then it stops accepting connections and lets
+// srv, cutting clients that break the http_*_timeout_seconds, until ctx
+// ends; then it stops accepting connections and lets
 // in-flight requests finish within shutdown_timeout_seconds. fields join
 // the "listening" log line (the service's backends); addr, version and ini
 // are always there. Only Service.Serve may call it: it needs env.Log.
@@ -37,20 +70,17 @@ func (e *Env[S]) ListenAndServe(ctx context.Context, srv *httpadapter.Server, fi
 	if e.onListen != nil {
 		e.onListen(ln.Addr())
 	}
-	return serveUntilDone(ctx, ln, srv.Handler(), e.core.ShutdownTimeout(), e.Log)
+	return serveUntilDone(ctx, ln, srv.Handler(), limitsOf(e.core), e.Log)
 }
 
-// serveUntilDone serves h on ln until ctx ends, then shuts down
-// gracefully: the listener closes at once, requests being handled get
-// until timeout to finish, and whatever is left is then cut.
-func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, timeout time.Duration, log *logrus.Logger) error {
+// serveUntilDone serves h on ln within limits until ctx ends, then shuts
+// down gracefully: the listener closes at once, requests being handled get
+// until limits.ShutdownTimeout to finish, and whatever is left is then cut.
+func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, limits serverLimits, log *logrus.Logger) error {
 	errorLog := log.WriterLevel(logrus.WarnLevel)
 	defer errorLog.Close()
-	hs := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ErrorLog:          stdlog.New(errorLog, "", 0),
-	}
+	hs := newHTTPServer(h, limits, stdlog.New(errorLog, "", 0))
+	timeout := limits.ShutdownTimeout
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 
