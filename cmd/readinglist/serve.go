@@ -31,7 +31,7 @@ func serve(ctx context.Context, env *runner.Env[settings]) error {
 		return err
 	}
 	defer b.Close(log)
-	srv := newServer(runner.HTTPConfig(&s.Core, version), log, b.Storage, clock, newAuthenticators(s, env.Source, log))
+	srv := newServer(runner.HTTPConfig(&s.Core, version), log, b.Storage, b.Units, clock, newAuthenticators(s, env.Source, log))
 	return env.ListenAndServe(ctx, srv, logrus.Fields{"storage_backend": s.StorageBackend})
 }
 

@@ -11,16 +11,17 @@ import (
 
 // newServer builds the readinglist HTTP service over store: the utility
 // endpoints, the articles resource, the read-only archive, the stats view
-// and the batch endpoint. clock stamps added_on; authn are the
+// and the batch endpoint. units is store's unit of work: every write, and
+// every batch, is one unit. clock stamps added_on; authn are the
 // authentication policies, tried in order. serve and the tests call it
 // alike, so the tests exercise the real wiring.
-func newServer(cfg httpadapter.Config, log logrus.FieldLogger, store ports.Storage, clock domain.Clock, authn []ports.Authenticator) *httpadapter.Server {
+func newServer(cfg httpadapter.Config, log logrus.FieldLogger, store ports.Storage, units ports.UnitOfWork, clock domain.Clock, authn []ports.Authenticator) *httpadapter.Server {
 	srv := httpadapter.NewServer(cfg, log, map[string]ports.HealthChecker{"storage": store}, authn)
-	engine := app.NewEngine(store, nil) // per-user resources need no ACLs
+	engine := app.NewEngine(store, nil).WithUnits(units) // per-user resources need no ACLs
 
 	mountStats(srv, store) // before articles: /articles/{id} would shadow it
 	srv.MountResource(engine, articles(clock))
 	srv.MountResource(app.NewEngine(archiveStorage{store}, nil), archive())
-	srv.MountBatch()
+	srv.MountBatchWithUnits(units)
 	return srv
 }

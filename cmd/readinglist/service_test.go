@@ -45,12 +45,14 @@ func newService(t *testing.T, store ports.Storage) *service {
 	if err != nil {
 		t.Fatalf("Load defaults: %v", err)
 	}
+	var units ports.UnitOfWork = ports.Unitless{S: store}
 	if store == nil {
-		store = memory.NewStorage(memory.SystemClock{})
+		st := memory.NewStore(memory.SystemClock{})
+		store, units = st.Storage(), st
 	}
 	log := logrus.New()
 	log.SetOutput(io.Discard)
-	srv := newServer(runner.HTTPConfig(&s.Core, "test"), log, store, fixedClock(addedOn), newAuthenticators(s, src, log))
+	srv := newServer(runner.HTTPConfig(&s.Core, "test"), log, store, units, fixedClock(addedOn), newAuthenticators(s, src, log))
 	return &service{h: srv.Handler()}
 }
 
