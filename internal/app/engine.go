@@ -244,6 +244,12 @@ func (e *Engine) openList(ctx context.Context, req *Request, n need, filters []d
 	if err != nil {
 		return p, nil, 0, err
 	}
+	if n == needWrite {
+		// DELETE on the list: its If-Match must hold until the deletes.
+		if err := e.lockList(ctx, p); err != nil {
+			return p, nil, 0, err
+		}
+	}
 	ts, err := e.store.Timestamp(ctx, p)
 	if err != nil {
 		return p, nil, 0, fmt.Errorf("list timestamp: %w", err)
