@@ -38,6 +38,11 @@ type Permission interface {
 	// one of the (object, permission) pairs.
 	AnyGranted(ctx context.Context, principals []string, pairs []ObjectPerm) (bool, error)
 
+	// GrantedAndACL is AnyGranted(principals, pairs) and ObjectACL(object)
+	// in one call, which a backend answers in one round trip: what an
+	// action on one object needs to decide and then to answer.
+	GrantedAndACL(ctx context.Context, principals []string, pairs []ObjectPerm, object string) (bool, ACL, error)
+
 	// Accessible returns, for the objects matching pattern on which at least
 	// one of principals holds one of perms, the object URIs mapped to the
 	// permissions held. pattern is an object URI whose "*" segments match one
@@ -47,8 +52,9 @@ type Permission interface {
 	Accessible(ctx context.Context, principals []string, pattern string, perms []string) (map[string][]string, error)
 
 	// UserPrincipals returns the principals (such as group URIs) held by
-	// user; the caller merges those of system.Authenticated itself.
-	UserPrincipals(ctx context.Context, user string) ([]string, error)
+	// at least one of users, sorted and without duplicates: a caller asks
+	// for itself and system.Authenticated in one call.
+	UserPrincipals(ctx context.Context, users ...string) ([]string, error)
 
 	// AddUserPrincipal records that user holds principal (idempotent).
 	AddUserPrincipal(ctx context.Context, user, principal string) error

@@ -67,3 +67,20 @@ type Storage interface {
 	// returns how many objects it removed.
 	Purge(ctx context.Context, parentID string) (int, error)
 }
+
+// ObjectRef names one stored object: the list it is in and its id.
+type ObjectRef struct {
+	List domain.Parent
+	ID   string
+}
+
+// OwnedCreator is implemented by storages that can create an object on
+// condition that the object owning its list is live, in one step, so that
+// the engine need not read the owner first. The engine falls back to
+// reading the owner, then Create, with a storage that lacks it (and with a
+// decorator embedding Storage, whose method set does not promote it).
+type OwnedCreator interface {
+	// CreateOwned is Create, failing with domain.NotFound naming owner
+	// when owner is not a live object; nothing is written then.
+	CreateOwned(ctx context.Context, owner ObjectRef, p domain.Parent, rec domain.Record, unique []string) (domain.Record, error)
+}

@@ -167,6 +167,28 @@ func (p *Permission) AnyGranted(ctx context.Context, principals []string, pairs 
 	return false, nil
 }
 
+// GrantedAndACL answers AnyGranted and ObjectACL under one read lock.
+func (p *Permission) GrantedAndACL(ctx context.Context, principals []string, pairs []ports.ObjectPerm, object string) (bool, ports.ACL, error) {
+	defer p.lk.read(ctx)()
+	granted := false
+	for _, pair := range pairs {
+		for _, principal := range principals {
+			if _, ok := p.byObject[pair.Object][pair.Perm][principal]; ok {
+				granted = true
+				break
+			}
+		}
+		if granted {
+			break
+		}
+	}
+	acl := make(ports.ACL, len(p.byObject[object]))
+	for perm, holders := range p.byObject[object] {
+		acl[perm] = sortedKeys(holders)
+	}
+	return granted, acl, nil
+}
+
 // Accessible visits only the entries held by principals (or, for a pattern
 // without "*", the single object it names). Permissions are sorted and
 // deduplicated across principals. Within a segment, "*" matches any run of
@@ -232,9 +254,18 @@ func (p *Permission) Accessible(ctx context.Context, principals []string, patter
 }
 
 // UserPrincipals returns a sorted copy of the principals user holds.
-func (p *Permission) UserPrincipals(ctx context.Context, user string) ([]string, error) {
+func (p *Permission) UserPrincipals(ctx context.Context, users ...string) ([]string, error) {
 	defer p.lk.read(ctx)()
-	return sortedKeys(p.users[user]), nil
+	if len(users) == 1 {
+		return sortedKeys(p.users[users[0]]), nil
+	}
+	held := set{}
+	for _, u := range users {
+		for principal := range p.users[u] {
+			held[principal] = struct{}{}
+		}
+	}
+	return sortedKeys(held), nil
 }
 
 // AddUserPrincipal records that user holds principal.

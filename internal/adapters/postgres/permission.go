@@ -159,6 +159,50 @@ func (p *Permission) AnyGranted(ctx context.Context, principals []string, pairs 
 	return granted, nil
 }
 
+// GrantedAndACL is one statement: a marker row (NULL permission) when a
+// pair is granted, then the entries of object.
+func (p *Permission) GrantedAndACL(ctx context.Context, principals []string, pairs []ports.ObjectPerm, object string) (bool, ports.ACL, error) {
+	const op = "postgres.Permission.GrantedAndACL"
+	objects := make([]string, len(pairs))
+	perms := make([]string, len(pairs))
+	for i, pair := range pairs {
+		objects[i], perms[i] = pair.Object, pair.Perm
+	}
+	rows, err := conn(ctx, p.db).QueryContext(ctx, `SELECT NULL::text, NULL::text
+		WHERE EXISTS (
+			SELECT 1 FROM unnest($1::text[], $2::text[]) AS pair (object_id, permission)
+			JOIN access_control_entries a ON a.object_id = pair.object_id AND a.permission = pair.permission
+			WHERE a.principal = ANY($3::text[])
+		)
+		UNION ALL
+		SELECT permission, principal FROM access_control_entries WHERE object_id = $4`,
+		pq.Array(objects), pq.Array(perms), pq.Array(principals), object)
+	if err != nil {
+		return false, nil, translate(op, err)
+	}
+	defer rows.Close()
+	granted := false
+	acl := ports.ACL{}
+	for rows.Next() {
+		var perm, principal sql.NullString
+		if err := rows.Scan(&perm, &principal); err != nil {
+			return false, nil, translate(op, err)
+		}
+		if !perm.Valid {
+			granted = true
+			continue
+		}
+		acl[perm.String] = append(acl[perm.String], principal.String)
+	}
+	if err := rows.Err(); err != nil {
+		return false, nil, translate(op, err)
+	}
+	for _, principals := range acl {
+		slices.Sort(principals)
+	}
+	return granted, acl, nil
+}
+
 // Accessible starts from the entries of principals (index on principal,
 // object_id), narrows them by the pattern's literal prefix, which the same
 // index serves, and then by a regular expression in which each "*" matches
@@ -229,11 +273,12 @@ func isAlnum(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
-// UserPrincipals returns the principals user holds, sorted.
-func (p *Permission) UserPrincipals(ctx context.Context, user string) ([]string, error) {
+// UserPrincipals returns the principals users hold, sorted, in one
+// statement.
+func (p *Permission) UserPrincipals(ctx context.Context, users ...string) ([]string, error) {
 	const op = "postgres.Permission.UserPrincipals"
 	out := []string{}
-	if err := conn(ctx, p.db).SelectContext(ctx, &out, `SELECT principal FROM user_principals WHERE user_id = $1 ORDER BY principal`, user); err != nil {
+	if err := conn(ctx, p.db).SelectContext(ctx, &out, `SELECT DISTINCT principal FROM user_principals WHERE user_id = ANY($1) ORDER BY principal`, pq.Array(users)); err != nil {
 		return nil, translate(op, err)
 	}
 	return out, nil

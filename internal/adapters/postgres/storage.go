@@ -103,7 +103,34 @@ func (s *Storage) Create(ctx context.Context, p domain.Parent, rec domain.Record
 	if err != nil {
 		return domain.Record{}, err
 	}
-	err = s.write(ctx, op, p, func(tx querier, current int64) (int64, error) {
+	if rec.LastModified <= 0 && len(unique) == 0 {
+		return s.createNow(ctx, op, nil, p, rec, raw)
+	}
+	return s.create(ctx, op, p, rec, raw, unique)
+}
+
+// CreateOwned is Create on condition that owner is live; see
+// ports.OwnedCreator. The common create checks the owner in its one
+// statement; the others read it first, in the same transaction.
+func (s *Storage) CreateOwned(ctx context.Context, owner ports.ObjectRef, p domain.Parent, rec domain.Record, unique []string) (domain.Record, error) {
+	const op = "postgres.Storage.CreateOwned"
+	rec, raw, err := prepare(op, rec)
+	if err != nil {
+		return domain.Record{}, err
+	}
+	if rec.LastModified <= 0 && len(unique) == 0 {
+		return s.createNow(ctx, op, &owner, p, rec, raw)
+	}
+	if _, err := s.Get(ctx, owner.List, owner.ID); err != nil {
+		return domain.Record{}, err
+	}
+	return s.create(ctx, op, p, rec, raw, unique)
+}
+
+// create is Create's general case: the list locked, the id and the unique
+// fields checked, the object written.
+func (s *Storage) create(ctx context.Context, op string, p domain.Parent, rec domain.Record, raw []byte, unique []string) (domain.Record, error) {
+	err := s.write(ctx, op, p, func(tx querier, current int64) (int64, error) {
 		old, found, err := getRow(ctx, tx, p, rec.ID)
 		if err != nil {
 			return 0, err
@@ -121,6 +148,69 @@ func (s *Storage) Create(ctx context.Context, p domain.Parent, rec domain.Record
 	if err != nil {
 		return domain.Record{}, err
 	}
+	return rec, nil
+}
+
+// createSQL is the common create, with no proposed timestamp and no unique
+// field, in one statement: the list row is locked and moved to
+// domain.NextTimestamp's max(now, current+1), and the object inserted at
+// that timestamp over a tombstone or nothing. When a live object has the
+// id, or the owner ($6, $7, $8; ignored when $6 is NULL) is not live, the
+// list is left alone and no row comes back.
+const createSQL = `WITH list AS (
+		INSERT INTO timestamps (parent_id, resource_name, last_modified)
+		SELECT $1, $2, $4
+		WHERE NOT EXISTS (SELECT 1 FROM objects WHERE parent_id = $1 AND resource_name = $2 AND id = $3 AND NOT deleted)
+		AND ($6::text IS NULL OR EXISTS (
+			SELECT 1 FROM objects WHERE parent_id = $6 AND resource_name = $7 AND id = $8 AND NOT deleted))
+		ON CONFLICT (parent_id, resource_name) DO UPDATE
+		SET last_modified = GREATEST(EXCLUDED.last_modified, COALESCE(timestamps.last_modified, 0) + 1)
+		RETURNING last_modified
+	)
+	INSERT INTO objects (parent_id, resource_name, id, last_modified, deleted, data)
+	SELECT $1, $2, $3, list.last_modified, FALSE, $5::jsonb FROM list
+	ON CONFLICT (parent_id, resource_name, id) DO UPDATE
+	SET last_modified = EXCLUDED.last_modified, deleted = FALSE, data = EXCLUDED.data
+	WHERE objects.deleted
+	RETURNING last_modified`
+
+// createNow runs createSQL, in ctx's unit when there is one (which then
+// holds the list's lock), else as one autocommitted statement.
+func (s *Storage) createNow(ctx context.Context, op string, owner *ports.ObjectRef, p domain.Parent, rec domain.Record, raw []byte) (domain.Record, error) {
+	q := conn(ctx, s.db)
+	var ownerList, ownerResource, ownerID sql.NullString
+	if owner != nil {
+		ownerList = sql.NullString{String: owner.List.ID, Valid: true}
+		ownerResource = sql.NullString{String: owner.List.Resource, Valid: true}
+		ownerID = sql.NullString{String: owner.ID, Valid: true}
+	}
+	var ts int64
+	err := q.QueryRowContext(ctx, createSQL, p.ID, p.Resource, rec.ID, s.clock.NowMillis(), string(raw),
+		ownerList, ownerResource, ownerID).Scan(&ts)
+	if errors.Is(err, sql.ErrNoRows) {
+		if owner != nil {
+			if _, err := s.Get(ctx, owner.List, owner.ID); err != nil {
+				return domain.Record{}, err
+			}
+		}
+		old, found, err := getRow(ctx, q, p, rec.ID)
+		if err != nil {
+			return domain.Record{}, translate(op, err)
+		}
+		if !found || old.Deleted {
+			// A concurrent create of the same id won the race; it is live
+			// by now, but this statement's snapshot predates it.
+			return domain.Record{}, &domain.Error{Kind: domain.Conflict, Op: op, Message: "id already exists"}
+		}
+		return domain.Record{}, &domain.Error{Kind: domain.Conflict, Op: op, Message: "id already exists", Existing: &old}
+	}
+	if err != nil {
+		return domain.Record{}, writeError(op, fmt.Errorf("create %s %s: %w", p, rec.ID, err))
+	}
+	if u := unitOf(ctx, s.db); u != nil {
+		u.lists[p] = ts
+	}
+	rec.LastModified = ts
 	return rec, nil
 }
 

@@ -402,3 +402,10 @@ func TestUnitOfWorkContract(t *testing.T) {
 		return postgres.NewStore(newDB(t), nil)
 	})
 }
+
+func TestStorageOwnedCreator(t *testing.T) {
+	testURL(t)
+	portstest.RunOwnedCreator(t, func(t *testing.T) ports.Storage {
+		return postgres.NewStorage(newDB(t), nil)
+	})
+}

@@ -182,6 +182,7 @@ func permDeleteACLs(t *testing.T, s ports.Permission) {
 
 func permAnyGranted(t *testing.T, s ports.Permission) {
 	ctx := context.Background()
+	mustAdd(t, s, "/buckets/b", "write", "carol")
 	mustAdd(t, s, "/buckets/b", "write", "alice")
 	mustAdd(t, s, "/buckets/b/collections/c", "read", "/buckets/b/groups/g")
 	mustAdd(t, s, "/buckets/b/collections/c", "record:create", "system.Everyone")
@@ -216,6 +217,24 @@ func permAnyGranted(t *testing.T, s ports.Permission) {
 		}
 		if got != tc.want {
 			t.Errorf("AnyGranted(%s) = %v, want %v", tc.name, got, tc.want)
+		}
+		// GrantedAndACL decides the same, and adds the object's ACL
+		// whatever the decision.
+		for object, wantACL := range map[string]ports.ACL{
+			"/buckets/b":               {"write": {"alice", "carol"}},
+			"/buckets/b/collections/c": {"read": {"/buckets/b/groups/g"}, "record:create": {"system.Everyone"}},
+			"/buckets/none":            {},
+		} {
+			granted, acl, err := s.GrantedAndACL(ctx, tc.principals, tc.pairs, object)
+			if err != nil {
+				t.Fatalf("GrantedAndACL(%s, %s): %v", tc.name, object, err)
+			}
+			if granted != tc.want {
+				t.Errorf("GrantedAndACL(%s, %s) granted = %v, want %v", tc.name, object, granted, tc.want)
+			}
+			if !reflect.DeepEqual(acl, wantACL) {
+				t.Errorf("GrantedAndACL(%s, %s) ACL = %v, want %v", tc.name, object, acl, wantACL)
+			}
 		}
 	}
 }
@@ -337,8 +356,15 @@ func permUserPrincipals(t *testing.T, s ports.Permission) {
 	mustAddUser(t, s, "system.Authenticated", "/buckets/b/groups/all")
 	wantUserPrincipals(t, s, "account:alice", []string{"/buckets/b/groups/g1", "/buckets/b/groups/g2"})
 	wantUserPrincipals(t, s, "account:bob", []string{"/buckets/b/groups/g1"})
-	// The caller merges system.Authenticated's principals itself.
 	wantUserPrincipals(t, s, "system.Authenticated", []string{"/buckets/b/groups/all"})
+	// Several users at once: the union, sorted, each principal once.
+	both, err := s.UserPrincipals(ctx, "account:alice", "account:bob", "system.Authenticated", "account:nobody")
+	if err != nil {
+		t.Fatalf("UserPrincipals(alice, bob, Authenticated): %v", err)
+	}
+	if want := []string{"/buckets/b/groups/all", "/buckets/b/groups/g1", "/buckets/b/groups/g2"}; !slices.Equal(both, want) {
+		t.Errorf("UserPrincipals(alice, bob, Authenticated) = %v, want %v", both, want)
+	}
 
 	for _, tc := range []struct{ user, principal string }{
 		{"account:alice", "/buckets/b/groups/g1"},
