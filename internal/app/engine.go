@@ -92,6 +92,16 @@ type Body struct {
 // authentication for per-user resources and the existence of the parent
 // object.
 func (e *Engine) scope(ctx context.Context, req *Request) (domain.Parent, error) {
+	p, err := listOf(req)
+	if err != nil {
+		return p, err
+	}
+	return p, e.checkParent(ctx, req)
+}
+
+// listOf returns the storage parent of req's resource, checking only
+// authentication for per-user resources.
+func listOf(req *Request) (domain.Parent, error) {
 	res := req.Resource
 	if res.PerUser {
 		if !req.Caller.Authenticated() {
@@ -99,19 +109,29 @@ func (e *Engine) scope(ctx context.Context, req *Request) (domain.Parent, error)
 		}
 		return domain.Parent{Resource: res.Name, ID: req.Caller.UserID}, nil
 	}
-	p := domain.Parent{Resource: res.Name, ID: res.ParentURI(req.Vars)}
-	if res.Parent != nil {
-		pres := res.Parent
-		pid := req.Vars[pres.idVar()]
-		_, err := e.store.Get(ctx, domain.Parent{Resource: pres.Name, ID: pres.ParentURI(req.Vars)}, pid)
-		if domain.KindOf(err) == domain.NotFound {
-			return p, &Error{Kind: domain.MissingParent, Op: "app.scope", Resource: pres.Name, ID: pid}
-		}
-		if err != nil {
-			return p, fmt.Errorf("load parent %s %q: %w", pres.Name, pid, err)
-		}
+	return domain.Parent{Resource: res.Name, ID: res.ParentURI(req.Vars)}, nil
+}
+
+// checkParent fails with MissingParent when the object owning req's list
+// is not live. A request reads it once: a parent found live is kept on req
+// for its later steps. (As in Kinto, the parent is not locked: a child
+// written while its parent is deleted concurrently can outlive it.)
+func (e *Engine) checkParent(ctx context.Context, req *Request) error {
+	res := req.Resource
+	if res.PerUser || res.Parent == nil || req.parentChecked {
+		return nil
 	}
-	return p, nil
+	pres := res.Parent
+	pid := req.Vars[pres.idVar()]
+	_, err := e.store.Get(ctx, domain.Parent{Resource: pres.Name, ID: pres.ParentURI(req.Vars)}, pid)
+	if domain.KindOf(err) == domain.NotFound {
+		return &Error{Kind: domain.MissingParent, Op: "app.scope", Resource: pres.Name, ID: pid}
+	}
+	if err != nil {
+		return fmt.Errorf("load parent %s %q: %w", pres.Name, pid, err)
+	}
+	req.parentChecked = true
+	return nil
 }
 
 // checkID refuses object ids outside the resource's pattern.
@@ -164,18 +184,25 @@ func preconditionFailed(err error, existing *domain.Record) error {
 }
 
 // Get returns one live object (GET and HEAD on an object).
+//
+// It costs three reads: the permission check with the object's ACL, then
+// the object; its parent is read only when the object is missing (a live
+// object implies a live parent), to tell which one is.
 func (e *Engine) Get(ctx context.Context, req *Request, id string) (Object, error) {
+	shown := map[string][]string{}
 	if e.guarded(req) {
-		if err := e.guard.checkObject(ctx, req, id, needAttributes); err != nil {
+		acl, err := e.guard.authorizeObject(ctx, req, id, needAttributes)
+		if err != nil {
 			return Object{}, err
 		}
+		shown = acl
 	}
 	// Kinto checks the id after authorization: an outsider learns nothing,
 	// an allowed caller gets 400 rather than a 404 for an impossible id.
 	if err := checkID(req.Resource, id); err != nil {
 		return Object{}, err
 	}
-	p, err := e.scope(ctx, req)
+	p, err := listOf(req)
 	if err != nil {
 		return Object{}, err
 	}
@@ -184,13 +211,16 @@ func (e *Engine) Get(ctx context.Context, req *Request, id string) (Object, erro
 		return Object{}, err
 	}
 	if !ok {
+		if err := e.checkParent(ctx, req); err != nil {
+			return Object{}, err
+		}
 		return Object{}, notFound(req, id)
 	}
 	nm, err := domain.CheckPreconditions(req.Pre, true, rec.LastModified, true)
 	if err != nil {
 		return Object{}, preconditionFailed(err, &rec)
 	}
-	return e.object(ctx, req, rec, false, nm)
+	return Object{Record: e.present(ctx, req, rec), Permissions: shown, NotModified: nm}, nil
 }
 
 // object builds an action's result, with the ACL the caller may see.
@@ -321,14 +351,39 @@ func (e *Engine) Create(ctx context.Context, req *Request, body Body) (out Objec
 }
 
 func (e *Engine) create(ctx context.Context, req *Request, body Body) (Object, error) {
-	res := req.Resource
-	p, err := e.scope(ctx, req)
+	authorize := func() error { return e.guard.checkCreate(ctx, req) }
+	p, err := listOf(req)
 	if err != nil {
-		return Object{}, e.missingParent(ctx, req, err, func() error { return e.guard.checkCreate(ctx, req) })
-	}
-	if err := e.lockList(ctx, p); err != nil {
 		return Object{}, err
 	}
+	// A storage that checks the parent as it creates spares its read; any
+	// other outcome then reads it, to answer as if it had been read first.
+	owned, deferParent := e.store.(ports.OwnedCreator)
+	deferParent = deferParent && req.Resource.Parent != nil && !req.Resource.PerUser && !req.parentChecked
+	if !deferParent {
+		if err := e.checkParent(ctx, req); err != nil {
+			return Object{}, e.missingParent(ctx, req, err, authorize)
+		}
+	}
+	if !deferParent {
+		owned = nil
+	}
+	out, err := e.createIn(ctx, req, p, body, owned)
+	if err != nil && deferParent && domain.KindOf(err) != domain.MissingParent {
+		if perr := e.checkParent(ctx, req); perr != nil {
+			err = perr
+		}
+	}
+	if domain.KindOf(err) == domain.MissingParent {
+		return Object{}, e.missingParent(ctx, req, err, authorize)
+	}
+	return out, err
+}
+
+// createIn is create once the parent is known live, or left to owned
+// (non-nil) to check.
+func (e *Engine) createIn(ctx context.Context, req *Request, p domain.Parent, body Body, owned ports.OwnedCreator) (Object, error) {
+	res := req.Resource
 	data := domain.CloneMap(body.Data)
 	if data == nil {
 		data = map[string]any{}
@@ -345,6 +400,11 @@ func (e *Engine) create(ctx context.Context, req *Request, body Body) (Object, e
 		id = s
 	}
 	if id != "" {
+		// What the lookup finds must hold until the create: lock first.
+		// A new id needs no lock before the write, which takes it.
+		if err := e.lockList(ctx, p); err != nil {
+			return Object{}, err
+		}
 		existing, ok, err := e.lookup(ctx, p, id)
 		if err != nil {
 			return Object{}, err
@@ -380,10 +440,22 @@ func (e *Engine) create(ctx context.Context, req *Request, body Body) (Object, e
 	if err := e.process(ctx, w); err != nil {
 		return Object{}, err
 	}
-	stored, err := e.store.Create(ctx, p, w.New, res.UniqueFields)
+	var stored domain.Record
+	var err error
+	if owned != nil {
+		pres := res.Parent
+		owner := ports.ObjectRef{List: domain.Parent{Resource: pres.Name, ID: pres.ParentURI(req.Vars)}, ID: req.Vars[pres.idVar()]}
+		stored, err = owned.CreateOwned(ctx, owner, p, w.New, res.UniqueFields)
+		if domain.KindOf(err) == domain.NotFound {
+			return Object{}, &Error{Kind: domain.MissingParent, Op: "app.create", Resource: pres.Name, ID: owner.ID}
+		}
+	} else {
+		stored, err = e.store.Create(ctx, p, w.New, res.UniqueFields)
+	}
 	if err != nil {
 		return Object{}, writeFailed(err, "create", p, id)
 	}
+	req.parentChecked = true
 	return e.afterWrite(ctx, req, nil, stored, body.ACL, true)
 }
 
@@ -399,6 +471,12 @@ func (e *Engine) afterWrite(ctx context.Context, req *Request, old *domain.Recor
 		if err := req.Resource.AfterWrite(ctx, req, old, stored); err != nil {
 			return Object{}, err
 		}
+	}
+	if created && e.guarded(req) {
+		// A created object had no ACL (deleting an object deletes its ACL
+		// in the same unit), so its ACL is the change itself: no read back.
+		return Object{Record: e.present(ctx, req, stored), Created: true,
+			Permissions: e.guard.shown(req, e.guard.createdACL(req, acl))}, nil
 	}
 	return e.object(ctx, req, stored, created, false)
 }
@@ -598,8 +676,23 @@ func (e *Engine) AuthorizeWrite(ctx context.Context, req *Request, id string, re
 // none), since POSTing the id of an existing object asks to read it rather
 // than to create. Like AuthorizeWrite it answers only Unauthenticated or
 // Forbidden and leaves every other failure to Create.
+//
+// The parent is not read on the way to a grant: an object under a missing
+// parent is never found, and Create reports the missing parent. Resources
+// that check their parent first read it before a refusal, which then
+// becomes Create's 404.
 func (e *Engine) AuthorizeCreate(ctx context.Context, req *Request, id string) error {
-	p, err := e.scope(ctx, req)
+	err := e.authorizeCreate(ctx, req, id)
+	if err != nil && req.Resource.ParentBeforeAuth {
+		if domain.KindOf(e.checkParent(ctx, req)) == domain.MissingParent {
+			return nil
+		}
+	}
+	return err
+}
+
+func (e *Engine) authorizeCreate(ctx context.Context, req *Request, id string) error {
+	p, err := listOf(req)
 	if err != nil {
 		if k := domain.KindOf(err); k == domain.Unauthenticated || k == domain.Forbidden {
 			return err

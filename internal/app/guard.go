@@ -117,6 +117,44 @@ func settingsKey(res *Resource, perm string) string {
 // no pairs at all (root lists).
 func (g *Guard) allowed(ctx context.Context, req *Request, pairs []ports.ObjectPerm, fallback string) (bool, error) {
 	principals := req.Caller.Principals
+	if g.settingsAllow(req, pairs, fallback) {
+		return true, nil
+	}
+	if len(pairs) == 0 {
+		return false, nil
+	}
+	// A request asks the same question more than once (before reading its
+	// body, then inside its unit of work): the store answers it once.
+	key := grantKey(pairs)
+	if ok, asked := req.grants[key]; asked {
+		return ok, nil
+	}
+	ok, err := g.perms.AnyGranted(ctx, principals, pairs)
+	if err != nil {
+		return false, fmt.Errorf("check permissions: %w", err)
+	}
+	if req.grants == nil {
+		req.grants = map[string]bool{}
+	}
+	req.grants[key] = ok
+	return ok, nil
+}
+
+// grantKey identifies a permission question within one request.
+func grantKey(pairs []ports.ObjectPerm) string {
+	var b strings.Builder
+	for _, p := range pairs {
+		b.WriteString(p.Object)
+		b.WriteByte(0)
+		b.WriteString(p.Perm)
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+// settingsAllow reports whether the settings grant one of pairs (or, with
+// no pairs, the fallback permission) to the caller.
+func (g *Guard) settingsAllow(req *Request, pairs []ports.ObjectPerm, fallback string) bool {
 	keys := []string{req.Resource.Name + "_" + fallback + "_principals"}
 	if len(pairs) > 0 {
 		keys = keys[:0]
@@ -126,19 +164,31 @@ func (g *Guard) allowed(ctx context.Context, req *Request, pairs []ports.ObjectP
 	}
 	for _, k := range keys {
 		for _, p := range g.settings[k] {
-			if slices.Contains(principals, p) {
-				return true, nil
+			if slices.Contains(req.Caller.Principals, p) {
+				return true
 			}
 		}
 	}
-	if len(pairs) == 0 {
-		return false, nil
+	return false
+}
+
+// authorizeObject is checkObject that also returns the ACL of the object
+// the caller may see (shownACL), from the same permission query.
+func (g *Guard) authorizeObject(ctx context.Context, req *Request, id string, n need) (map[string][]string, error) {
+	fallback := "read"
+	if n == needWrite {
+		fallback = "write"
 	}
-	ok, err := g.perms.AnyGranted(ctx, principals, pairs)
+	uri := req.Resource.URI(req.Vars, id)
+	pairs := objectPairs(req.Resource, req.Vars, id, n)
+	granted, acl, err := g.perms.GrantedAndACL(ctx, req.Caller.Principals, pairs, uri)
 	if err != nil {
-		return false, fmt.Errorf("check permissions: %w", err)
+		return nil, fmt.Errorf("check permissions on %s: %w", uri, err)
 	}
-	return ok, nil
+	if !granted && !g.settingsAllow(req, pairs, fallback) {
+		return nil, deny(req)
+	}
+	return g.shown(req, acl), nil
 }
 
 // deny is 401 for anonymous callers, 403 for the others.
@@ -233,12 +283,18 @@ func (g *Guard) shownACL(ctx context.Context, req *Request, uri string) (map[str
 	if err != nil {
 		return nil, fmt.Errorf("load permissions of %s: %w", uri, err)
 	}
+	return g.shown(req, acl), nil
+}
+
+// shown is acl when the caller holds the object's write permission
+// directly, else an empty ACL (PROTOCOL-kinto §2.9).
+func (g *Guard) shown(req *Request, acl ports.ACL) map[string][]string {
 	for _, p := range acl["write"] {
 		if slices.Contains(req.Caller.Principals, p) {
-			return acl, nil
+			return acl
 		}
 	}
-	return map[string][]string{}, nil
+	return map[string][]string{}
 }
 
 // ACLChange is how a write changes an object's ACL.
@@ -327,6 +383,46 @@ func (g *Guard) apply(ctx context.Context, req *Request, uri string, c ACLChange
 		}
 	}
 	return nil
+}
+
+// createdACL is what apply(c) stores on an object that had no ACL.
+func (g *Guard) createdACL(req *Request, c ACLChange) ports.ACL {
+	held := map[string]map[string]bool{}
+	grant := func(perm, principal string) {
+		if held[perm] == nil {
+			held[perm] = map[string]bool{}
+		}
+		held[perm][principal] = true
+	}
+	for perm, principals := range c.Set {
+		for _, p := range principals {
+			grant(perm, p)
+		}
+	}
+	for _, pp := range c.Add {
+		grant(pp.Perm, pp.Principal)
+	}
+	for _, pp := range c.Remove {
+		delete(held[pp.Perm], pp.Principal)
+	}
+	if g.explicit {
+		writer := req.Caller.UserID
+		if writer == "" {
+			writer = Everyone
+		}
+		grant("write", writer)
+	}
+	acl := ports.ACL{}
+	for perm, principals := range held {
+		if len(principals) == 0 {
+			continue
+		}
+		for p := range principals {
+			acl[perm] = append(acl[perm], p)
+		}
+		sort.Strings(acl[perm])
+	}
+	return acl
 }
 
 // forget removes the ACLs of uri and of everything below it.

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -178,4 +179,54 @@ func TestGuardRefusesUnknownPermission(t *testing.T) {
 	_, err := e.Replace(context.Background(), &app.Request{Resource: tr.bucket, Caller: alice(), Vars: vars("bid", "b")}, "b",
 		app.Body{ACL: app.ACLChange{Set: map[string][]string{"record:create": {"x"}}}})
 	wantKind(t, "PUT bucket with a record permission", err, domain.Invalid)
+}
+
+// A created object's permissions are answered without reading them back:
+// they must be exactly what a read of the ACL store gives afterwards.
+func TestCreatedPermissionsMatchTheStore(t *testing.T) {
+	ctx := context.Background()
+	tr := kintoTree()
+	for name, acl := range map[string]app.ACLChange{
+		"none":     {},
+		"set":      {Set: map[string][]string{"read": {"system.Everyone", "basicauth:bob"}, "write": {"basicauth:carol"}}},
+		"empty":    {Set: map[string][]string{"read": {}}},
+		"replace":  {Set: map[string][]string{"read": {"basicauth:bob"}}, ReplaceAll: true},
+		"add":      {Add: []app.PermPrincipal{{Perm: "read", Principal: "basicauth:bob"}, {Perm: "write", Principal: "basicauth:alice"}}},
+		"remove":   {Set: map[string][]string{"read": {"basicauth:bob"}}, Remove: []app.PermPrincipal{{Perm: "read", Principal: "basicauth:bob"}}},
+		"ignored":  {Ignored: []string{"write"}},
+		"combined": {Set: map[string][]string{"write": {"basicauth:dan"}}, Add: []app.PermPrincipal{{Perm: "read", Principal: "basicauth:eve"}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			perms := memory.NewPermission()
+			guard := app.NewGuard(perms, map[string][]string{"bucket_create_principals": {app.Authenticated}}, true)
+			e := app.NewEngine(memory.NewStorage(&fakeClock{now: 1000}), guard)
+			for _, put := range []struct {
+				res  *app.Resource
+				vars map[string]string
+				id   string
+			}{{tr.bucket, vars("bid", "b"), "b"}, {tr.collection, vars("bid", "b", "cid", "c"), "c"}} {
+				if _, err := e.Replace(ctx, &app.Request{Resource: put.res, Caller: alice(), Vars: put.vars}, put.id, app.Body{}); err != nil {
+					t.Fatalf("PUT %s: %v", put.id, err)
+				}
+			}
+			// POST and PUT both create.
+			post, err := e.Create(ctx, &app.Request{Resource: tr.record, Caller: alice(), Vars: vars("bid", "b", "cid", "c")}, app.Body{ACL: acl})
+			if err != nil {
+				t.Fatalf("POST: %v", err)
+			}
+			put, err := e.Replace(ctx, &app.Request{Resource: tr.record, Caller: alice(), Vars: vars("bid", "b", "cid", "c", "rid", "r")}, "r", app.Body{ACL: acl})
+			if err != nil || !put.Created {
+				t.Fatalf("PUT: %+v, %v", put, err)
+			}
+			for _, obj := range []app.Object{post, put} {
+				stored, err := perms.ObjectACL(ctx, "/buckets/b/collections/c/records/"+obj.Record.ID)
+				if err != nil {
+					t.Fatalf("ObjectACL: %v", err)
+				}
+				if !reflect.DeepEqual(obj.Permissions, map[string][]string(stored)) {
+					t.Errorf("%s answered permissions %v, the store holds %v", obj.Record.ID, obj.Permissions, stored)
+				}
+			}
+		})
+	}
 }

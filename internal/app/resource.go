@@ -142,6 +142,11 @@ type Request struct {
 	Header func(name string) string
 	// Pre holds If-Match / If-None-Match.
 	Pre domain.Preconditions
+
+	// What the request already read, so that it reads each thing once:
+	// the parent object was found live; the permission checks answered.
+	parentChecked bool
+	grants        map[string]bool
 }
 
 // HeaderValue returns the request header name, or "".

@@ -1,9 +1,7 @@
 package http
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -273,46 +271,55 @@ func (e *resourceEndpoints) readEnvelope(r *http.Request) (envelope, error) {
 		return envelope{}, err
 	}
 	body, err := e.s.decodeBody(r)
+	return toEnvelope(body, err)
+}
+
+// toEnvelope turns a decoded body, or its decoding error, into an envelope.
+func toEnvelope(body map[string]any, err error) (envelope, error) {
 	if err != nil {
 		return envelope{}, err
 	}
 	return parseEnvelope(body)
 }
 
+// postList answers 401/403 to a POST before its body is validated, as
+// Kinto does; the body is decoded once, before, since a data.id in it asks
+// to read an existing object rather than to create one.
 func (e *resourceEndpoints) postList(w http.ResponseWriter, r *http.Request) {
-	if !e.authorizeCreate(w, r) {
-		return
-	}
-	e.serveWrite(w, r, func(req *app.Request, env envelope) (app.Object, error) {
-		return e.engine.Create(r.Context(), req, env.body(false))
-	})
-}
-
-// authorizeCreate answers 401/403 to a POST before its body is validated,
-// as Kinto does: the body is only peeked at for a data.id, then put back.
-func (e *resourceEndpoints) authorizeCreate(w http.ResponseWriter, r *http.Request) bool {
 	req, err := e.request(r)
 	if err != nil {
 		e.s.writeError(w, r, err)
-		return false
+		return
 	}
 	raw, err := e.s.readBody(r)
 	if err != nil {
 		e.s.writeError(w, r, err)
-		return false
+		return
 	}
-	r.Body = io.NopCloser(bytes.NewReader(raw))
+	body, decodeErr := parseObject(raw)
 	id := ""
-	if body, err := parseObject(raw); err == nil {
-		if data, ok := body["data"].(map[string]any); ok {
-			id, _ = data["id"].(string)
-		}
+	if data, ok := body["data"].(map[string]any); ok {
+		id, _ = data["id"].(string)
 	}
 	if err := e.engine.AuthorizeCreate(r.Context(), req, id); err != nil {
 		e.s.writeError(w, r, err)
-		return false
+		return
 	}
-	return true
+	if err := checkAccept(r); err != nil {
+		e.s.writeError(w, r, err)
+		return
+	}
+	if err := checkContentType(r, mediaJSON); err != nil {
+		e.s.writeError(w, r, err)
+		return
+	}
+	env, err := toEnvelope(body, decodeErr)
+	if err != nil {
+		e.s.writeError(w, r, err)
+		return
+	}
+	obj, err := e.engine.Create(r.Context(), req, env.body(false))
+	e.answerWrite(w, r, req, obj, err)
 }
 
 // authorizeWrite answers 401/403 before a write body is read, as Kinto
@@ -343,6 +350,11 @@ func (e *resourceEndpoints) serveWrite(w http.ResponseWriter, r *http.Request, a
 		return
 	}
 	obj, err := act(req, env)
+	e.answerWrite(w, r, req, obj, err)
+}
+
+// answerWrite answers a write's result: 201 when created, else 200.
+func (e *resourceEndpoints) answerWrite(w http.ResponseWriter, r *http.Request, req *app.Request, obj app.Object, err error) {
 	if err != nil {
 		e.fail(w, r, req, err)
 		return

@@ -7,7 +7,6 @@ package kinto
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -92,19 +91,9 @@ func (s *Service) UserPrincipals(ctx context.Context, userID string) ([]string, 
 	if userID == "" {
 		return nil, nil
 	}
-	mine, err := s.perms.UserPrincipals(ctx, userID)
+	out, err := s.perms.UserPrincipals(ctx, userID, app.Authenticated)
 	if err != nil {
 		return nil, fmt.Errorf("principals of %s: %w", userID, err)
-	}
-	all, err := s.perms.UserPrincipals(ctx, app.Authenticated)
-	if err != nil {
-		return nil, fmt.Errorf("principals of authenticated users: %w", err)
-	}
-	out := slices.Clone(mine)
-	for _, p := range all {
-		if !slices.Contains(out, p) {
-			out = append(out, p)
-		}
 	}
 	return out, nil
 }
