@@ -53,7 +53,7 @@ test: ## Run the unit tests (no PostgreSQL or Redis needed)
 # Packages whose tests read CLIQUET_TEST_* run against the real services,
 # one package at a time since they share the databases.
 test-integration: ## Run the PostgreSQL and Redis suites against the local services
-	@pkgs=$$( { grep -rl --include='*_test.go' 'CLIQUET_TEST_' internal cmd 2>/dev/null || true; } | xargs -r -n1 dirname | sort -u | sed 's|^|./|'); \
+	@pkgs=$$( { grep -rl --include='*_test.go' 'CLIQUET_TEST_' internal cmd test 2>/dev/null || true; } | xargs -r -n1 dirname | sort -u | sed 's|^|./|'); \
 	if [ -z "$$pkgs" ]; then echo "test-integration: no package reads CLIQUET_TEST_* yet"; exit 0; fi; \
 	echo "test-integration: $$(echo $$pkgs)"; \
 	CLIQUET_TEST_POSTGRES_URL='$(CLIQUET_TEST_POSTGRES_URL)' CLIQUET_TEST_REDIS_URL='$(CLIQUET_TEST_REDIS_URL)' \
