@@ -23,7 +23,7 @@ FUZZTIME  ?= 10s
 BENCHTIME ?= 200ms
 TESTFLAGS ?=
 
-.PHONY: run-readinglist test-e2e-postgres help run build version-json test test-integration test-e2e fuzz bench lint docker docker-test clean
+.PHONY: bench-pg count-statements run-readinglist test-e2e-postgres help run build version-json test test-integration test-e2e fuzz bench lint docker docker-test clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -53,7 +53,7 @@ test: ## Run the unit tests (no PostgreSQL or Redis needed)
 # Packages whose tests read CLIQUET_TEST_* run against the real services,
 # one package at a time since they share the databases.
 test-integration: ## Run the PostgreSQL and Redis suites against the local services
-	@pkgs=$$( { grep -rl --include='*_test.go' 'CLIQUET_TEST_' internal cmd 2>/dev/null || true; } | xargs -r -n1 dirname | sort -u | sed 's|^|./|'); \
+	@pkgs=$$( { grep -rl --include='*_test.go' 'CLIQUET_TEST_' internal cmd test 2>/dev/null || true; } | xargs -r -n1 dirname | sort -u | sed 's|^|./|'); \
 	if [ -z "$$pkgs" ]; then echo "test-integration: no package reads CLIQUET_TEST_* yet"; exit 0; fi; \
 	echo "test-integration: $$(echo $$pkgs)"; \
 	CLIQUET_TEST_POSTGRES_URL='$(CLIQUET_TEST_POSTGRES_URL)' CLIQUET_TEST_REDIS_URL='$(CLIQUET_TEST_REDIS_URL)' \
@@ -70,6 +70,17 @@ fuzz: ## Run every Fuzz target for FUZZTIME (10s) each
 
 bench: ## Run the issue benchmarks and print the ratios they promise (BENCHTIME=200ms)
 	BENCHTIME=$(BENCHTIME) GO=$(GO) scripts/bench.sh
+
+# The dedicated database of bench-pg and count-statements, dropped and
+# recreated by each run, on the server of BENCH_PG_ADMIN_URL.
+BENCH_PG_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+BENCH_PG_DB        ?= bench_pg
+
+bench-pg: ## pgbench -S and jsonb insert vs the service's GET, POST and batch on PostgreSQL (database BENCH_PG_DB, recreated; ~1 min)
+	BENCH_PG_ADMIN_URL='$(BENCH_PG_ADMIN_URL)' BENCH_PG_DB='$(BENCH_PG_DB)' GO=$(GO) scripts/bench-pg.sh
+
+count-statements: ## SQL statements of one GET and one POST of a record (log_statement on BENCH_PG_DB, recreated; needs a superuser)
+	BENCH_PG_ADMIN_URL='$(BENCH_PG_ADMIN_URL)' BENCH_PG_DB='$(BENCH_PG_DB)' GO=$(GO) scripts/count-statements.sh
 
 lint: ## gofmt must list nothing; go vet must pass
 	@unformatted=$$(find . -name '*.go' -not -path './.git/*' -not -path '*/node_modules/*' -not -path '*/testdata/*' -print0 | xargs -0 -r gofmt -l); \
