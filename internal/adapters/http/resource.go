@@ -7,7 +7,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -83,8 +82,6 @@ func (e *resourceEndpoints) request(r *http.Request) (*app.Request, error) {
 	}, nil
 }
 
-var quotedTimestamp = regexp.MustCompile(`^"([0-9]+)"$`)
-
 // parsePreconditions reads If-Match and If-None-Match: a quoted integer or
 // *; anything else is a 400.
 func parsePreconditions(r *http.Request) (domain.Preconditions, error) {
@@ -97,31 +94,18 @@ func parsePreconditions(r *http.Request) (domain.Preconditions, error) {
 		if !present {
 			continue
 		}
-		raw := strings.TrimSpace(strings.Join(v, ","))
-		if raw == "*" {
-			*h.cond = domain.ETagCondition{Set: true, Any: true}
-			continue
+		c, err := domain.ParseETag(h.name, strings.TrimSpace(strings.Join(v, ",")))
+		if err != nil {
+			return p, invalidError(http.StatusBadRequest, []detail{headerIssue(h.name, domain.ETagMessage)})
 		}
-		m := quotedTimestamp.FindStringSubmatch(raw)
-		ts, err := strconv.ParseInt(safeGroup(m), 10, 64)
-		if m == nil || err != nil {
-			return p, invalidError(http.StatusBadRequest, []detail{headerIssue(h.name, "The value should be integer between double quotes.")})
-		}
-		*h.cond = domain.ETagCondition{Set: true, TS: ts}
+		*h.cond = c
 	}
 	return p, nil
 }
 
-func safeGroup(m []string) string {
-	if len(m) < 2 {
-		return ""
-	}
-	return m[1]
-}
-
 // setTimestamp writes ETag and Last-Modified for ts.
 func setTimestamp(h http.Header, ts int64) {
-	h.Set("ETag", `"`+strconv.FormatInt(ts, 10)+`"`)
+	h.Set("ETag", domain.FormatETag(ts))
 	h.Set("Last-Modified", time.UnixMilli(ts).UTC().Truncate(time.Second).Format(http.TimeFormat))
 }
 
