@@ -16,6 +16,7 @@ type Engine struct {
 	store ports.Storage
 	guard *Guard
 	units ports.UnitOfWork
+	clock domain.Clock // bounds proposed timestamps; see WithClock
 }
 
 // NewEngine builds an engine over store. guard enforces ACLs on resources
@@ -375,7 +376,10 @@ func (e *Engine) create(ctx context.Context, req *Request, body Body) (Object, e
 	if id == "" {
 		id = res.IDs.NewID()
 	}
-	rec := newRecord(id, data)
+	rec, err := e.newRecord(id, data, 0)
+	if err != nil {
+		return Object{}, err
+	}
 	w := &Write{Action: ActionCreate, Request: req, New: rec}
 	if err := e.process(ctx, w); err != nil {
 		return Object{}, err
@@ -401,19 +405,6 @@ func (e *Engine) afterWrite(ctx context.Context, req *Request, old *domain.Recor
 		}
 	}
 	return e.object(ctx, req, stored, created, false)
-}
-
-// newRecord builds a record from request data: id forced, a non-integer
-// last_modified dropped, an integer one kept as the client's proposal.
-func newRecord(id string, data map[string]any) domain.Record {
-	rec := domain.Record{ID: id}
-	if ts, ok := domain.AsInt(data["last_modified"]); ok && ts > 0 {
-		rec.LastModified = ts
-	}
-	delete(data, "last_modified")
-	delete(data, "id")
-	rec.Data = data
-	return rec
 }
 
 func writeFailed(err error, verb string, p domain.Parent, id string) error {
@@ -515,7 +506,10 @@ func (e *Engine) replace(ctx context.Context, req *Request, id string, body Body
 	case data == nil:
 		data = map[string]any{}
 	}
-	rec := newRecord(id, data)
+	rec, err := e.newRecord(id, data, existing.LastModified)
+	if err != nil {
+		return Object{}, err
+	}
 	w := &Write{Action: ActionReplace, Request: req, New: rec}
 	if ok {
 		w.Old = &existing
@@ -683,7 +677,10 @@ func (e *Engine) patch(ctx context.Context, req *Request, id string, patch Patch
 	if err := checkBodyID(data, id); err != nil {
 		return Object{}, err
 	}
-	rec := newRecord(id, data)
+	rec, err := e.newRecord(id, data, existing.LastModified)
+	if err != nil {
+		return Object{}, err
+	}
 	if rec.LastModified <= existing.LastModified {
 		// A PATCH always bumps: an echoed or stale proposal is ignored.
 		rec.LastModified = 0
@@ -749,6 +746,9 @@ func (e *Engine) delete(ctx context.Context, req *Request, id string, lastModifi
 	}
 	if lastModified <= existing.LastModified {
 		lastModified = 0
+	}
+	if err := e.checkProposal(lastModified, domain.InQuerystring); err != nil {
+		return Object{}, err
 	}
 	tomb, err := e.store.Delete(ctx, p, id, lastModified)
 	if err != nil {
