@@ -73,13 +73,20 @@ func (e *resourceEndpoints) request(r *http.Request) (*app.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+	req := e.unconditional(r)
+	req.Pre = pre
+	return req, nil
+}
+
+// unconditional is the engine's view of r without its conditional headers,
+// for authorizing a request they may have made invalid.
+func (e *resourceEndpoints) unconditional(r *http.Request) *app.Request {
 	return &app.Request{
 		Resource: e.res,
 		Caller:   app.Caller{UserID: UserID(r.Context()), Principals: Principals(r.Context())},
 		Vars:     mux.Vars(r),
 		Header:   r.Header.Get,
-		Pre:      pre,
-	}, nil
+	}
 }
 
 // parsePreconditions reads If-Match and If-None-Match: a quoted integer or
@@ -125,7 +132,10 @@ func (e *resourceEndpoints) fail(w http.ResponseWriter, r *http.Request, req *ap
 
 // listRequest reads what every list handler needs: the Accept check (for
 // reads), the conditional headers and the querystring. On failure it answers
-// the error itself and returns ok false.
+// the error itself and returns ok false. A caller without the right to the
+// list gets 401/403 rather than the validation error, as in Kinto; the
+// right is checked only when validation fails, since the engine's list
+// actions check it first anyway.
 func (e *resourceEndpoints) listRequest(w http.ResponseWriter, r *http.Request, read bool) (*app.Request, domain.ListRequest, bool) {
 	var lr domain.ListRequest
 	if read {
@@ -139,6 +149,9 @@ func (e *resourceEndpoints) listRequest(w http.ResponseWriter, r *http.Request, 
 		lr, err = e.parseList(r)
 	}
 	if err != nil {
+		if denied := e.engine.AuthorizeList(r.Context(), e.unconditional(r), !read); denied != nil {
+			err = denied
+		}
 		e.s.writeError(w, r, err)
 		return nil, lr, false
 	}
