@@ -17,7 +17,7 @@ import (
 // alike, so the tests exercise the real wiring.
 func newServer(cfg httpadapter.Config, log logrus.FieldLogger, store ports.Storage, units ports.UnitOfWork, clock domain.Clock, authn []ports.Authenticator) *httpadapter.Server {
 	srv := httpadapter.NewServer(cfg, log, map[string]ports.HealthChecker{"storage": store}, authn)
-	engine := app.NewEngine(store, nil).WithUnits(units) // per-user resources need no ACLs
+	engine := app.NewEngine(store, nil).WithUnits(units).WithClock(clock) // per-user resources need no ACLs
 
 	mountStats(srv, store) // before articles: /articles/{id} would shadow it
 	srv.MountResource(engine, articles(clock))

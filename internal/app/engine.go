@@ -16,6 +16,7 @@ type Engine struct {
 	store ports.Storage
 	guard *Guard
 	units ports.UnitOfWork
+	clock domain.Clock // bounds proposed timestamps; see WithClock
 }
 
 // NewEngine builds an engine over store. guard enforces ACLs on resources
@@ -435,7 +436,10 @@ func (e *Engine) createIn(ctx context.Context, req *Request, p domain.Parent, bo
 	if id == "" {
 		id = res.IDs.NewID()
 	}
-	rec := newRecord(id, data)
+	rec, err := e.newRecord(id, data, 0)
+	if err != nil {
+		return Object{}, err
+	}
 	w := &Write{Action: ActionCreate, Request: req, New: rec}
 	if err := e.process(ctx, w); err != nil {
 		return Object{}, err
@@ -479,19 +483,6 @@ func (e *Engine) afterWrite(ctx context.Context, req *Request, old *domain.Recor
 			Permissions: e.guard.shown(req, e.guard.createdACL(req, acl))}, nil
 	}
 	return e.object(ctx, req, stored, created, false)
-}
-
-// newRecord builds a record from request data: id forced, a non-integer
-// last_modified dropped, an integer one kept as the client's proposal.
-func newRecord(id string, data map[string]any) domain.Record {
-	rec := domain.Record{ID: id}
-	if ts, ok := domain.AsInt(data["last_modified"]); ok && ts > 0 {
-		rec.LastModified = ts
-	}
-	delete(data, "last_modified")
-	delete(data, "id")
-	rec.Data = data
-	return rec
 }
 
 func writeFailed(err error, verb string, p domain.Parent, id string) error {
@@ -593,7 +584,10 @@ func (e *Engine) replace(ctx context.Context, req *Request, id string, body Body
 	case data == nil:
 		data = map[string]any{}
 	}
-	rec := newRecord(id, data)
+	rec, err := e.newRecord(id, data, existing.LastModified)
+	if err != nil {
+		return Object{}, err
+	}
 	w := &Write{Action: ActionReplace, Request: req, New: rec}
 	if ok {
 		w.Old = &existing
@@ -776,7 +770,10 @@ func (e *Engine) patch(ctx context.Context, req *Request, id string, patch Patch
 	if err := checkBodyID(data, id); err != nil {
 		return Object{}, err
 	}
-	rec := newRecord(id, data)
+	rec, err := e.newRecord(id, data, existing.LastModified)
+	if err != nil {
+		return Object{}, err
+	}
 	if rec.LastModified <= existing.LastModified {
 		// A PATCH always bumps: an echoed or stale proposal is ignored.
 		rec.LastModified = 0
@@ -842,6 +839,9 @@ func (e *Engine) delete(ctx context.Context, req *Request, id string, lastModifi
 	}
 	if lastModified <= existing.LastModified {
 		lastModified = 0
+	}
+	if err := e.checkProposal(lastModified, domain.InQuerystring); err != nil {
+		return Object{}, err
 	}
 	tomb, err := e.store.Delete(ctx, p, id, lastModified)
 	if err != nil {

@@ -5,6 +5,14 @@ type ETagCondition struct {
 	Set bool  // the header was sent
 	Any bool  // the value was *
 	TS  int64 // the quoted timestamp otherwise
+	// Beyond is set when the quoted integer exceeds int64: Kinto accepts
+	// it, and it equals no timestamp (TS is then meaningless).
+	Beyond bool
+}
+
+// matches reports whether the condition names exactly timestamp ts.
+func (c ETagCondition) matches(ts int64) bool {
+	return c.Set && !c.Any && !c.Beyond && c.TS == ts
 }
 
 // Preconditions holds a request's conditional headers.
@@ -19,7 +27,7 @@ type Preconditions struct {
 // HEAD. It returns notModified for a GET/HEAD whose If-None-Match equals
 // current, or a PreconditionFailed error, or neither.
 func CheckPreconditions(p Preconditions, exists bool, current int64, read bool) (notModified bool, err error) {
-	if read && p.IfNoneMatch.Set && !p.IfNoneMatch.Any && p.IfNoneMatch.TS == current {
+	if read && p.IfNoneMatch.matches(current) {
 		return true, nil
 	}
 	failed := &Error{Kind: PreconditionFailed, Message: "Resource was modified meanwhile"}
@@ -28,7 +36,7 @@ func CheckPreconditions(p Preconditions, exists bool, current int64, read bool) 
 		return false, failed
 	case p.IfMatch.Set && !exists:
 		return false, failed
-	case p.IfMatch.Set && !p.IfMatch.Any && p.IfMatch.TS != current:
+	case p.IfMatch.Set && !p.IfMatch.Any && !p.IfMatch.matches(current):
 		return false, failed
 	}
 	return false, nil

@@ -485,8 +485,13 @@ func parseIntParam(name, raw string) (int64, bool, *Issue) {
 	switch {
 	case n.Sign() < 0:
 		return 0, false, &Issue{Location: InQuerystring, Name: name, Description: n.String() + " is less than minimum value 0"}
+	case n.Cmp(maxIntParam) > 0:
+		return 0, false, &Issue{Location: InQuerystring, Name: name, Description: n.String() + " is greater than maximum value " + maxIntParam.String()}
 	case !n.IsInt64():
-		return 0, false, &Issue{Location: InQuerystring, Name: name, Description: n.String() + " is greater than maximum value " + strconv.FormatInt(math.MaxInt64, 10)}
+		// Exactly 2**63, which Kinto's schema still takes: as a page size
+		// it is capped anyway, and as a timestamp it is out of range
+		// (timestampInRange refuses MaxInt64), as in Kinto.
+		return math.MaxInt64, true, nil
 	}
 	return n.Int64(), true, nil
 }
@@ -545,6 +550,14 @@ func timestampValue(v any, now int64) (int64, bool) {
 	return n, timestampInRange(n, now)
 }
 
+// maxIntParam is the inclusive upper bound of Kinto's integer parameters
+// (its POSTGRESQL_MAX_INTEGER_VALUE, 2**63), named in its error message.
+var maxIntParam = new(big.Int).Lsh(big.NewInt(1), 63)
+
+// timestampInRange is Kinto's timestamp bound: from 0 to before now plus one
+// day. MaxInt64 stands for values beyond int64, which no server timestamp
+// reaches (app bounds proposed timestamps well below). The comparison is
+// written so that it cannot overflow.
 func timestampInRange(n, now int64) bool {
-	return n >= 0 && (now == 0 || n < now+timestampSlack)
+	return n >= 0 && n < math.MaxInt64 && (now == 0 || n-timestampSlack < now)
 }

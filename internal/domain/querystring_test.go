@@ -145,7 +145,13 @@ func TestParseQueryErrors(t *testing.T) {
 		{"_since=abc", "_since", `"abc" is not a number`},
 		{`_since="abc"`, "_since", `"abc" is not a number`},
 		{"_since=-1", "_since", "-1 is less than minimum value 0"},
-		{"_since=99999999999999999999", "_since", "99999999999999999999 is greater than maximum value 9223372036854775807"},
+		{"_since=99999999999999999999", "_since", "99999999999999999999 is greater than maximum value 9223372036854775808"},
+		{"_since=9223372036854775809", "_since", "9223372036854775809 is greater than maximum value 9223372036854775808"},
+		// 2**63 passes Kinto's schema, then fails its timestamp check.
+		{"_since=9223372036854775808", "_since", "Invalid value for _since"},
+		{"_before=9223372036854775807", "_before", "Invalid value for _before"},
+		{"last_modified=9223372036854775808", "last_modified", "Invalid value for last_modified"},
+		{"gt_last_modified=9223372036854775807", "gt_last_modified", "Invalid value for gt_last_modified"},
 		{"_since=", "_since", "Invalid value for _since"},
 		{"_since=[]", "_since", "Invalid value for _since"},
 		{fmt.Sprintf("_since=%d", future), "_since", "Invalid value for _since"},
@@ -157,7 +163,7 @@ func TestParseQueryErrors(t *testing.T) {
 		{"_limit=1e999", "_limit", `"inf" is not a number`},
 		{"_limit=-1e999", "_limit", `"-inf" is not a number`},
 		{"_limit=-1.5", "_limit", "-1 is less than minimum value 0"},
-		{"_limit=1e20", "_limit", "100000000000000000000 is greater than maximum value 9223372036854775807"},
+		{"_limit=1e20", "_limit", "100000000000000000000 is greater than maximum value 9223372036854775808"},
 		{`_limit={"a":1}`, "_limit", `"{\"a\":1}" is not a number`},
 		{`_limit="1.5"`, "_limit", `"1.5" is not a number`},
 		{"gt_last_modified=1e400", "gt_last_modified", "Invalid value for gt_last_modified"},
@@ -388,4 +394,30 @@ func mustToken(t *testing.T, sorts []domain.Sort) string {
 		t.Fatalf("EncodeToken: %v", err)
 	}
 	return tok
+}
+
+// Every timestamp the server can hand out (proposals are capped at an hour
+// ahead, far below the day Kinto's bound allows) is accepted by every
+// timestamp parameter, bare or quoted.
+func TestParseQueryAcceptsServerTimestamps(t *testing.T) {
+	for _, ts := range []int64{0, 1, testNow, testNow + 3600*1000, testNow + 24*3600*1000 - 1} {
+		n := fmt.Sprint(ts)
+		for _, qs := range []string{"_since=" + n, "_before=" + n, "_to=" + n, "last_modified=" + n,
+			`_since="` + n + `"`, "gt_last_modified=" + n, `lt_last_modified="` + n + `"`, "min_last_modified=" + n + ".0"} {
+			req, err := parse(t, qs, domain.ParseOptions{})
+			if err != nil || len(req.Filters) != 1 || fmt.Sprint(req.Filters[0].Value) != n {
+				t.Errorf("ParseQuery(%q) = %+v, %v; want one filter on %s", qs, req.Filters, err, n)
+			}
+		}
+	}
+}
+
+// _limit takes Kinto's whole range, 2**63 included, capped as any limit.
+func TestParseQueryLimitUpToKintoMaximum(t *testing.T) {
+	for _, qs := range []string{"_limit=9223372036854775807", "_limit=9223372036854775808", "_limit=9.2e18"} {
+		req, err := parse(t, qs, domain.ParseOptions{MaxFetchSize: 50})
+		if err != nil || req.Limit != 50 {
+			t.Errorf("ParseQuery(%q) limit %d, %v; want the maximum 50", qs, req.Limit, err)
+		}
+	}
 }
