@@ -445,7 +445,6 @@ func (e *Engine) createIn(ctx context.Context, req *Request, p domain.Parent, bo
 		return Object{}, err
 	}
 	var stored domain.Record
-	var err error
 	if owned != nil {
 		pres := res.Parent
 		owner := ports.ObjectRef{List: domain.Parent{Resource: pres.Name, ID: pres.ParentURI(req.Vars)}, ID: req.Vars[pres.idVar()]}
