@@ -85,6 +85,16 @@ type Core struct {
 	PermissionPoolTimeout int `setting:"permission_pool_timeout" envconfig:"PERMISSION_POOL_TIMEOUT" def:"30"`
 	PermissionMaxBacklog  int `setting:"permission_max_backlog" envconfig:"PERMISSION_MAX_BACKLOG" def:"-1"`
 
+	// Bounds on a PostgreSQL backend that is slow, frozen or unreachable
+	// (not Kinto settings: SQLAlchemy takes them from the URL). The
+	// statement timeout is the server's statement_timeout, and it also sets
+	// how long a connection may stay silent before it is deemed stalled (0:
+	// neither). The connect timeout bounds dialing and the handshake.
+	StorageStatementTimeoutMS       int `setting:"storage_statement_timeout_ms" envconfig:"STORAGE_STATEMENT_TIMEOUT_MS" def:"30000"`
+	StorageConnectTimeoutSeconds    int `setting:"storage_connect_timeout_seconds" envconfig:"STORAGE_CONNECT_TIMEOUT_SECONDS" def:"10"`
+	PermissionStatementTimeoutMS    int `setting:"permission_statement_timeout_ms" envconfig:"PERMISSION_STATEMENT_TIMEOUT_MS" def:"30000"`
+	PermissionConnectTimeoutSeconds int `setting:"permission_connect_timeout_seconds" envconfig:"PERMISSION_CONNECT_TIMEOUT_SECONDS" def:"10"`
+
 	Includes       List `setting:"includes" envconfig:"INCLUDES"`
 	EventListeners List `setting:"event_listeners" envconfig:"EVENT_LISTENERS"`
 
@@ -196,9 +206,42 @@ func (c *Core) Validate() error {
 		{"retry_after_seconds", c.RetryAfterSeconds},
 		{"root_cache_expires_seconds", c.RootCacheExpiresSeconds},
 		{"pagination_token_validity_seconds", c.PaginationTokenValiditySeconds},
+		{"storage_statement_timeout_ms", c.StorageStatementTimeoutMS},
+		{"permission_statement_timeout_ms", c.PermissionStatementTimeoutMS},
 	} {
 		if n.value < 0 {
 			return &SettingError{Setting: n.setting, Err: fmt.Errorf("%d is negative", n.value)}
+		}
+	}
+	// A pool or connect timeout of 0 would wait forever (SQLAlchemy and
+	// lib/pq read 0 as no limit), which is what these settings exist to
+	// prevent; the ceilings keep the durations from overflowing.
+	for _, d := range []struct {
+		setting string
+		value   int
+	}{
+		{"storage_pool_timeout", c.StoragePoolTimeout},
+		{"permission_pool_timeout", c.PermissionPoolTimeout},
+		{"storage_connect_timeout_seconds", c.StorageConnectTimeoutSeconds},
+		{"permission_connect_timeout_seconds", c.PermissionConnectTimeoutSeconds},
+	} {
+		if d.value <= 0 {
+			return &SettingError{Setting: d.setting, Err: fmt.Errorf("%d is not a positive number of seconds", d.value)}
+		}
+		if d.value > maxTimeoutSeconds {
+			return &SettingError{Setting: d.setting, Err: fmt.Errorf("%d is too large (at most %d)", d.value, maxTimeoutSeconds)}
+		}
+	}
+	for _, d := range []struct {
+		setting string
+		value   int
+	}{
+		{"storage_statement_timeout_ms", c.StorageStatementTimeoutMS},
+		{"permission_statement_timeout_ms", c.PermissionStatementTimeoutMS},
+	} {
+		// PostgreSQL's statement_timeout is an int of milliseconds.
+		if d.value > math.MaxInt32 {
+			return &SettingError{Setting: d.setting, Err: fmt.Errorf("%d is too large (at most %d)", d.value, math.MaxInt32)}
 		}
 	}
 	if c.HeartbeatTimeoutSeconds <= 0 {
@@ -272,6 +315,27 @@ func (c *Core) HTTPWriteTimeout() time.Duration { return seconds(c.HTTPWriteTime
 func (c *Core) HTTPIdleTimeout() time.Duration { return seconds(c.HTTPIdleTimeoutSeconds) }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// maxTimeoutSeconds caps the whole-second backend timeouts at a year:
+// longer is no bound in practice, and far longer overflows a duration.
+const maxTimeoutSeconds = 365 * 24 * 3600
+
+// StorageBounds returns the waits of the storage backend's pool:
+// storage_pool_timeout, storage_connect_timeout_seconds and
+// storage_statement_timeout_ms (0: none) as durations.
+func (c *Core) StorageBounds() (pool, connect, statement time.Duration) {
+	return time.Duration(c.StoragePoolTimeout) * time.Second,
+		time.Duration(c.StorageConnectTimeoutSeconds) * time.Second,
+		time.Duration(c.StorageStatementTimeoutMS) * time.Millisecond
+}
+
+// PermissionBounds returns the waits of the permission backend's pool, as
+// StorageBounds does for storage.
+func (c *Core) PermissionBounds() (pool, connect, statement time.Duration) {
+	return time.Duration(c.PermissionPoolTimeout) * time.Second,
+		time.Duration(c.PermissionConnectTimeoutSeconds) * time.Second,
+		time.Duration(c.PermissionStatementTimeoutMS) * time.Millisecond
+}
 
 // maxSeconds is about the longest time.Duration, in seconds; longer values
 // would overflow it and wrap to negative timeouts.

@@ -39,6 +39,18 @@ type ParseOptions struct {
 	KnownField func(field string) bool
 }
 
+// Caps on one list request, for every backend: each filter and sort field
+// costs the database work and statement size (on PostgreSQL several
+// parameters and ORDER BY terms each), so a querystring may not ask for an
+// unbounded number. They are far above what a client needs; past them the
+// request is refused with a 400 naming the parameter.
+const (
+	// MaxFilters caps the filter parameters, _since/_before/_to included.
+	MaxFilters = 64
+	// MaxSortFields caps the fields of _sort.
+	MaxSortFields = 32
+)
+
 // ListRequest is a list querystring turned into domain terms
 // (PROTOCOL-core §7).
 type ListRequest struct {
@@ -174,8 +186,15 @@ func ParseQuery(values url.Values, opts ParseOptions) (ListRequest, error) {
 	}
 
 	// Filter phase: the first failing parameter ends the parsing.
+	filters := 0
 	for _, name := range names {
 		raw := params[name]
+		if isFilterParam(name) {
+			if filters++; filters > MaxFilters {
+				return req, InvalidField(op, InQuerystring, name,
+					fmt.Sprintf("Too many filters: at most %d filter parameters per request", MaxFilters))
+			}
+		}
 		switch name {
 		case "_since", "_before", "_to":
 			f, err := timeBoundFilter(name, raw, ints, opts.Now)
@@ -266,6 +285,15 @@ func parseFields(raw string, opts ParseOptions) ([]string, error) {
 	return fields, nil
 }
 
+// isFilterParam tells whether a querystring parameter is a filter.
+func isFilterParam(name string) bool {
+	switch name {
+	case "_since", "_before", "_to":
+		return true
+	}
+	return !strings.HasPrefix(name, "_")
+}
+
 // parseSort reads _sort: "a,-b,+c"; malformed entries are dropped, and
 // -last_modified is appended unless last_modified is named.
 func parseSort(raw string, opts ParseOptions) ([]Sort, error) {
@@ -286,6 +314,10 @@ func parseSort(raw string, opts ParseOptions) ([]Sort, error) {
 					fmt.Sprintf("Unknown sort field '%s'", entry))
 			}
 			sorts = append(sorts, Sort{Field: entry, Desc: desc})
+			if len(sorts) > MaxSortFields {
+				return nil, InvalidField("domain.ParseQuery", InQuerystring, "_sort",
+					fmt.Sprintf("Too many sort fields: _sort takes at most %d", MaxSortFields))
+			}
 		}
 	}
 	if len(sorts) == 0 {

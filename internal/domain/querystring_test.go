@@ -421,3 +421,35 @@ func TestParseQueryLimitUpToKintoMaximum(t *testing.T) {
 		}
 	}
 }
+
+func TestParseQueryCaps(t *testing.T) {
+	fields := func(n int) string {
+		f := make([]string, n)
+		for i := range f {
+			f[i] = fmt.Sprintf("-f%02d", i)
+		}
+		return strings.Join(f, ",")
+	}
+	req, err := parse(t, "_sort="+fields(domain.MaxSortFields), domain.ParseOptions{})
+	if err != nil || len(req.Sort) != domain.MaxSortFields+1 {
+		t.Errorf("ParseQuery(%d sort fields): %d sorts, %v; want them all and last_modified", domain.MaxSortFields, len(req.Sort), err)
+	}
+	_, err = parse(t, "_sort="+fields(domain.MaxSortFields+1), domain.ParseOptions{})
+	wantIssue(t, "ParseQuery(too many sort fields)", err, "_sort",
+		fmt.Sprintf("Too many sort fields: _sort takes at most %d", domain.MaxSortFields))
+
+	filters := func(n int) string {
+		f := make([]string, n)
+		for i := range f {
+			f[i] = fmt.Sprintf("f%02d=1", i)
+		}
+		return strings.Join(f, "&")
+	}
+	req, err = parse(t, filters(domain.MaxFilters-1)+"&_since=1&_limit=2&_sort=f01", domain.ParseOptions{})
+	if err != nil || len(req.Filters) != domain.MaxFilters {
+		t.Errorf("ParseQuery(%d filters): %d filters, %v; want them all", domain.MaxFilters, len(req.Filters), err)
+	}
+	_, err = parse(t, filters(domain.MaxFilters)+"&_since=1", domain.ParseOptions{})
+	wantIssue(t, "ParseQuery(too many filters)", err, "f63",
+		fmt.Sprintf("Too many filters: at most %d filter parameters per request", domain.MaxFilters))
+}

@@ -161,16 +161,21 @@ type backendSetting struct {
 	value   config.Backend
 	url     string
 	pool    postgresPool
+	bounds  postgres.Bounds
 }
 
 func storageBackend(core *config.Core) backendSetting {
+	pool, connect, statement := core.StorageBounds()
 	return backendSetting{"storage", "storage_backend", core.StorageBackend, core.StorageURL,
-		postgresPool{core.StoragePoolSize, core.StorageMaxOverflow, core.StoragePoolRecycle}}
+		postgresPool{core.StoragePoolSize, core.StorageMaxOverflow, core.StoragePoolRecycle},
+		postgres.Bounds{ConnectTimeout: connect, StatementTimeout: statement, PoolTimeout: pool}}
 }
 
 func permissionBackend(core *config.Core) backendSetting {
+	pool, connect, statement := core.PermissionBounds()
 	return backendSetting{"permission", "permission_backend", core.PermissionBackend, core.PermissionURL,
-		postgresPool{core.PermissionPoolSize, core.PermissionMaxOverflow, core.PermissionPoolRecycle}}
+		postgresPool{core.PermissionPoolSize, core.PermissionMaxOverflow, core.PermissionPoolRecycle},
+		postgres.Bounds{ConnectTimeout: connect, StatementTimeout: statement, PoolTimeout: pool}}
 }
 
 // notBuilt is the error of a value this version cannot serve; config
@@ -187,12 +192,17 @@ type postgresPool struct {
 	size, overflow, recycle int
 }
 
-// open connects the backend to its PostgreSQL database and sizes the
-// pool. With checkSchema, it also refuses a database whose schema is older
-// than this version's, naming the command of service that upgrades it.
+// open connects the backend to its PostgreSQL database, sizes the pool and
+// bounds its waits (connect, statement and pool timeouts). With
+// checkSchema, it also refuses a database whose schema is older than this
+// version's, naming the command of service that upgrades it.
 func (b backendSetting) open(ctx context.Context, service string, checkSchema bool) (*sqlx.DB, error) {
-	db, err := sqlx.ConnectContext(ctx, "postgres", b.url)
+	db, err := postgres.Open(b.url, b.bounds)
 	if err != nil {
+		return nil, fmt.Errorf("%s database: %w", b.name, err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
 		return nil, fmt.Errorf("connect %s database: %w", b.name, err)
 	}
 	if b.pool.size > 0 {
@@ -251,6 +261,10 @@ func MigrateCommand[S any](opts BackendOptions) Command[S] {
 			// One connection is enough, and the schema check is what
 			// migrate exists to fix.
 			b.pool = postgresPool{size: 1}
+			// A migration may rightly run long (an index on a big table)
+			// or wait for another node's migration to finish: the
+			// statement timeout of requests does not apply to it.
+			b.bounds.StatementTimeout = 0
 			db, err := b.open(ctx, opts.Service, false)
 			if err != nil {
 				return fail(err)

@@ -62,6 +62,14 @@ func translateServerError(op string, e *pq.Error, err error) error {
 		code == "22021", // character_not_in_repertoire: NUL or bad UTF-8 in text
 		code == "54000": // program_limit_exceeded: a value too large to store
 		return &domain.Error{Kind: domain.Invalid, Op: op, Message: "value cannot be stored: " + e.Message, Err: err}
+	case code == "54001", // statement_too_complex
+		code == "54011", // too_many_columns: "target lists can have at most 1664 entries"
+		code == "54023": // too_many_arguments
+		// Only the request's filters and sort fields grow a statement
+		// that far: the client asked for more than PostgreSQL takes.
+		return &domain.Error{Kind: domain.Invalid, Op: op, Err: err, Issues: []domain.Issue{{
+			Location: domain.InQuerystring, Description: "Too many filters or sort fields",
+		}}}
 	}
 	return &domain.Error{Kind: domain.Internal, Op: op, Err: err}
 }

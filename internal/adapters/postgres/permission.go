@@ -80,7 +80,7 @@ func (p *Permission) ReplaceACL(ctx context.Context, object string, acl ports.AC
 	if u := unitOf(ctx, p.db); u != nil {
 		return translate(op, replaceACL(ctx, u.tx, object, perms, wantPerms, wantPrincipals))
 	}
-	tx, err := p.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	tx, err := beginTx(ctx, p.db)
 	if err != nil {
 		return translate(op, fmt.Errorf("begin: %w", err))
 	}

@@ -415,7 +415,7 @@ func (s *Storage) write(ctx context.Context, op string, p domain.Parent, fn func
 	// READ COMMITTED whatever the server's default: the list lock makes
 	// writers wait for each other instead of failing with serialization
 	// errors, and each statement sees what the previous writer committed.
-	tx, err := s.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	tx, err := beginTx(ctx, s.db)
 	if err != nil {
 		return translate(op, fmt.Errorf("begin: %w", err))
 	}

@@ -49,7 +49,7 @@ func (st *Store) Atomically(ctx context.Context, fn func(ctx context.Context) er
 	if err := ctx.Err(); err != nil {
 		return domain.Wrap(domain.Unavailable, op, err)
 	}
-	tx, err := st.db.BeginTxx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
+	tx, err := beginTx(ctx, st.db)
 	if err != nil {
 		return translate(op, fmt.Errorf("begin: %w", err))
 	}
@@ -111,10 +111,14 @@ func unitOf(ctx context.Context, db *sqlx.DB) *txUnit {
 	return u
 }
 
-// conn returns the transaction of ctx's unit on db, or db itself.
+// conn returns the transaction of ctx's unit on db, or else db itself,
+// whose statements wait at most its pool timeout for a connection.
 func conn(ctx context.Context, db *sqlx.DB) querier {
 	if u := unitOf(ctx, db); u != nil {
 		return u.tx
+	}
+	if timeout := boundsOf(db).PoolTimeout; timeout > 0 {
+		return pooled{db: db, timeout: timeout}
 	}
 	return db
 }
