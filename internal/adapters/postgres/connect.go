@@ -71,6 +71,11 @@ func Open(url string, b Bounds) (*sqlx.DB, error) {
 			cfg.ConnectTimeout += time.Second
 		}
 	}
+	// One round trip per statement instead of two: lib/pq then sends
+	// parse, bind and execute together rather than preparing first. The
+	// adapters pass no []byte argument, which this mode would send in
+	// binary.
+	cfg.BinaryParameters = true
 	if cfg.Runtime == nil {
 		cfg.Runtime = map[string]string{}
 	}
