@@ -101,6 +101,15 @@ type boundedConnector struct {
 // Driver returns the driver that carries the bounds.
 func (c *boundedConnector) Driver() driver.Driver { return c.drv }
 
+// Connect opens a lib/pq connection that keeps its statements prepared.
+func (c *boundedConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return newCachingConn(conn), nil
+}
+
 // boundedDriver is lib/pq's driver plus the bounds of the pool.
 type boundedDriver struct {
 	pq.Driver

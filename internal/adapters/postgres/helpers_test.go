@@ -74,10 +74,14 @@ func withSearchPath(t *testing.T, dsn, schema string) string {
 	return u.String()
 }
 
-// openDB connects to dsn, closing the pool at cleanup.
+// openDB connects to dsn as the service does (postgres.Open: statements
+// prepared per connection), closing the pool at cleanup.
 func openDB(t *testing.T, dsn string) *sqlx.DB {
 	t.Helper()
-	db, err := sqlx.Connect("postgres", dsn)
+	db, err := postgres.Open(dsn, postgres.Bounds{})
+	if err == nil {
+		err = db.Ping()
+	}
 	if err != nil {
 		t.Fatalf("connect: %v", err)
 	}
