@@ -159,3 +159,43 @@ func TestConcurrentIfMatchLosesNoUpdate(t *testing.T) {
 		t.Errorf("%d of %d acknowledged field PATCHes kept", kept, fields.Load())
 	}
 }
+
+// TestBatchSubrequestsSeeMembershipChanges: a batch reads each caller's
+// principals once, but a subrequest that changes group memberships makes
+// the next ones read them again.
+func TestBatchSubrequestsSeeMembershipChanges(t *testing.T) {
+	s, src := testSettings(t, nil)
+	k := newKintoServer(t, s, src)
+	k.must(http.StatusCreated, owner, "PUT", "/buckets/gb", nil)
+	me := k.userID(owner)
+	const group = "/buckets/gb/groups/g"
+	hasGroup := func(r batchResponse) bool {
+		user, _ := r.body["user"].(map[string]any)
+		list, _ := user["principals"].([]any)
+		for _, p := range list {
+			if p == group {
+				return true
+			}
+		}
+		return false
+	}
+	resp := k.batch(owner,
+		map[string]any{"method": "GET", "path": "/"},
+		map[string]any{"method": "PUT", "path": "/buckets/gb/groups/g", "body": map[string]any{"data": map[string]any{"members": []string{me}}}},
+		map[string]any{"method": "GET", "path": "/"},
+		map[string]any{"method": "GET", "path": "/"},
+		map[string]any{"method": "DELETE", "path": "/buckets/gb/groups/g"},
+		map[string]any{"method": "GET", "path": "/"},
+	)
+	for i, want := range []bool{false, false, true, true, false, false} {
+		if i == 1 || i == 4 {
+			if resp[i].status >= 300 {
+				t.Fatalf("subrequest %d = %d %v", i, resp[i].status, resp[i].raw)
+			}
+			continue
+		}
+		if got := hasGroup(resp[i]); got != want {
+			t.Errorf("subrequest %d: principals hold %s = %v, want %v (%v)", i, group, got, want, resp[i].raw)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cliquet-go/cliquet/internal/app"
 	"github.com/cliquet-go/cliquet/internal/domain"
 	"github.com/cliquet-go/cliquet/internal/ports"
 )
@@ -63,7 +64,9 @@ func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request) {
 	// everything back and fails the whole batch with that answer.
 	var failed *httptest.ResponseRecorder
 	responses := make([]any, 0, len(reqs))
-	err = s.units.Atomically(r.Context(), func(ctx context.Context) error {
+	// Subrequests read each caller's principals once (app forgets them
+	// when a subrequest changes group memberships).
+	err = s.units.Atomically(app.WithPrincipalsMemo(r.Context()), func(ctx context.Context) error {
 		parent := r.WithContext(ctx)
 		for _, sub := range reqs {
 			rec, finalPath := s.runSubrequest(parent, sub)

@@ -193,6 +193,7 @@ func members(rec *domain.Record) []string {
 // from the next request.
 func (s *Service) afterGroupWrite(ctx context.Context, req *app.Request, old *domain.Record, rec domain.Record) error {
 	uri := s.Group.URI(req.Vars, rec.ID)
+	app.ForgetPrincipals(ctx)
 	before, after := members(old), members(&rec)
 	for _, m := range after {
 		if !slices.Contains(before, m) {
@@ -214,6 +215,7 @@ func (s *Service) afterGroupWrite(ctx context.Context, req *app.Request, old *do
 // afterGroupDelete removes the group principal from every user.
 func (s *Service) afterGroupDelete(ctx context.Context, req *app.Request, old domain.Record) error {
 	uri := s.Group.URI(req.Vars, old.ID)
+	app.ForgetPrincipals(ctx)
 	if err := s.perms.RemoveUserPrincipalsUnder(ctx, uri); err != nil {
 		return fmt.Errorf("drop members of %s: %w", uri, err)
 	}

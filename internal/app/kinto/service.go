@@ -91,7 +91,9 @@ func (s *Service) UserPrincipals(ctx context.Context, userID string) ([]string, 
 	if userID == "" {
 		return nil, nil
 	}
-	out, err := s.perms.UserPrincipals(ctx, userID, app.Authenticated)
+	out, err := app.MemoizedPrincipals(ctx, userID, func() ([]string, error) {
+		return s.perms.UserPrincipals(ctx, userID, app.Authenticated)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("principals of %s: %w", userID, err)
 	}
@@ -132,6 +134,7 @@ func (s *Service) processBucket(_ context.Context, w *app.Write) error {
 // Kinto leaves behind (a re-created group would re-grant old members).
 func (s *Service) afterBucketDelete(ctx context.Context, req *app.Request, old domain.Record) error {
 	uri := s.Bucket.URI(req.Vars, old.ID)
+	app.ForgetPrincipals(ctx)
 	if err := s.perms.RemoveUserPrincipalsUnder(ctx, uri); err != nil {
 		return fmt.Errorf("drop group memberships under %s: %w", uri, err)
 	}
