@@ -18,6 +18,9 @@ import (
 // not their sum, so without it a hundred concurrent uploads of the largest
 // size would each get their buffer. A request reserves the bytes of its
 // body before reading them and gives them back when its handler returns.
+// A request that waits has read nothing of its body yet, so the bytes stay
+// with the client (which sends none at all until then when it asked for
+// 100-continue).
 type bodyBudget struct {
 	sem  *semaphore.Weighted // FIFO: a large body waiting is not overtaken forever by small ones
 	size int64
@@ -103,7 +106,9 @@ const firstChunk = 32 << 10
 //
 // When the buffer grows, the old one is garbage but not yet collected: the
 // reservation counts the live buffer only, so the heap may briefly exceed
-// the budget by half the largest body being read.
+// the budget by half the largest body being read. Chunked bodies that all
+// hold part of the budget may all wait to grow: the wait's bound ends
+// that with 503s, which free their room.
 func (s *Server) readCounted(ctx context.Context, body io.Reader, hint, maxBody int64, hold *bodyHold) ([]byte, error) {
 	limit := hold.budget.size
 	if maxBody > 0 && maxBody < limit {
