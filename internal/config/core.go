@@ -126,6 +126,11 @@ type Core struct {
 	// memory: max_body_bytes alone bounds one body, not their sum. 0
 	// removes the cap.
 	HTTPBodyMemoryBytes int64 `setting:"http_body_memory_bytes" envconfig:"HTTP_BODY_MEMORY_BYTES" def:"67108864"`
+	// HTTPBodyMemoryWaitSeconds is how long a request waits for room in
+	// http_body_memory_bytes before it gets a 503 (0: not at all). Short,
+	// so that an overloaded service sheds load and clients back off with
+	// Retry-After, rather than queue for the whole read timeout.
+	HTTPBodyMemoryWaitSeconds float64 `setting:"http_body_memory_wait_seconds" envconfig:"HTTP_BODY_MEMORY_WAIT_SECONDS" def:"5"`
 }
 
 // Backends each backend setting accepts; services may build fewer.
@@ -261,6 +266,7 @@ func (c *Core) Validate() error {
 		{"http_read_header_timeout_seconds", c.HTTPReadHeaderTimeoutSeconds},
 		{"http_write_timeout_seconds", c.HTTPWriteTimeoutSeconds},
 		{"http_idle_timeout_seconds", c.HTTPIdleTimeoutSeconds},
+		{"http_body_memory_wait_seconds", c.HTTPBodyMemoryWaitSeconds},
 	} {
 		if err := checkSeconds(d.value); err != nil {
 			return &SettingError{Setting: d.setting, Err: err}
@@ -275,6 +281,23 @@ func (c *Core) Validate() error {
 		return &SettingError{Setting: "http_body_memory_bytes", Err: fmt.Errorf(
 			"%d is less than max_body_bytes (%d): a body of that size could never be read (0 removes the cap)",
 			c.HTTPBodyMemoryBytes, c.MaxBodyBytes)}
+	}
+	// The wait counts against the connection's read and write deadlines: a
+	// wait that outlasts one would end in an unreadable body or a lost
+	// answer instead of the 503 that tells the client to come back.
+	if c.HTTPBodyMemoryBytes > 0 {
+		for _, d := range []struct {
+			setting string
+			value   float64
+		}{
+			{"http_read_timeout_seconds", c.HTTPReadTimeoutSeconds},
+			{"http_write_timeout_seconds", c.HTTPWriteTimeoutSeconds},
+		} {
+			if d.value > 0 && c.HTTPBodyMemoryWaitSeconds >= d.value {
+				return &SettingError{Setting: "http_body_memory_wait_seconds", Err: fmt.Errorf(
+					"%v is not less than %s (%v): a request would time out waiting for room", c.HTTPBodyMemoryWaitSeconds, d.setting, d.value)}
+			}
+		}
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		return &SettingError{Setting: "log_format", Err: fmt.Errorf("unknown log format %q (want %s)", c.LogFormat, strings.Join(LogFormats, ", "))}
@@ -313,6 +336,10 @@ func (c *Core) HTTPWriteTimeout() time.Duration { return seconds(c.HTTPWriteTime
 // long a kept-alive connection may wait for its next request (0: the read
 // timeout, as net/http has it).
 func (c *Core) HTTPIdleTimeout() time.Duration { return seconds(c.HTTPIdleTimeoutSeconds) }
+
+// HTTPBodyMemoryWait returns http_body_memory_wait_seconds as a duration:
+// how long a request body waits for room in http_body_memory_bytes.
+func (c *Core) HTTPBodyMemoryWait() time.Duration { return seconds(c.HTTPBodyMemoryWaitSeconds) }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 

@@ -113,6 +113,7 @@ func TestDefaultsAreKintos(t *testing.T) {
 		{"http_write_timeout_seconds", s.HTTPWriteTimeoutSeconds, 60.0},
 		{"http_idle_timeout_seconds", s.HTTPIdleTimeoutSeconds, 120.0},
 		{"http_body_memory_bytes", s.HTTPBodyMemoryBytes, int64(64 << 20)},
+		{"http_body_memory_wait_seconds", s.HTTPBodyMemoryWaitSeconds, 5.0},
 		{"bucket_create_principals", s.BucketCreatePrincipals, config.List{"system.Authenticated"}},
 	}
 	for _, c := range checks {
@@ -137,6 +138,7 @@ func TestDefaultsAreKintos(t *testing.T) {
 		{"HTTPReadHeaderTimeout", s.HTTPReadHeaderTimeout(), 10 * time.Second},
 		{"HTTPWriteTimeout", s.HTTPWriteTimeout(), time.Minute},
 		{"HTTPIdleTimeout", s.HTTPIdleTimeout(), 2 * time.Minute},
+		{"HTTPBodyMemoryWait", s.HTTPBodyMemoryWait(), 5 * time.Second},
 	} {
 		if d.got != d.want {
 			t.Errorf("%s() = %v, want %v", d.name, d.got, d.want)
@@ -419,6 +421,12 @@ func TestBadValuesNameTheSetting(t *testing.T) {
 			setting: "http_body_memory_bytes", want: `-1 is negative`},
 		{name: "body memory below the body limit", env: map[string]string{"KINTO_HTTP_BODY_MEMORY_BYTES": "1000", "KINTO_MAX_BODY_BYTES": "2000"},
 			setting: "http_body_memory_bytes", want: `1000 is less than max_body_bytes (2000)`},
+		{name: "negative body memory wait", env: map[string]string{"KINTO_HTTP_BODY_MEMORY_WAIT_SECONDS": "-1"},
+			setting: "http_body_memory_wait_seconds", want: `-1 is negative`},
+		{name: "body memory wait outlasting the read timeout", env: map[string]string{"KINTO_HTTP_BODY_MEMORY_WAIT_SECONDS": "60"},
+			setting: "http_body_memory_wait_seconds", want: `60 is not less than http_read_timeout_seconds (60)`},
+		{name: "body memory wait outlasting the write timeout", env: map[string]string{"KINTO_HTTP_BODY_MEMORY_WAIT_SECONDS": "10", "KINTO_HTTP_READ_TIMEOUT_SECONDS": "0", "KINTO_HTTP_WRITE_TIMEOUT_SECONDS": "2"},
+			setting: "http_body_memory_wait_seconds", want: `10 is not less than http_write_timeout_seconds (2)`},
 		{name: "body memory not a number", env: map[string]string{"KINTO_HTTP_BODY_MEMORY_BYTES": "64MiB"},
 			setting: "http_body_memory_bytes", want: `"64MiB" is not a number`},
 		{name: "both spellings differ", ini: "kinto.paginate_by = 10\npaginate_by = 20\n",

@@ -62,6 +62,8 @@ func TestServerClosesSlowAndIdleConnections(t *testing.T) {
 	t.Setenv("DEMO_HTTP_READ_HEADER_TIMEOUT_SECONDS", fmt.Sprint(headerTimeout.Seconds()))
 	t.Setenv("DEMO_HTTP_READ_TIMEOUT_SECONDS", fmt.Sprint(readTimeout.Seconds()))
 	t.Setenv("DEMO_HTTP_IDLE_TIMEOUT_SECONDS", fmt.Sprint(idleTimeout.Seconds()))
+	// The body budget's wait must stay below the read timeout.
+	t.Setenv("DEMO_HTTP_BODY_MEMORY_WAIT_SECONDS", "0.1")
 	srv := runnertest.Start(t, withBatch())
 	addr := strings.TrimPrefix(srv.Base, "http://")
 

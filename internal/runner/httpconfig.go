@@ -43,6 +43,8 @@ func HTTPConfig(core *config.Core, version string) httpadapter.Config {
 		VersionJSONPath:  core.VersionJSONPath,
 		ErrorInfoLink:    core.ErrorInfoLink,
 		MaxBodyBytes:     core.MaxBodyBytes,
+		BodyMemoryBytes:  core.HTTPBodyMemoryBytes,
+		BodyMemoryWait:   core.HTTPBodyMemoryWait(),
 
 		RetryAfterSeconds: core.RetryAfterSeconds,
 		Backoff:           core.Backoff.Or(0),

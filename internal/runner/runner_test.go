@@ -429,6 +429,7 @@ func TestHTTPConfigFillsEveryField(t *testing.T) {
 		VersionPrefixRedirectEnabled: true, VersionPrefixRedirectTTLSeconds: 1,
 		TrailingSlashRedirectEnabled: true, TrailingSlashRedirectTTLSeconds: 2, RootCacheExpiresSeconds: 3,
 		HeartbeatTimeoutSeconds: 1.5, VersionJSONPath: "v.json", ErrorInfoLink: "https://e/", MaxBodyBytes: 99,
+		HTTPBodyMemoryBytes: 999, HTTPBodyMemoryWaitSeconds: 2,
 		RetryAfterSeconds: 4, Backoff: config.NullInt{Int: 5, Valid: true}, BackoffPercentage: config.NullInt{Int: 6, Valid: true},
 		EOS: "2030-01-01", EOSMessage: "bye", EOSURL: "https://eos/",
 	}

@@ -67,11 +67,6 @@ func (e *Env[S]) ListenAndServe(ctx context.Context, srv *httpadapter.Server, fi
 	all := logrus.Fields{"addr": ln.Addr().String(), "version": e.version, "ini": e.Source.INIPath()}
 	maps.Copy(all, fields)
 	e.Log.WithFields(all).Infof("%s listening on http://%s%s/", e.core.ProjectName, ln.Addr(), srv.Prefix())
-	if e.core.HTTPBodyMemoryBytes > 0 {
-		// Read and validated, but the shared body budget is not built yet:
-		// say so rather than let operators believe it protects them.
-		e.Log.WithField("setting", "http_body_memory_bytes").Warn("http_body_memory_bytes is not enforced by this version: only max_body_bytes bounds each request body")
-	}
 	if e.onListen != nil {
 		e.onListen(ln.Addr())
 	}

@@ -23,21 +23,32 @@ func (s *Server) decodeBody(r *http.Request) (map[string]any, error) {
 }
 
 // readBody reads the whole request body; one larger than MaxBodyBytes
-// (when positive) is a 413 errno 113.
+// (when positive) is a 413 errno 113. Under a body budget
+// (BodyMemoryBytes) the body's bytes are reserved before they are read
+// and held until the request is done; no room in time is a 503 errno 201.
 func (s *Server) readBody(r *http.Request) ([]byte, error) {
 	if r.Body == nil {
 		return nil, nil
 	}
+	if rb, ok := r.Body.(*readBack); ok && rb.Len() == len(rb.b) {
+		_, _ = rb.Seek(0, io.SeekEnd) // read, as if copied out
+		return rb.b, nil
+	}
 	max := s.cfg.MaxBodyBytes
+	if max > 0 && r.ContentLength > max {
+		return nil, tooLarge(max)
+	}
+	if hold := s.bodyHoldOf(r); hold != nil {
+		b, err := s.readCounted(r.Context(), r.Body, r.ContentLength, max, hold)
+		hold.read = err == nil
+		return b, err
+	}
 	if max <= 0 {
 		b, err := io.ReadAll(r.Body)
 		if err != nil {
 			return nil, unreadable(err)
 		}
 		return b, nil
-	}
-	if r.ContentLength > max {
-		return nil, tooLarge(max)
 	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, max+1))
 	if err != nil {
@@ -47,6 +58,39 @@ func (s *Server) readBody(r *http.Request) ([]byte, error) {
 		return nil, tooLarge(max)
 	}
 	return b, nil
+}
+
+// readBack is a body already read and put back by a handler that peeked
+// at it. readBody hands its bytes over as they are, rather than copy them
+// into a second buffer that the budget would not count.
+type readBack struct {
+	*bytes.Reader
+	b []byte
+}
+
+func (*readBack) Close() error { return nil }
+
+// putBack makes b, read from r's body, r's body again, for the next
+// handler to read.
+func putBack(r *http.Request, b []byte) {
+	r.Body = &readBack{Reader: bytes.NewReader(b), b: b}
+	r.ContentLength = int64(len(b))
+}
+
+// bodyHoldOf returns the budget hold r's body must be read under, or nil
+// when it is not counted: no budget, a body already read (and put back) by
+// this request, or a batch subrequest, whose body is cut from the batch's
+// and so already counted by the batch's hold.
+func (s *Server) bodyHoldOf(r *http.Request) *bodyHold {
+	if s.budget == nil {
+		return nil
+	}
+	st := stateOf(r.Context())
+	if st == nil || st.nested || st.body.read {
+		return nil
+	}
+	st.body.budget = s.budget
+	return &st.body
 }
 
 // unreadable is the answer to a body that cannot be read (a broken chunked

@@ -42,6 +42,12 @@ type Config struct {
 	ErrorInfoLink    string // "info" of 500 answers
 	MaxBodyBytes     int64  // larger bodies get 413 errno 113
 
+	// BodyMemoryBytes caps the request body bytes held in memory by all
+	// requests together (0: no cap); a request waits up to BodyMemoryWait
+	// for room (0: not at all), then gets 503 errno 201.
+	BodyMemoryBytes int64
+	BodyMemoryWait  time.Duration
+
 	RetryAfterSeconds int    // on 503 and 409
 	Backoff           int    // seconds; 0: no Backoff header
 	BackoffPercentage int    // 0-100 share of responses carrying Backoff; 0 means all

@@ -48,3 +48,23 @@ func ErrorShape(err error) (status, errno int, message string, ok bool) {
 	}
 	return ae.status, ae.errno, ae.message, true
 }
+
+// ReadBody exposes (*Server).readBody.
+func ReadBody(s *Server, r *http.Request) ([]byte, error) { return s.readBody(r) }
+
+// BodyBudgetInUse is the number of body bytes reserved now, and
+// BodyBudgetWaiting the number of requests waiting for room (0 without a
+// budget).
+func BodyBudgetInUse(s *Server) int64 {
+	if s.budget == nil {
+		return 0
+	}
+	return s.budget.inUse.Load()
+}
+
+func BodyBudgetWaiting(s *Server) int64 {
+	if s.budget == nil {
+		return 0
+	}
+	return s.budget.waiting.Load()
+}

@@ -37,7 +37,10 @@ func baseConfig() httpadapter.Config {
 		VersionJSONPath:          "/nonexistent/version.json",
 		ErrorInfoLink:            "https://github.com/Kinto/kinto/issues/",
 		MaxBodyBytes:             1 << 20,
-		RetryAfterSeconds:        3,
+		// A budget on, so that every test reads bodies the counted way.
+		BodyMemoryBytes:   8 << 20,
+		BodyMemoryWait:    time.Second,
+		RetryAfterSeconds: 3,
 	}
 }
 

@@ -1,11 +1,9 @@
 package http
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -145,7 +143,7 @@ func (s *Server) renameDefaultInBody(r *http.Request, bid string) error {
 	if err != nil {
 		return err
 	}
-	r.Body = io.NopCloser(bytes.NewReader(raw))
+	putBack(r, raw)
 	body, err := parseObject(raw)
 	if err != nil {
 		return nil
@@ -159,7 +157,7 @@ func (s *Server) renameDefaultInBody(r *http.Request, bid string) error {
 	if err != nil {
 		return fmt.Errorf("encode default bucket body: %w", err)
 	}
-	r.Body = io.NopCloser(bytes.NewReader(renamed))
+	putBack(r, renamed)
 	r.ContentLength = int64(len(renamed))
 	return nil
 }

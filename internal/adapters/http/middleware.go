@@ -33,6 +33,10 @@ type reqState struct {
 	errno    int
 	uid      string
 	authType string
+	// nested is set for a batch subrequest, which runs inside the batch's
+	// request.
+	nested bool
+	body   bodyHold // what the request reserved of the body budget
 }
 
 type stateKey struct{}
@@ -74,8 +78,12 @@ func (s *Server) summary(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		st := &reqState{w: sw}
-		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
+		st := &reqState{w: sw, nested: stateOf(r.Context()) != nil}
+		func() {
+			// Deferred so that a panicking handler gives its bytes back too.
+			defer st.body.release()
+			next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
+		}()
 
 		fields := logrus.Fields{
 			"type":   "request.summary", // mozlog Type in JSON logs

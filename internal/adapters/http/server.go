@@ -35,6 +35,7 @@ type Server struct {
 	capabilities map[string]any
 
 	handler http.Handler
+	budget  *bodyBudget // nil: request bodies are not capped together
 	// units runs a batch as one unit of work (MountBatchWithUnits).
 	units ports.UnitOfWork
 
@@ -65,6 +66,7 @@ func NewServer(cfg Config, log logrus.FieldLogger, checks map[string]ports.Healt
 		router:       mux.NewRouter().SkipClean(true),
 		routes:       map[string]*route{},
 		capabilities: map[string]any{},
+		budget:       newBodyBudget(cfg.BodyMemoryBytes, cfg.BodyMemoryWait),
 	}
 	if cfg.EOS != "" {
 		eos, err := ParseEOS(cfg.EOS)
