@@ -259,18 +259,6 @@ func (e *resourceEndpoints) headList(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// readEnvelope checks the content type and decodes a POST/PUT body.
-func (e *resourceEndpoints) readEnvelope(r *http.Request) (envelope, error) {
-	if err := checkAccept(r); err != nil {
-		return envelope{}, err
-	}
-	if err := checkContentType(r, mediaJSON); err != nil {
-		return envelope{}, err
-	}
-	body, err := e.s.decodeBody(r)
-	return toEnvelope(body, err)
-}
-
 // toEnvelope turns a decoded body, or its decoding error, into an envelope.
 func toEnvelope(body map[string]any, err error) (envelope, error) {
 	if err != nil {
@@ -298,56 +286,27 @@ func (e *resourceEndpoints) postList(w http.ResponseWriter, r *http.Request) {
 	if data, ok := body["data"].(map[string]any); ok {
 		id, _ = data["id"].(string)
 	}
-	if err := e.engine.AuthorizeCreate(r.Context(), req, id); err != nil {
-		e.s.writeError(w, r, err)
-		return
-	}
-	if err := checkAccept(r); err != nil {
-		e.s.writeError(w, r, err)
-		return
-	}
-	if err := checkContentType(r, mediaJSON); err != nil {
-		e.s.writeError(w, r, err)
-		return
-	}
-	env, err := toEnvelope(body, decodeErr)
-	if err != nil {
-		e.s.writeError(w, r, err)
-		return
-	}
-	obj, err := e.engine.Create(r.Context(), req, env.body(false))
+	obj, err := e.engine.CreateFrom(r.Context(), req, id, e.envelopeBody(r, body, decodeErr, false))
 	e.answerWrite(w, r, req, obj, err)
 }
 
-// authorizeWrite answers 401/403 before a write body is read, as Kinto
-// checks rights before validating the request; it reports whether to go on.
-func (e *resourceEndpoints) authorizeWrite(w http.ResponseWriter, r *http.Request, replace bool) bool {
-	req, err := e.request(r)
-	if err == nil {
-		err = e.engine.AuthorizeWrite(r.Context(), req, e.objectID(r), replace)
+// envelopeBody is the lazy decoding of a POST or PUT body already read and
+// parsed (or that failed to parse): the Accept and Content-Type checks,
+// then the envelope.
+func (e *resourceEndpoints) envelopeBody(r *http.Request, body map[string]any, decodeErr error, replace bool) app.BodyFunc {
+	return func() (app.Body, error) {
+		if err := checkAccept(r); err != nil {
+			return app.Body{}, err
+		}
+		if err := checkContentType(r, mediaJSON); err != nil {
+			return app.Body{}, err
+		}
+		env, err := toEnvelope(body, decodeErr)
+		if err != nil {
+			return app.Body{}, err
+		}
+		return env.body(replace), nil
 	}
-	if err != nil {
-		e.s.writeError(w, r, err)
-		return false
-	}
-	return true
-}
-
-// serveWrite answers a POST or PUT: the envelope read, the action run, the
-// object answered 201 when created, else 200.
-func (e *resourceEndpoints) serveWrite(w http.ResponseWriter, r *http.Request, act func(*app.Request, envelope) (app.Object, error)) {
-	env, err := e.readEnvelope(r)
-	if err != nil {
-		e.s.writeError(w, r, err)
-		return
-	}
-	req, err := e.request(r)
-	if err != nil {
-		e.s.writeError(w, r, err)
-		return
-	}
-	obj, err := act(req, env)
-	e.answerWrite(w, r, req, obj, err)
 }
 
 // answerWrite answers a write's result: 201 when created, else 200.
@@ -431,30 +390,12 @@ func (e *resourceEndpoints) getObject(w http.ResponseWriter, r *http.Request) {
 	e.writeObject(w, r, http.StatusOK, obj, domain.ParseFields(r.URL.Query()))
 }
 
+// putObject and patchObject read the whole body before anything else, as
+// Kinto does: an early refusal then reaches a client that is done sending.
 func (e *resourceEndpoints) putObject(w http.ResponseWriter, r *http.Request) {
-	if !e.authorizeWrite(w, r, true) {
-		return
-	}
-	e.serveWrite(w, r, func(req *app.Request, env envelope) (app.Object, error) {
-		return e.engine.Replace(r.Context(), req, e.objectID(r), env.body(true))
-	})
-}
-
-func (e *resourceEndpoints) patchObject(w http.ResponseWriter, r *http.Request) {
-	if !e.authorizeWrite(w, r, false) {
-		return
-	}
-	if err := checkAccept(r); err != nil {
+	req, err := e.request(r)
+	if err != nil {
 		e.s.writeError(w, r, err)
-		return
-	}
-	if err := checkContentType(r, mediaJSON, mediaMergePatch, mediaJSONPatch); err != nil {
-		e.s.writeError(w, r, err)
-		return
-	}
-	behavior := strings.ToLower(strings.TrimSpace(r.Header.Get("Response-Behavior")))
-	if behavior != "" && behavior != "full" && behavior != "light" && behavior != "diff" {
-		e.s.writeError(w, r, invalidError(http.StatusBadRequest, []detail{headerIssue("Response-Behavior", behavior+" is not one of full, light, diff")}))
 		return
 	}
 	raw, err := e.s.readBody(r)
@@ -462,17 +403,38 @@ func (e *resourceEndpoints) patchObject(w http.ResponseWriter, r *http.Request) 
 		e.s.writeError(w, r, err)
 		return
 	}
-	patcher, acl, sent, err := buildPatch(r, raw)
-	if err != nil {
-		e.s.writeError(w, r, err)
-		return
-	}
+	body, decodeErr := parseObject(raw)
+	obj, err := e.engine.ReplaceFrom(r.Context(), req, e.objectID(r), e.envelopeBody(r, body, decodeErr, true))
+	e.answerWrite(w, r, req, obj, err)
+}
+
+func (e *resourceEndpoints) patchObject(w http.ResponseWriter, r *http.Request) {
 	req, err := e.request(r)
 	if err != nil {
 		e.s.writeError(w, r, err)
 		return
 	}
-	obj, err := e.engine.Patch(r.Context(), req, e.objectID(r), patcher, acl)
+	raw, err := e.s.readBody(r)
+	if err != nil {
+		e.s.writeError(w, r, err)
+		return
+	}
+	behavior := strings.ToLower(strings.TrimSpace(r.Header.Get("Response-Behavior")))
+	var sent map[string]any
+	obj, err := e.engine.PatchFrom(r.Context(), req, e.objectID(r), func() (app.Patcher, app.ACLChange, error) {
+		if err := checkAccept(r); err != nil {
+			return nil, app.ACLChange{}, err
+		}
+		if err := checkContentType(r, mediaJSON, mediaMergePatch, mediaJSONPatch); err != nil {
+			return nil, app.ACLChange{}, err
+		}
+		if behavior != "" && behavior != "full" && behavior != "light" && behavior != "diff" {
+			return nil, app.ACLChange{}, invalidError(http.StatusBadRequest, []detail{headerIssue("Response-Behavior", behavior+" is not one of full, light, diff")})
+		}
+		patcher, acl, s, err := buildPatch(r, raw)
+		sent = s
+		return patcher, acl, err
+	})
 	if err != nil {
 		e.fail(w, r, req, err)
 		return
