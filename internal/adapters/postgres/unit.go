@@ -98,6 +98,10 @@ type txUnit struct {
 	// writer of those lists, so it need not read them again.
 	lists      map[domain.Parent]int64
 	savepoints int
+	// released is the number of the last savepoint whose nested unit
+	// succeeded (0 for none): its RELEASE waits to go out with the next
+	// SAVEPOINT, in one round trip, or with the COMMIT, which releases it.
+	released int
 }
 
 type unitKey struct{}
@@ -151,8 +155,17 @@ func (u *txUnit) lockList(ctx context.Context, p domain.Parent) (int64, error) {
 func (u *txUnit) nested(ctx context.Context, fn func(ctx context.Context) error) error {
 	const op = "postgres.Store.Atomically"
 	u.savepoints++
-	name := fmt.Sprintf("cliquet_unit_%d", u.savepoints)
-	if _, err := u.tx.ExecContext(ctx, "SAVEPOINT "+name); err != nil {
+	n := u.savepoints
+	name := savepointName(n)
+	stmt := "SAVEPOINT " + name
+	if u.released != 0 {
+		// A batch opens a savepoint per subrequest: the previous one is
+		// released in the same simple query, so that each costs one round
+		// trip and they never pile up.
+		stmt = "RELEASE SAVEPOINT " + savepointName(u.released) + "; " + stmt
+		u.released = 0
+	}
+	if _, err := u.tx.ExecContext(ctx, stmt); err != nil {
 		return translate(op, fmt.Errorf("savepoint: %w", err))
 	}
 	locked := maps.Clone(u.lists)
@@ -161,12 +174,15 @@ func (u *txUnit) nested(ctx context.Context, fn func(ctx context.Context) error)
 			return translate(op, fmt.Errorf("roll back to savepoint after %v: %w", err, rbErr))
 		}
 		// What the lists were before the savepoint holds again; locks
-		// taken after it were released with it.
+		// taken after it were released with it, and so were the
+		// savepoints opened after it. It stays itself, to be released.
 		u.lists = locked
+		u.released = n
 		return err
 	}
-	if _, err := u.tx.ExecContext(ctx, "RELEASE SAVEPOINT "+name); err != nil {
-		return translate(op, fmt.Errorf("release savepoint: %w", err))
-	}
+	// Releasing n later also releases whatever inner savepoint waits.
+	u.released = n
 	return nil
 }
+
+func savepointName(n int) string { return fmt.Sprintf("cliquet_unit_%d", n) }

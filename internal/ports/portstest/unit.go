@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -40,6 +42,7 @@ func RunUnitOfWork(t *testing.T, newStore func(t *testing.T) ports.Store) {
 		{"NoDirtyReads", unitNoDirtyReads},
 		{"NestedIsSavepoint", unitNested},
 		{"NestedAfterRefusedStatement", unitNestedAfterRefusedStatement},
+		{"ManyNested", unitManyNested},
 		{"ConcurrentIfMatch", unitConcurrentIfMatch},
 		{"ConcurrentIncrements", unitConcurrentIncrements},
 	}
@@ -359,6 +362,64 @@ func unitNested(t *testing.T, st ports.Store) {
 	recs := stList(t, s, unitParent, domain.Query{Sort: []domain.Sort{{Field: "last_modified"}}})
 	if len(recs) != 2 || recs[0].LastModified >= recs[1].LastModified || stTimestamp(t, s, unitParent) != recs[1].LastModified {
 		t.Errorf("timestamps after nested units: %+v, list %d", recs, stTimestamp(t, s, unitParent))
+	}
+}
+
+// unitManyNested runs a batch's shape: many nested units in a row, every
+// third one failing, some holding nested units of their own whose outer
+// unit then fails or succeeds. Exactly the writes of the units that
+// succeeded, inside units that succeeded, remain.
+func unitManyNested(t *testing.T, st ports.Store) {
+	ctx := context.Background()
+	s := st.Storage()
+	var want []string
+	err := st.Atomically(ctx, func(ctx context.Context) error {
+		for i := range 40 {
+			id := fmt.Sprintf("r%02d", i)
+			fails := i%3 == 2
+			err := st.Atomically(ctx, func(ctx context.Context) error {
+				if _, err := s.Create(ctx, unitParent, domain.Record{ID: id}, nil); err != nil {
+					return err
+				}
+				if i%4 == 0 { // an inner unit that succeeds
+					if err := st.Atomically(ctx, func(ctx context.Context) error {
+						_, err := s.Create(ctx, unitParent, domain.Record{ID: id + "-inner"}, nil)
+						return err
+					}); err != nil {
+						return err
+					}
+				}
+				if i%5 == 0 { // an inner unit that fails
+					_ = st.Atomically(ctx, func(ctx context.Context) error {
+						if _, err := s.Create(ctx, unitParent, domain.Record{ID: id + "-undone"}, nil); err != nil {
+							return err
+						}
+						return errUnit
+					})
+				}
+				if fails {
+					return errUnit
+				}
+				return nil
+			})
+			if fails != errors.Is(err, errUnit) || (!fails && err != nil) {
+				return fmt.Errorf("nested unit %d = %v", i, err)
+			}
+			if !fails {
+				want = append(want, id)
+				if i%4 == 0 {
+					want = append(want, id+"-inner")
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Atomically: %v", err)
+	}
+	slices.Sort(want)
+	if got := stIDs(stList(t, s, unitParent, domain.Query{WithDeleted: true, Sort: []domain.Sort{{Field: "id"}}})); got != strings.Join(want, ",") {
+		t.Errorf("objects after the commit = %s\nwant %s", got, strings.Join(want, ","))
 	}
 }
 
