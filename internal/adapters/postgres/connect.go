@@ -28,6 +28,11 @@ type Bounds struct {
 	// PoolTimeout bounds the wait for a free connection of the pool when
 	// every one is busy.
 	PoolTimeout time.Duration
+	// Trace, when set, is called with every statement the pool's
+	// connections send, BEGIN, COMMIT and ROLLBACK included, before it is
+	// sent: what a request costs in statements can be counted (the tests
+	// hold the engine to its budget that way).
+	Trace func(statement string)
 }
 
 // stallTimeout is how long a connection may wait for the server to answer
@@ -107,7 +112,9 @@ func (c *boundedConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newCachingConn(conn), nil
+	cc := newCachingConn(conn)
+	cc.trace = c.drv.bounds.Trace
+	return cc, nil
 }
 
 // boundedDriver is lib/pq's driver plus the bounds of the pool.

@@ -24,6 +24,13 @@ const maxCachedStatements = 256
 type cachingConn struct {
 	conn  driver.Conn
 	stmts map[string]driver.Stmt
+	trace func(statement string) // Bounds.Trace; nil for none
+}
+
+func (c *cachingConn) traced(statement string) {
+	if c.trace != nil {
+		c.trace(statement)
+	}
 }
 
 var (
@@ -64,6 +71,7 @@ func (c *cachingConn) prepared(ctx context.Context, query string, args []driver.
 
 // QueryContext runs query by name when it is cached.
 func (c *cachingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	c.traced(query)
 	if st, ok := c.prepared(ctx, query, args).(driver.StmtQueryContext); ok {
 		return st.QueryContext(ctx, args)
 	}
@@ -76,6 +84,7 @@ func (c *cachingConn) QueryContext(ctx context.Context, query string, args []dri
 
 // ExecContext runs query by name when it is cached.
 func (c *cachingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	c.traced(query)
 	if st, ok := c.prepared(ctx, query, args).(driver.StmtExecContext); ok {
 		return st.ExecContext(ctx, args)
 	}
@@ -105,9 +114,30 @@ func (c *cachingConn) Begin() (driver.Tx, error) {
 
 func (c *cachingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
 	if b, ok := c.conn.(driver.ConnBeginTx); ok {
-		return b.BeginTx(ctx, opts)
+		c.traced("BEGIN")
+		tx, err := b.BeginTx(ctx, opts)
+		if err != nil || c.trace == nil {
+			return tx, err
+		}
+		return tracedTx{tx, c.trace}, nil
 	}
 	return nil, errors.New("postgres: driver connection cannot begin with options")
+}
+
+// tracedTx reports the end of a transaction to Bounds.Trace.
+type tracedTx struct {
+	tx    driver.Tx
+	trace func(statement string)
+}
+
+func (t tracedTx) Commit() error {
+	t.trace("COMMIT")
+	return t.tx.Commit()
+}
+
+func (t tracedTx) Rollback() error {
+	t.trace("ROLLBACK")
+	return t.tx.Rollback()
 }
 
 func (c *cachingConn) Ping(ctx context.Context) error {
