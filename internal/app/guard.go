@@ -129,9 +129,19 @@ func (g *Guard) allowed(ctx context.Context, req *Request, pairs []ports.ObjectP
 	if ok, asked := req.grants[key]; asked {
 		return ok, nil
 	}
-	ok, err := g.perms.AnyGranted(ctx, principals, pairs)
-	if err != nil {
-		return false, fmt.Errorf("check permissions: %w", err)
+	// A batch asks it once for all its subrequests (batch_memo.go).
+	batchKey := strings.Join(principals, "\x00") + "\x01" + key
+	ok, asked := memoGrant(ctx, batchKey)
+	if !asked {
+		var err error
+		if ok, err = g.perms.AnyGranted(ctx, principals, pairs); err != nil {
+			return false, fmt.Errorf("check permissions: %w", err)
+		}
+		objects := make([]string, len(pairs))
+		for i, p := range pairs {
+			objects[i] = p.Object
+		}
+		rememberGrant(ctx, batchKey, ok, objects)
 	}
 	if req.grants == nil {
 		req.grants = map[string]bool{}
@@ -348,6 +358,7 @@ func (c ACLChange) validate(res *Resource) error {
 // apply stores the change on uri and, with explicit permissions, adds the
 // writer to the write ACL.
 func (g *Guard) apply(ctx context.Context, req *Request, uri string, c ACLChange) error {
+	forgetGrantsOn(ctx, uri, false)
 	set := c.Set
 	if c.ReplaceAll {
 		set = map[string][]string{}
@@ -427,6 +438,7 @@ func (g *Guard) createdACL(req *Request, c ACLChange) ports.ACL {
 
 // forget removes the ACLs of uri and of everything below it.
 func (g *Guard) forget(ctx context.Context, uri string) error {
+	forgetGrantsOn(ctx, uri, true)
 	if err := g.perms.DeleteACLs(ctx, uri); err != nil {
 		return fmt.Errorf("delete permissions of %s: %w", uri, err)
 	}

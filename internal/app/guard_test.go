@@ -230,3 +230,40 @@ func TestCreatedPermissionsMatchTheStore(t *testing.T) {
 		})
 	}
 }
+
+// Within a batch (one memo for all its subrequests) a permission answer
+// is asked once, and forgotten when an ACL it depends on changes.
+func TestBatchMemoForgetsChangedPermissions(t *testing.T) {
+	tr := kintoTree()
+	e := newGuarded(t)
+	ctx := app.WithBatchMemo(context.Background())
+	coll := vars("bid", "b", "cid", "c")
+	for _, put := range []struct {
+		res  *app.Resource
+		vars map[string]string
+		id   string
+	}{{tr.bucket, vars("bid", "b"), "b"}, {tr.collection, coll, "c"}} {
+		if _, err := e.Replace(ctx, &app.Request{Resource: put.res, Caller: alice(), Vars: put.vars}, put.id, app.Body{}); err != nil {
+			t.Fatalf("PUT %s: %v", put.id, err)
+		}
+	}
+	post := func() error {
+		_, err := e.Create(ctx, &app.Request{Resource: tr.record, Caller: bob(), Vars: coll}, app.Body{})
+		return err
+	}
+	wantKind(t, "bob's POST before the grant", post(), domain.Forbidden)
+	// alice lets bob create records: the memo forgets its answer about c.
+	if _, err := e.Patch(ctx, &app.Request{Resource: tr.collection, Caller: alice(), Vars: coll}, "c", app.ShallowPatch(map[string]any{}),
+		app.ACLChange{Add: []app.PermPrincipal{{Perm: "record:create", Principal: "basicauth:bob"}}}); err != nil {
+		t.Fatalf("grant record:create: %v", err)
+	}
+	if err := post(); err != nil {
+		t.Fatalf("bob's POST after the grant: %v", err)
+	}
+	// And back: the revocation is seen as well.
+	if _, err := e.Patch(ctx, &app.Request{Resource: tr.collection, Caller: alice(), Vars: coll}, "c", app.ShallowPatch(map[string]any{}),
+		app.ACLChange{Remove: []app.PermPrincipal{{Perm: "record:create", Principal: "basicauth:bob"}}}); err != nil {
+		t.Fatalf("revoke record:create: %v", err)
+	}
+	wantKind(t, "bob's POST after the revocation", post(), domain.Forbidden)
+}

@@ -64,15 +64,19 @@ func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request) {
 	// everything back and fails the whole batch with that answer.
 	var failed *httptest.ResponseRecorder
 	responses := make([]any, 0, len(reqs))
-	// Subrequests read each caller's principals once (app forgets them
-	// when a subrequest changes group memberships).
-	err = s.units.Atomically(app.WithPrincipalsMemo(r.Context()), func(ctx context.Context) error {
+	// Subrequests ask the backends each question once, who a caller is
+	// and what it may do (app forgets what a write changes; a failed
+	// subrequest, whose writes are undone, makes it forget everything).
+	err = s.units.Atomically(app.WithBatchMemo(r.Context()), func(ctx context.Context) error {
 		parent := r.WithContext(ctx)
 		for _, sub := range reqs {
 			rec, finalPath := s.runSubrequest(parent, sub)
 			if rec.Code >= 500 {
 				failed = rec
 				return errBatchFailed
+			}
+			if rec.Code >= 400 {
+				app.ForgetAll(ctx)
 			}
 			responses = append(responses, map[string]any{
 				"status":  rec.Code,

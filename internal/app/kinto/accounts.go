@@ -171,6 +171,7 @@ func (a *Accounts) process(_ context.Context, w *app.Write) error {
 func (a *Accounts) afterWrite(ctx context.Context, req *app.Request, _ *domain.Record, rec domain.Record) error {
 	uri := a.Resource.URI(req.Vars, rec.ID)
 	owner := AccountPolicy + ":" + rec.ID
+	app.ForgetGrants(ctx)
 	if err := a.perms.ReplaceACL(ctx, uri, ports.ACL{"write": {owner}}); err != nil {
 		return fmt.Errorf("give write on %s to %s: %w", uri, owner, err)
 	}

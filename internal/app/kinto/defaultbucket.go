@@ -59,6 +59,7 @@ func (s *Service) ensure(ctx context.Context, caller app.Caller, res *app.Resour
 	if err != nil {
 		return fmt.Errorf("create %s %s: %w", res.Name, id, err)
 	}
+	app.ForgetGrants(ctx)
 	if err := s.perms.AddPrincipal(ctx, res.URI(vars, id), "write", caller.UserID); err != nil {
 		return fmt.Errorf("grant write on %s: %w", res.URI(vars, id), err)
 	}
