@@ -1,7 +1,6 @@
 package main
 
 import (
-	"strings"
 
 	"github.com/cliquet-go/cliquet/internal/adapters/auth"
 	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
@@ -25,8 +24,8 @@ func principalSettings(s *settings, src *config.Source) map[string][]string {
 	for _, res := range principalResources {
 		for _, perm := range principalPerms {
 			key := res + "_" + perm + "_principals"
-			if v, ok := src.Lookup(key); ok {
-				out[key] = strings.Fields(v)
+			if v, ok := src.LookupList(key); ok {
+				out[key] = v
 			}
 		}
 	}
