@@ -22,8 +22,10 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -218,18 +220,37 @@ func (s *Source) applyINI(fields []field) error {
 	if err != nil {
 		return fmt.Errorf("config: ini file %s has no [app:main] section", s.iniPath)
 	}
+	defaults, err := iniDefaults(file, s.iniPath)
+	if err != nil {
+		return err
+	}
+	appVars := sectionVars(app, defaults)
 	for _, k := range app.Keys() {
-		s.app[k.Name()] = strings.TrimSpace(k.Value())
+		if _, global := defaults[k.Name()]; global {
+			// PasteDeploy hands the application only the keys of its
+			// own section that [DEFAULT] does not also define.
+			continue
+		}
+		v, err := interpolate("app:main", k.Name(), strings.TrimSpace(k.Value()), appVars)
+		if err != nil {
+			return fmt.Errorf("config: ini file %s: %w", s.iniPath, err)
+		}
+		s.app[k.Name()] = v
 	}
 	server := map[string]string{}
 	if sec, err := file.GetSection("server:main"); err == nil {
+		vars := sectionVars(sec, defaults)
 		for _, k := range sec.Keys() {
-			v := strings.TrimSpace(k.Value())
-			if strings.Contains(v, "%(") {
-				// "port = %(http_port)s", as kinto init writes it, is
-				// filled by Kinto's launcher; here the setting's
-				// default or environment variable applies instead.
+			v, err := interpolate("server:main", k.Name(), strings.TrimSpace(k.Value()), vars)
+			var ie *InterpolationError
+			if errors.As(err, &ie) && ie.Missing == "http_port" {
+				// "port = %(http_port)s", as kinto init writes it,
+				// is filled by Kinto's launcher (kinto start
+				// --port); here the http_port setting applies.
 				continue
+			}
+			if err != nil {
+				return fmt.Errorf("config: ini file %s: %w", s.iniPath, err)
 			}
 			server[k.Name()] = v
 		}
@@ -292,6 +313,33 @@ func (s *Source) applyEnv(fields []field) error {
 		s.origins[f.setting] = origin
 	}
 	return nil
+}
+
+// iniDefaults returns the names every section's values may refer to, as
+// PasteDeploy gives them to Python's configparser: here (the file's
+// folder) and __file__ (its path), then the keys of [DEFAULT], raw.
+func iniDefaults(file *ini.File, path string) (map[string]string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: ini file %s: %w", path, err)
+	}
+	vars := map[string]string{"here": filepath.Dir(abs), "__file__": abs}
+	if sec, err := file.GetSection(ini.DefaultSection); err == nil {
+		for _, k := range sec.Keys() {
+			vars[k.Name()] = strings.TrimSpace(k.Value())
+		}
+	}
+	return vars, nil
+}
+
+// sectionVars is what a section's references resolve to: its own keys
+// over the defaults.
+func sectionVars(sec *ini.Section, defaults map[string]string) map[string]string {
+	vars := maps.Clone(defaults)
+	for _, k := range sec.Keys() {
+		vars[k.Name()] = strings.TrimSpace(k.Value())
+	}
+	return vars
 }
 
 var decoderType = reflect.TypeFor[Decoder]()
