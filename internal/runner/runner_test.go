@@ -196,7 +196,7 @@ func TestListenFailureExitsNonZero(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	t.Setenv("DEMO_HTTP_HOST", "127.0.0.1")
+	t.Setenv("DEMO_LISTEN_HOST", "127.0.0.1")
 	t.Setenv("DEMO_HTTP_PORT", strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 	code, _, errOut := runnertest.Run(t, demo(), "start")
 	if code != runner.ExitFailure || !strings.Contains(errOut, "listen on") || !strings.Contains(errOut, "server stopped") {
@@ -288,15 +288,15 @@ func TestHealthcheck(t *testing.T) {
 			env: map[string]string{"DEMO_HTTP_API_VERSION": "2.1"}, code: runner.ExitOK, stdout: "/v2/__lbheartbeat__: 200 OK\n"},
 		{name: "error status", port: func(t *testing.T) int { return answer(t, "/v1/__lbheartbeat__", http.StatusServiceUnavailable) },
 			code: runner.ExitFailure, stderr: []string{"demo: healthcheck: GET http://127.0.0.1:", "/v1/__lbheartbeat__: 503 Service Unavailable\n"}},
-		{name: "no server, wildcard host checked on loopback", port: free, env: map[string]string{"DEMO_HTTP_HOST": "0.0.0.0"},
+		{name: "no server, wildcard host checked on loopback", port: free, env: map[string]string{"DEMO_LISTEN_HOST": "0.0.0.0"},
 			code: runner.ExitFailure, stderr: []string{`demo: healthcheck: Get "http://127.0.0.1:`}},
 		{name: "empty host checked on loopback", port: func(t *testing.T) int { return answer(t, "/v1/__lbheartbeat__", http.StatusOK) },
-			env: map[string]string{"DEMO_HTTP_HOST": ""}, code: runner.ExitOK, stdout: "ok: GET http://127.0.0.1:"},
+			env: map[string]string{"DEMO_LISTEN_HOST": ""}, code: runner.ExitOK, stdout: "ok: GET http://127.0.0.1:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cleanEnv(t)
-			t.Setenv("DEMO_HTTP_HOST", "127.0.0.1")
+			t.Setenv("DEMO_LISTEN_HOST", "127.0.0.1")
 			for k, v := range tt.env {
 				t.Setenv(k, v)
 			}
@@ -422,7 +422,7 @@ func TestServeUntilDoneReportsAServeError(t *testing.T) {
 func TestHTTPConfigFillsEveryField(t *testing.T) {
 	core := config.Core{
 		ProjectName: "p", ProjectDocs: "https://d/", HTTPAPIVersion: "1.23",
-		HTTPScheme: "https", HTTPPublicHost: "h.example.com",
+		HTTPScheme: "https", HTTPHost: "h.example.com",
 		PaginateBy: config.NullInt{Int: 20, Valid: true}, StorageMaxFetchSize: 30,
 		ReadOnly: true, BatchMaxRequests: 5, ExplicitPermissions: true,
 		CORSOrigins: config.List{"*"}, CORSMaxAgeSeconds: config.NullInt{Int: 10, Valid: true},
