@@ -1,7 +1,6 @@
 package main
 
 import (
-
 	"github.com/cliquet-go/cliquet/internal/adapters/auth"
 	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
 	"github.com/cliquet-go/cliquet/internal/app"

@@ -453,3 +453,38 @@ func TestHTTPConfigFillsEveryField(t *testing.T) {
 			cfg.CORSMaxAge, cfg.Backoff, cfg.BackoffPercentage, cfg.PaginateBy, cfg.ProjectVersion)
 	}
 }
+
+// DefaultINI is read when present and when nothing names another file.
+func TestLoadReadsTheDefaultINIWhenPresent(t *testing.T) {
+	cleanEnv(t)
+	dir := t.TempDir()
+	def := filepath.Join(dir, "config", "demo.ini")
+	svc := demo()
+	svc.DefaultINI = def
+
+	s, src, err := svc.Load("")
+	if err != nil || src.INIPath() != "" || s.Greeting != "hello" {
+		t.Fatalf("Load without the file: %v, ini %q, greeting %q; want no file read", err, src.INIPath(), s.Greeting)
+	}
+
+	if err := os.MkdirAll(filepath.Dir(def), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(def, []byte("[app:main]\ngreeting = from-default\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, src, err = svc.Load("")
+	if err != nil || src.INIPath() != def || s.Greeting != "from-default" {
+		t.Errorf("Load: %v, ini %q, greeting %q; want %s read", err, src.INIPath(), s.Greeting, def)
+	}
+
+	other := writeINI(t, "greeting = from-env-file\n")
+	t.Setenv("DEMO_INI", other)
+	if s, _, err = svc.Load(""); err != nil || s.Greeting != "from-env-file" {
+		t.Errorf("Load with DEMO_INI: %v, greeting %q; want DEMO_INI's file", err, s.Greeting)
+	}
+	flag := writeINI(t, "greeting = from-flag\n")
+	if s, _, err = svc.Load(flag); err != nil || s.Greeting != "from-flag" {
+		t.Errorf("Load(--ini): %v, greeting %q; want the flag's file", err, s.Greeting)
+	}
+}
