@@ -27,6 +27,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -98,6 +99,31 @@ func (s *Source) LookupList(name string) ([]string, bool) {
 	var l List
 	_ = l.decodeNative(DecodeNative(raw)) // a List accepts any value
 	return l, true
+}
+
+// Present lists the settings whose name starts with prefix and that the
+// INI file's [app:main] ("<prefix>.x" or "x") or a <PREFIX>_* variable
+// sets, by name (lower case, without the service prefix; from the
+// environment, "_" stands for any "." of the name), sorted. It finds the
+// settings of families nobody declares, such as "prometheus_".
+func (s *Source) Present(prefix string) []string {
+	prefix = strings.ToLower(prefix)
+	seen := map[string]bool{}
+	pfx := strings.ToLower(s.prefix) + "."
+	for key := range s.app {
+		name := strings.TrimPrefix(key, pfx)
+		if strings.HasPrefix(name, prefix) {
+			seen[name] = true
+		}
+	}
+	envPrefix := s.prefix + "_" + EnvName(prefix)
+	for _, kv := range os.Environ() {
+		key, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(key, envPrefix) {
+			seen[strings.ToLower(strings.TrimPrefix(key, s.prefix+"_"))] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
 }
 
 func (s *Source) lookupRaw(name string) (string, bool) {
