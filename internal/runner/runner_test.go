@@ -488,3 +488,30 @@ func TestLoadReadsTheDefaultINIWhenPresent(t *testing.T) {
 		t.Errorf("Load(--ini): %v, greeting %q; want the flag's file", err, s.Greeting)
 	}
 }
+
+func TestNotBuiltListsEachIgnoredItem(t *testing.T) {
+	cleanEnv(t)
+	s, src, err := demo().Load("")
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if w := runner.NotBuilt(&s.Core, src); len(w) != 0 {
+		t.Errorf("NotBuilt with defaults = %v, want nothing", w)
+	}
+
+	t.Setenv("DEMO_EVENT_LISTENERS", "redis sqs")
+	t.Setenv("DEMO_STATSD_URL", "udp://127.0.0.1:8125")
+	t.Setenv("DEMO_PROMETHEUS_PREFIX", "x")
+	s, src, err = demo().Load(writeINI(t, "sentry_dsn = \"https://k@sentry.example.com/1\"\n"))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	var got []string
+	for _, w := range runner.NotBuilt(&s.Core, src) {
+		got = append(got, w.Setting)
+	}
+	want := []string{"statsd_url", "sentry_dsn", "prometheus_prefix", "event_listeners", "event_listeners"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("NotBuilt: settings %q, want %q", got, want)
+	}
+}
