@@ -14,7 +14,7 @@ COPY bin/kinto /kinto
 # Listen on every interface; everything else is set with KINTO_* variables
 # (or an INI file mounted and named by KINTO_INI). With no backend setting
 # the storage, cache and permission backends are in memory.
-ENV KINTO_HTTP_HOST=0.0.0.0 \
+ENV KINTO_LISTEN_HOST=0.0.0.0 \
     KINTO_HTTP_PORT=8888 \
     KINTO_LOG_FORMAT=json
 WORKDIR /

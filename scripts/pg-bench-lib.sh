@@ -51,7 +51,7 @@ kinto_env() {
 		KINTO_CACHE_BACKEND=memory \
 		"KINTO_STORAGE_POOL_SIZE=$2" KINTO_STORAGE_MAX_OVERFLOW=0 \
 		KINTO_MULTIAUTH_POLICIES=basicauth KINTO_USERID_HMAC_SECRET=bench-secret \
-		KINTO_HTTP_HOST=127.0.0.1 KINTO_HTTP_PORT=0
+		KINTO_LISTEN_HOST=127.0.0.1 KINTO_HTTP_PORT=0
 }
 
 # start_server URL POOL migrates the database and starts kinto on a port

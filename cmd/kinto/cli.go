@@ -20,7 +20,8 @@ Commands:
   healthcheck  exit 0 when the local server answers __lbheartbeat__, else 1
 
 Settings come from KINTO_* environment variables, then the INI file given by
---ini or KINTO_INI, then Kinto's defaults.
+--ini or KINTO_INI (else config/kinto.ini when it exists), then Kinto's
+defaults.
 `
 
 // command describes the kinto command line; main and the tests run it.
@@ -30,8 +31,10 @@ func command() runner.Service[settings] {
 		EnvPrefix: envPrefix,
 		Version:   version,
 		Usage:     usage,
-		Core:      func(s *settings) *config.Core { return &s.Core },
-		Serve:     serve,
-		Commands:  map[string]runner.Command[settings]{"migrate": runner.MigrateCommand[settings](backendOptions)},
+		// Where kinto init writes its file and kinto start looks for it.
+		DefaultINI: "config/kinto.ini",
+		Core:       func(s *settings) *config.Core { return &s.Core },
+		Serve:      serve,
+		Commands:   map[string]runner.Command[settings]{"migrate": runner.MigrateCommand[settings](backendOptions)},
 	}
 }

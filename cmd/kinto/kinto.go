@@ -1,11 +1,8 @@
 package main
 
 import (
-	"strings"
-
 	"github.com/cliquet-go/cliquet/internal/adapters/auth"
 	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
-	"github.com/cliquet-go/cliquet/internal/app"
 	kintoapp "github.com/cliquet-go/cliquet/internal/app/kinto"
 	"github.com/cliquet-go/cliquet/internal/config"
 	"github.com/cliquet-go/cliquet/internal/runner"
@@ -25,8 +22,8 @@ func principalSettings(s *settings, src *config.Source) map[string][]string {
 	for _, res := range principalResources {
 		for _, perm := range principalPerms {
 			key := res + "_" + perm + "_principals"
-			if v, ok := src.Lookup(key); ok {
-				out[key] = strings.Fields(v)
+			if v, ok := src.LookupList(key); ok {
+				out[key] = v
 			}
 		}
 	}
@@ -37,10 +34,12 @@ func principalSettings(s *settings, src *config.Source) map[string][]string {
 	return out
 }
 
-// mountKinto declares Kinto's resources on the engine and mounts them, the
-// batch endpoint and the Kinto features on srv. accounts is the accounts
-// policy, nil when multiauth.policies has none.
-func mountKinto(srv *httpadapter.Server, b *runner.Backends, s *settings, src *config.Source, accounts *auth.Accounts) *kintoapp.Service {
+// mountKinto declares Kinto's resources on the engine and mounts them,
+// with the methods Kinto's endpoint switches leave on, the batch endpoint
+// and the Kinto features on srv. accounts is the accounts policy, nil when
+// multiauth.policies has none. Its errors are *config.SettingError, and
+// it mounts nothing then.
+func mountKinto(srv *httpadapter.Server, b *runner.Backends, s *settings, src *config.Source, accounts *auth.Accounts) (*kintoapp.Service, error) {
 	principals := principalSettings(s, src)
 	svc := kintoapp.New(b.Storage, b.Permission, kintoapp.Settings{
 		Principals:          principals,
@@ -51,10 +50,24 @@ func mountKinto(srv *httpadapter.Server, b *runner.Backends, s *settings, src *c
 	})
 	svc.Engine.WithUnits(b.Units)
 	for _, res := range svc.Resources() {
+		if err := applyEndpointSwitches(res, src); err != nil {
+			return nil, err
+		}
+	}
+	var accountsRes *kintoapp.Accounts
+	if accounts != nil || s.Includes.Contains("kinto.plugins.accounts") {
+		accountsRes = newAccounts(b, s, principals, accounts)
+		if err := applyEndpointSwitches(accountsRes.Resource, src); err != nil {
+			return nil, err
+		}
+	}
+	for _, res := range svc.Resources() {
 		srv.MountResource(svc.Engine, res)
 	}
-	if accounts != nil || s.Includes.Contains("kinto.plugins.accounts") {
-		svc.ListInPermissions(mountAccounts(srv, b, s, principals, accounts))
+	if accountsRes != nil {
+		srv.MountResource(accountsRes.Engine, accountsRes.Resource)
+		srv.AddCapability("accounts", auth.AccountsCapability())
+		svc.ListInPermissions(accountsRes.Resource)
 	}
 	srv.MountBatchWithUnits(b.Units)
 	srv.MountKinto(svc, httpadapter.KintoOptions{
@@ -63,22 +76,20 @@ func mountKinto(srv *httpadapter.Server, b *runner.Backends, s *settings, src *c
 		PermissionsReadPrincipals: []string(s.PermissionsReadPrincipals),
 		SchemaValidation:          bool(s.ExperimentalCollectionSchemaValidation),
 	})
-	return svc
+	return svc, nil
 }
 
-// mountAccounts serves /accounts (Kinto's accounts plugin), advertises it
-// and returns its resource. Account changes drop the logins the accounts
-// policy remembers.
-func mountAccounts(srv *httpadapter.Server, b *runner.Backends, s *settings, principals map[string][]string, policy *auth.Accounts) *app.Resource {
+// newAccounts builds Kinto's accounts plugin resource, for mountKinto to
+// serve at /accounts and advertise. Account changes drop the logins the
+// accounts policy remembers.
+func newAccounts(b *runner.Backends, s *settings, principals map[string][]string, policy *auth.Accounts) *kintoapp.Accounts {
 	opts := kintoapp.AccountSettings{Principals: principals, BcryptCost: s.AccountBcryptCost}
 	if policy != nil {
 		opts.OnChange = policy.Invalidate
 	}
 	accounts := kintoapp.NewAccounts(b.Storage, b.Permission, opts)
 	accounts.Engine.WithUnits(b.Units)
-	srv.MountResource(accounts.Engine, accounts.Resource)
-	srv.AddCapability("accounts", auth.AccountsCapability())
-	return accounts.Resource
+	return accounts
 }
 
 // defaultBucketEnabled keeps the personal bucket on unless an includes

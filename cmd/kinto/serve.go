@@ -46,12 +46,18 @@ func serve(ctx context.Context, env *runner.Env[settings]) error {
 // the batch endpoint. serve and the tests call it alike, so the tests
 // exercise the real wiring. Its errors are *config.SettingError.
 func newServer(s *settings, src *config.Source, b *runner.Backends, log logrus.FieldLogger) (*httpadapter.Server, error) {
+	if err := checkIncludes(s, log); err != nil {
+		return nil, err
+	}
+	runner.WarnNotBuilt(&s.Core, src, log)
 	auths, accounts, err := newAuthenticators(s, src, b.Storage, log)
 	if err != nil {
 		return nil, err
 	}
 	srv := httpadapter.NewServer(runner.HTTPConfig(&s.Core, version), log, b.Checks, auths)
-	mountKinto(srv, b, s, src, accounts)
+	if _, err := mountKinto(srv, b, s, src, accounts); err != nil {
+		return nil, err
+	}
 	return srv, nil
 }
 
@@ -61,7 +67,10 @@ func newServer(s *settings, src *config.Source, b *runner.Backends, log logrus.F
 // policy (returned apart too, for the account resource to invalidate its
 // cache) when named account or when its use is Kinto's AccountsPolicy.
 // Others (OpenID) are not built into this version; they are skipped with a
-// warning so that an existing kinto.ini still starts. As in Kinto, a
+// warning so that an existing kinto.ini still starts, unless none is left:
+// then the settings are refused, since the operator asked for
+// authentication and the server would only serve anonymous users. As in
+// Kinto, a
 // basicauth policy listed before the accounts policy is a settings error:
 // it accepts any credentials, so accounts could never log in.
 func newAuthenticators(s *settings, src *config.Source, store ports.Storage, log logrus.FieldLogger) ([]ports.Authenticator, *auth.Accounts, error) {
@@ -91,8 +100,13 @@ func newAuthenticators(s *settings, src *config.Source, store ports.Storage, log
 			})
 			out = append(out, accounts)
 		default:
-			log.WithFields(logrus.Fields{"policy": name, "use": use}).Warn("authentication policy not supported by this version; ignored")
+			log.WithFields(logrus.Fields{"setting": "multiauth.policies", "policy": name, "use": use}).
+				Warnf("authentication policy %q ignored: not built into this version", name)
 		}
+	}
+	if len(out) == 0 && len(s.MultiauthPolicies) > 0 {
+		return nil, nil, &config.SettingError{Setting: "multiauth.policies",
+			Err: fmt.Errorf("no policy of %q is built into this version (built: basicauth, account): nobody could authenticate", strings.Join(s.MultiauthPolicies, " "))}
 	}
 	return out, accounts, nil
 }

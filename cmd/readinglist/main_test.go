@@ -116,3 +116,14 @@ func TestCommandLine(t *testing.T) {
 		})
 	}
 }
+
+// A policy list of which nothing is built would serve anonymous users
+// only: refused, exit 2.
+func TestOnlyUnbuiltPoliciesStopStartUp(t *testing.T) {
+	runnertest.CleanEnv(t, command())
+	t.Setenv("READINGLIST_MULTIAUTH_POLICIES", "openid")
+	code, _, errOut := runnertest.Run(t, command(), "serve")
+	if code != runner.ExitUsage || !strings.Contains(errOut, "setting multiauth.policies") {
+		t.Errorf("exit %d, stderr %q; want 2 naming multiauth.policies", code, errOut)
+	}
+}

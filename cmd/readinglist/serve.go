@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/sirupsen/logrus"
@@ -31,7 +32,15 @@ func serve(ctx context.Context, env *runner.Env[settings]) error {
 		return err
 	}
 	defer b.Close(log)
-	srv := newServer(runner.HTTPConfig(&s.Core, version), log, b.Storage, b.Units, clock, newAuthenticators(s, env.Source, log))
+	runner.WarnNotBuilt(&s.Core, env.Source, log)
+	auths := newAuthenticators(s, env.Source, log)
+	if len(auths) == 0 && len(s.MultiauthPolicies) > 0 {
+		// Authentication was asked for: serving anonymous users only
+		// would not be what the operator configured.
+		return &config.SettingError{Setting: "multiauth.policies",
+			Err: fmt.Errorf("no policy of %q is built into this version (built: basicauth): nobody could authenticate", strings.Join(s.MultiauthPolicies, " "))}
+	}
+	srv := newServer(runner.HTTPConfig(&s.Core, version), log, b.Storage, b.Units, clock, auths)
 	return env.ListenAndServe(ctx, srv, logrus.Fields{"storage_backend": s.StorageBackend})
 }
 
@@ -49,7 +58,8 @@ func newAuthenticators(s *settings, src *config.Source, log logrus.FieldLogger) 
 			out = append(out, auth.NewBasic(s.UserIDHMACSecret))
 			continue
 		}
-		log.WithFields(logrus.Fields{"policy": name, "use": use}).Warn("authentication policy not supported by this version; ignored")
+		log.WithFields(logrus.Fields{"setting": "multiauth.policies", "policy": name, "use": use}).
+			Warnf("authentication policy %q ignored: not built into this version", name)
 	}
 	return out
 }

@@ -18,17 +18,18 @@ type Core struct {
 	ProjectDocs    string `setting:"project_docs" envconfig:"PROJECT_DOCS" def:"https://kinto.readthedocs.io/"`
 	HTTPAPIVersion string `setting:"http_api_version" envconfig:"HTTP_API_VERSION" def:"1.23"`
 
-	// Where the server listens. In an INI file they come from
-	// [server:main] host and port, as for Kinto's pserve.
-	HTTPHost string `setting:"http_host" envconfig:"HTTP_HOST" ini:"-" server:"host" def:"127.0.0.1"`
-	HTTPPort int    `setting:"http_port" envconfig:"HTTP_PORT" ini:"-" server:"port" def:"8888"`
+	// Where the server listens. Neither is a Kinto setting: Kinto's WSGI
+	// server reads [server:main] host and port, which are honoured here
+	// too, and KINTO_HTTP_PORT is the variable behind the %(http_port)s
+	// that kinto init writes there.
+	ListenHost string `setting:"listen_host" envconfig:"LISTEN_HOST" server:"host" def:"127.0.0.1"`
+	HTTPPort   int    `setting:"http_port" envconfig:"HTTP_PORT" ini:"-" server:"port" def:"8888"`
 
-	// HTTPScheme and HTTPPublicHost replace the request's scheme and Host
-	// in the absolute URLs the service writes (Kinto's http_scheme and
-	// http_host; the INI key kinto.http_host sets HTTPPublicHost, since
-	// http_host names the listening address here).
-	HTTPScheme     string `setting:"http_scheme" envconfig:"HTTP_SCHEME"`
-	HTTPPublicHost string `setting:"http_public_host" envconfig:"HTTP_PUBLIC_HOST" ini:"http_host"`
+	// HTTPScheme and HTTPHost replace the request's scheme and Host in the
+	// absolute URLs the service writes (Kinto's http_scheme and http_host:
+	// the public address behind a proxy, not where to listen).
+	HTTPScheme string `setting:"http_scheme" envconfig:"HTTP_SCHEME"`
+	HTTPHost   string `setting:"http_host" envconfig:"HTTP_HOST"`
 
 	ReadOnly            Bool `setting:"readonly" envconfig:"READONLY" def:"false"`
 	BatchMaxRequests    int  `setting:"batch_max_requests" envconfig:"BATCH_MAX_REQUESTS" def:"25"`

@@ -12,21 +12,25 @@
 //	                          or "-" when the setting is not read from [app:main]
 //	server:"port"             also read from [server:main] under this key
 //
-// The environment layer is kelseyhightower/envconfig, so the variable is
-// <PREFIX>_<NAME>, and, as in Kinto, the bare <NAME> when the prefixed one is
-// absent. The INI layer reads [app:main] keys "<prefix>.<name>" (lower-case
+// The environment variable is <PREFIX>_<NAME>, and, as in Kinto, the bare
+// <NAME> when the prefixed one is absent (the tag keeps envconfig's name).
+// Every value, from the environment, the INI file or a default, is decoded
+// as Kinto decodes it (DecodeNative): `"x"` is x, null is no value. The INI layer reads [app:main] keys "<prefix>.<name>" (lower-case
 // prefix, as "kinto.paginate_by") or the bare "<name>".
 package config
 
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"math"
 	"os"
+	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/kelseyhightower/envconfig"
 	"gopkg.in/ini.v1"
 )
 
@@ -72,10 +76,57 @@ func (s *Source) INIPath() string { return s.iniPath }
 // "ini <path>" or "env <VARIABLE>".
 func (s *Source) Origin(setting string) string { return s.origins[setting] }
 
-// Lookup returns the raw value of any setting by name, with the same
+// Lookup returns the value of any setting by name, with the same
 // precedence as Load: <PREFIX>_<NAME>, <NAME>, then [app:main]
-// "<prefix>.<name>" or "<name>". It reports false when no source has it.
+// "<prefix>.<name>" or "<name>". The value is decoded as Load decodes
+// values (DecodeNative's Text: `"x"` gives x, null gives ""). It reports
+// false when no source has it.
 func (s *Source) Lookup(name string) (string, bool) {
+	raw, ok := s.lookupRaw(name)
+	if !ok {
+		return "", false
+	}
+	return DecodeNative(raw).Text, true
+}
+
+// LookupList is Lookup for a list setting: a JSON array gives its items,
+// other values are split on whitespace, as List settings are.
+func (s *Source) LookupList(name string) ([]string, bool) {
+	raw, ok := s.lookupRaw(name)
+	if !ok {
+		return nil, false
+	}
+	var l List
+	_ = l.decodeNative(DecodeNative(raw)) // a List accepts any value
+	return l, true
+}
+
+// Present lists the settings whose name starts with prefix and that the
+// INI file's [app:main] ("<prefix>.x" or "x") or a <PREFIX>_* variable
+// sets, by name (lower case, without the service prefix; from the
+// environment, "_" stands for any "." of the name), sorted. It finds the
+// settings of families nobody declares, such as "prometheus_".
+func (s *Source) Present(prefix string) []string {
+	prefix = strings.ToLower(prefix)
+	seen := map[string]bool{}
+	pfx := strings.ToLower(s.prefix) + "."
+	for key := range s.app {
+		name := strings.TrimPrefix(key, pfx)
+		if strings.HasPrefix(name, prefix) {
+			seen[name] = true
+		}
+	}
+	envPrefix := s.prefix + "_" + EnvName(prefix)
+	for _, kv := range os.Environ() {
+		key, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(key, envPrefix) {
+			seen[strings.ToLower(strings.TrimPrefix(key, s.prefix+"_"))] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
+}
+
+func (s *Source) lookupRaw(name string) (string, bool) {
 	env := EnvName(name)
 	if v, ok := os.LookupEnv(s.prefix + "_" + env); ok {
 		return v, true
@@ -163,7 +214,7 @@ func Load(prefix, iniPath string, dst any) (*Source, error) {
 		}
 	}
 
-	if err := src.applyEnv(fields, dst); err != nil {
+	if err := src.applyEnv(fields); err != nil {
 		return nil, err
 	}
 
@@ -195,18 +246,37 @@ func (s *Source) applyINI(fields []field) error {
 	if err != nil {
 		return fmt.Errorf("config: ini file %s has no [app:main] section", s.iniPath)
 	}
+	defaults, err := iniDefaults(file, s.iniPath)
+	if err != nil {
+		return err
+	}
+	appVars := sectionVars(app, defaults)
 	for _, k := range app.Keys() {
-		s.app[k.Name()] = strings.TrimSpace(k.Value())
+		if _, global := defaults[k.Name()]; global {
+			// PasteDeploy hands the application only the keys of its
+			// own section that [DEFAULT] does not also define.
+			continue
+		}
+		v, err := interpolate("app:main", k.Name(), strings.TrimSpace(k.Value()), appVars)
+		if err != nil {
+			return fmt.Errorf("config: ini file %s: %w", s.iniPath, err)
+		}
+		s.app[k.Name()] = v
 	}
 	server := map[string]string{}
 	if sec, err := file.GetSection("server:main"); err == nil {
+		vars := sectionVars(sec, defaults)
 		for _, k := range sec.Keys() {
-			v := strings.TrimSpace(k.Value())
-			if strings.Contains(v, "%(") {
-				// "port = %(http_port)s", as kinto init writes it, is
-				// filled by Kinto's launcher; here the setting's
-				// default or environment variable applies instead.
+			v, err := interpolate("server:main", k.Name(), strings.TrimSpace(k.Value()), vars)
+			var ie *InterpolationError
+			if errors.As(err, &ie) && ie.Missing == "http_port" {
+				// "port = %(http_port)s", as kinto init writes it,
+				// is filled by Kinto's launcher (kinto start
+				// --port); here the http_port setting applies.
 				continue
+			}
+			if err != nil {
+				return fmt.Errorf("config: ini file %s: %w", s.iniPath, err)
 			}
 			server[k.Name()] = v
 		}
@@ -249,38 +319,56 @@ func (s *Source) applyINI(fields []field) error {
 	return nil
 }
 
-func (s *Source) applyEnv(fields []field, dst any) error {
-	byKey := map[string]string{}
+func (s *Source) applyEnv(fields []field) error {
 	for _, f := range fields {
 		key := s.prefix + "_" + f.env
-		byKey[key] = f.setting
-		byKey[f.env] = f.setting
-		if _, ok := os.LookupEnv(key); ok {
-			s.origins[f.setting] = "env " + key
-		} else if _, ok := os.LookupEnv(f.env); ok {
-			s.origins[f.setting] = "env " + f.env
+		v, ok := os.LookupEnv(key)
+		if !ok {
+			// As in Kinto, the bare name applies when the prefixed
+			// one is absent.
+			key = f.env
+			v, ok = os.LookupEnv(key)
 		}
+		if !ok {
+			continue
+		}
+		origin := "env " + key
+		if err := decodeValue(f.value, v); err != nil {
+			return &SettingError{Setting: f.setting, Origin: origin, Err: err}
+		}
+		s.origins[f.setting] = origin
 	}
-	// Fields carry no "default" tag, so envconfig only touches the ones
-	// whose variable is set and leaves INI values and defaults alone.
-	err := envconfig.Process(s.prefix, dst)
-	if err == nil {
-		return nil
-	}
-	var pe *envconfig.ParseError
-	if !errors.As(err, &pe) {
-		return fmt.Errorf("config: environment: %w", err)
-	}
-	setting := byKey[pe.KeyName]
-	cause := pe.Err
-	var numErr *strconv.NumError
-	if errors.As(cause, &numErr) {
-		cause = fmt.Errorf("%q is not a number", pe.Value)
-	}
-	return &SettingError{Setting: setting, Origin: s.origins[setting], Err: cause}
+	return nil
 }
 
-var decoderType = reflect.TypeFor[envconfig.Decoder]()
+// iniDefaults returns the names every section's values may refer to, as
+// PasteDeploy gives them to Python's configparser: here (the file's
+// folder) and __file__ (its path), then the keys of [DEFAULT], raw.
+func iniDefaults(file *ini.File, path string) (map[string]string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: ini file %s: %w", path, err)
+	}
+	vars := map[string]string{"here": filepath.Dir(abs), "__file__": abs}
+	if sec, err := file.GetSection(ini.DefaultSection); err == nil {
+		for _, k := range sec.Keys() {
+			vars[k.Name()] = strings.TrimSpace(k.Value())
+		}
+	}
+	return vars, nil
+}
+
+// sectionVars is what a section's references resolve to: its own keys
+// over the defaults.
+func sectionVars(sec *ini.Section, defaults map[string]string) map[string]string {
+	vars := maps.Clone(defaults)
+	for _, k := range sec.Keys() {
+		vars[k.Name()] = strings.TrimSpace(k.Value())
+	}
+	return vars
+}
+
+var decoderType = reflect.TypeFor[Decoder]()
 
 // settingFields lists the declared settings of dst, descending into
 // embedded structs, and checks the tags so that a mistake in a settings
@@ -320,7 +408,8 @@ func settingFields(dst any) ([]field, error) {
 				return fmt.Errorf("config: field %s.%s: envconfig tag %q, want %q", t.Name(), sf.Name, env, EnvName(name))
 			}
 			if _, ok := sf.Tag.Lookup("default"); ok {
-				// envconfig would apply it over INI values.
+				// The name envconfig gives defaults; here it would
+				// be silently ignored.
 				return fmt.Errorf("config: field %s.%s: use def, not default", t.Name(), sf.Name)
 			}
 			f := field{value: fv, setting: name, env: env, iniKey: name, server: sf.Tag.Get("server")}
@@ -342,23 +431,47 @@ func settingFields(dst any) ([]field, error) {
 	return out, nil
 }
 
-// decodeValue sets v from s the way the environment layer does: through
-// the type's Decode method when it has one, else by kind.
+// Decoder is implemented by setting types that parse their own values
+// (Bool, List, NullInt, Backend). Decode receives the value after Kinto's
+// decoding (DecodeNative): `"x"` arrives as x.
+type Decoder interface {
+	Decode(s string) error
+}
+
+// nativeDecoder is implemented by the setting types that treat a decoded
+// null or JSON array in their own way.
+type nativeDecoder interface {
+	decodeNative(n Native) error
+}
+
+// decodeValue sets v from the raw text s of an INI key, an environment
+// variable or a default: s goes through Kinto's decoding (DecodeNative),
+// then the type's Decode method when it has one, else by kind. Errors
+// quote s as written.
 func decodeValue(v reflect.Value, s string) error {
-	if d, ok := v.Addr().Interface().(envconfig.Decoder); ok {
-		return d.Decode(s)
+	n := DecodeNative(s)
+	if d, ok := v.Addr().Interface().(nativeDecoder); ok {
+		return d.decodeNative(n)
+	}
+	if d, ok := v.Addr().Interface().(Decoder); ok {
+		return d.Decode(n.Text)
 	}
 	switch v.Kind() {
 	case reflect.String:
-		v.SetString(s)
+		// null leaves a string setting empty, as Kinto's None; a number
+		// or a boolean keeps its literal ("1.0", "true").
+		v.SetString(n.Text)
 	case reflect.Int, reflect.Int64, reflect.Int32:
-		i, err := strconv.ParseInt(strings.TrimSpace(s), 10, v.Type().Bits())
+		i, err := nativeInt(n, v.Type().Bits())
 		if err != nil {
 			return fmt.Errorf("%q is not a number", s)
 		}
 		v.SetInt(i)
 	case reflect.Float64:
-		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if n.Kind == NativeNull || n.Kind == NativeBool {
+			return fmt.Errorf("%q is not a number", s)
+		}
+		f, err := strconv.ParseFloat(strings.TrimSpace(n.Text), 64)
 		if err != nil {
 			return fmt.Errorf("%q is not a number", s)
 		}
@@ -367,4 +480,27 @@ func decodeValue(v reflect.Value, s string) error {
 		return fmt.Errorf("unsupported setting type %s", v.Type())
 	}
 	return nil
+}
+
+// nativeInt reads an integer setting: a JSON integer, or a number written
+// with a fraction or exponent that is still a whole number ("25.0", "1e3",
+// which Kinto would use as they are), or a quoted integer.
+func nativeInt(n Native, bits int) (int64, error) {
+	if n.Kind == NativeNull || n.Kind == NativeBool || n.Kind == NativeArray || n.Kind == NativeObject {
+		return 0, fmt.Errorf("not a number")
+	}
+	text := strings.TrimSpace(n.Text)
+	i, err := strconv.ParseInt(text, 10, bits)
+	if err == nil {
+		return i, nil
+	}
+	if n.Kind != NativeNumber {
+		return 0, err
+	}
+	f, ferr := strconv.ParseFloat(text, 64)
+	limit := math.Ldexp(1, bits-1)
+	if ferr != nil || f != math.Trunc(f) || f >= limit || f < -limit {
+		return 0, err
+	}
+	return int64(f), nil
 }

@@ -74,7 +74,8 @@ func TestDefaultsAreKintos(t *testing.T) {
 		{"project_version", s.ProjectVersion, ""},
 		{"project_docs", s.ProjectDocs, "https://kinto.readthedocs.io/"},
 		{"http_api_version", s.HTTPAPIVersion, "1.23"},
-		{"http_host", s.HTTPHost, "127.0.0.1"},
+		{"listen_host", s.ListenHost, "127.0.0.1"},
+		{"http_host", s.HTTPHost, ""},
 		{"http_port", s.HTTPPort, 8888},
 		{"readonly", s.ReadOnly, config.Bool(false)},
 		{"batch_max_requests", s.BatchMaxRequests, 25},
@@ -120,7 +121,7 @@ func TestDefaultsAreKintos(t *testing.T) {
 		if !reflect.DeepEqual(c.got, c.want) {
 			t.Errorf("default %s = %#v, want %#v", c.name, c.got, c.want)
 		}
-		if o := src.Origin(c.name); c.name != "project_version" && c.name != "multiauth.policies" && o != "default" {
+		if o := src.Origin(c.name); c.name != "project_version" && c.name != "http_host" && c.name != "multiauth.policies" && o != "default" {
 			t.Errorf("Origin(%s) = %q, want default", c.name, o)
 		}
 	}
@@ -213,7 +214,7 @@ kinto.project_name = from-ini
 			host: "0.0.0.0", portOrigin: "env KINTO_HTTP_PORT"},
 		{name: "env null over ini", ini: true, env: map[string]string{"KINTO_PAGINATE_BY": "null"},
 			paginate: config.NullInt{}, readonly: true, projectName: "from-ini", port: 7001, host: "0.0.0.0", portOrigin: "ini "},
-		{name: "env over default", env: map[string]string{"KINTO_PROJECT_NAME": "env-name", "KINTO_HTTP_HOST": "::1"},
+		{name: "env over default", env: map[string]string{"KINTO_PROJECT_NAME": "env-name", "KINTO_LISTEN_HOST": "::1"},
 			paginate: config.NullInt{}, projectName: "env-name", port: 8888, host: "::1", portOrigin: "default"},
 		{name: "bare env name as in Kinto", env: map[string]string{"PROJECT_NAME": "bare"},
 			projectName: "bare", port: 8888, host: "127.0.0.1", portOrigin: "default"},
@@ -243,8 +244,8 @@ kinto.project_name = from-ini
 			if s.ProjectName != tt.projectName {
 				t.Errorf("project_name = %q, want %q", s.ProjectName, tt.projectName)
 			}
-			if s.HTTPPort != tt.port || s.HTTPHost != tt.host {
-				t.Errorf("listen = %s:%d, want %s:%d", s.HTTPHost, s.HTTPPort, tt.host, tt.port)
+			if s.HTTPPort != tt.port || s.ListenHost != tt.host {
+				t.Errorf("listen = %s:%d, want %s:%d", s.ListenHost, s.HTTPPort, tt.host, tt.port)
 			}
 			if o := src.Origin("http_port"); !strings.HasPrefix(o, tt.portOrigin) {
 				t.Errorf("Origin(http_port) = %q, want prefix %q", o, tt.portOrigin)
@@ -304,11 +305,11 @@ func TestReadsKintoStyleINI(t *testing.T) {
 	if s.DefaultBucketSecret != "0c3e9e6b" {
 		t.Errorf("default_bucket_hmac_secret = %q, want 0c3e9e6b", s.DefaultBucketSecret)
 	}
-	if s.HTTPPublicHost != "kinto.example.com" {
-		t.Errorf("http_public_host = %q, want kinto.example.com (ini kinto.http_host)", s.HTTPPublicHost)
+	if s.HTTPHost != "kinto.example.com" {
+		t.Errorf("http_host = %q, want kinto.example.com (ini kinto.http_host)", s.HTTPHost)
 	}
-	if s.HTTPHost != "127.0.0.1" || s.HTTPPort != 8888 {
-		t.Errorf("listen = %s:%d, want 127.0.0.1:8888 ([server:main], port left to the launcher)", s.HTTPHost, s.HTTPPort)
+	if s.ListenHost != "127.0.0.1" || s.HTTPPort != 8888 {
+		t.Errorf("listen = %s:%d, want 127.0.0.1:8888 ([server:main], port left to the launcher)", s.ListenHost, s.HTTPPort)
 	}
 	if s.PaginateBy.Valid {
 		t.Errorf("paginate_by = %d, want null (commented out)", s.PaginateBy.Int)
@@ -594,7 +595,8 @@ func TestDescribe(t *testing.T) {
 	want := []config.Setting{
 		{Name: "multiauth.policies", Env: "MULTIAUTH_POLICIES", INIKey: "multiauth.policies", Default: "basicauth"},
 		{Name: "http_port", Env: "HTTP_PORT", Server: "port", Default: "8888"},
-		{Name: "http_public_host", Env: "HTTP_PUBLIC_HOST", INIKey: "http_host"},
+		{Name: "http_host", Env: "HTTP_HOST", INIKey: "http_host"},
+		{Name: "listen_host", Env: "LISTEN_HOST", INIKey: "listen_host", Server: "host", Default: "127.0.0.1"},
 		{Name: "bucket_create_principals", Env: "BUCKET_CREATE_PRINCIPALS", INIKey: "bucket_create_principals", Default: "system.Authenticated"},
 	}
 	for _, w := range want {

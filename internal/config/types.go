@@ -25,6 +25,16 @@ func (b *Bool) Decode(s string) error {
 	return nil
 }
 
+// decodeNative reads a decoded value: null is false, as Kinto's asbool
+// reads None; JSON true, false, 1 and 0 and quoted words go through Decode.
+func (b *Bool) decodeNative(n Native) error {
+	if n.Kind == NativeNull {
+		*b = false
+		return nil
+	}
+	return b.Decode(n.Text)
+}
+
 // List is a list setting: the value split on any whitespace, newlines
 // included, as Kinto splits principals, origins and policy names.
 type List []string
@@ -32,6 +42,25 @@ type List []string
 // Decode splits s on whitespace; an empty value is an empty list.
 func (l *List) Decode(s string) error {
 	*l = List(strings.Fields(s))
+	return nil
+}
+
+// decodeNative reads a decoded value: a JSON array gives its items, each
+// split on whitespace as Kinto's aslist flattens them; null is an empty
+// list; anything else is split as text.
+func (l *List) decodeNative(n Native) error {
+	switch n.Kind {
+	case NativeNull:
+		*l = nil
+	case NativeArray:
+		var out List
+		for _, item := range n.Items {
+			out = append(out, strings.Fields(item)...)
+		}
+		*l = out
+	default:
+		return l.Decode(n.Text)
+	}
 	return nil
 }
 
@@ -67,6 +96,15 @@ func (n *NullInt) Decode(s string) error {
 	}
 	*n = NullInt{Int: i, Valid: true}
 	return nil
+}
+
+// decodeNative reads a decoded value: null (JSON's) is a null setting.
+func (n *NullInt) decodeNative(v Native) error {
+	if v.Kind == NativeNull {
+		*n = NullInt{}
+		return nil
+	}
+	return n.Decode(v.Text)
 }
 
 // Or returns the value, or def when the setting is null.

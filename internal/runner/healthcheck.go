@@ -20,7 +20,7 @@ const healthcheckTimeout = 5 * time.Second
 // healthcheck asks the server of these settings for __lbheartbeat__; it is
 // the container's HEALTHCHECK, so the image needs no curl.
 func (svc Service[S]) healthcheck(ctx context.Context, core *config.Core) int {
-	host := core.HTTPHost
+	host := core.ListenHost
 	switch host {
 	case "", "0.0.0.0", "::", "[::]":
 		host = "127.0.0.1" // a wildcard listener answers on loopback

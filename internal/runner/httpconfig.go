@@ -21,7 +21,7 @@ func HTTPConfig(core *config.Core, version string) httpadapter.Config {
 		HTTPAPIVersion: core.HTTPAPIVersion,
 
 		HTTPScheme: core.HTTPScheme,
-		HTTPHost:   core.HTTPPublicHost,
+		HTTPHost:   core.HTTPHost,
 
 		PaginateBy:   core.PaginateBy.Or(0),
 		MaxFetchSize: core.StorageMaxFetchSize,

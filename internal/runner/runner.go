@@ -60,6 +60,10 @@ type Service[S any] struct {
 	Version string
 	// Usage is printed by help and -h, and after a usage error.
 	Usage string
+	// DefaultINI is the INI file read when neither --ini nor
+	// <EnvPrefix>_INI names one and the file exists, relative to the
+	// working directory (Kinto's config/kinto.ini); "" reads none.
+	DefaultINI string
 	// Core returns the config.Core that s embeds.
 	Core func(s *S) *config.Core
 	// Serve builds the service from the loaded settings and serves it with
@@ -205,11 +209,17 @@ func (svc Service[S]) serve(ctx context.Context, env *Env[S]) int {
 }
 
 // Load reads the settings as every command does: from the environment
-// (EnvPrefix), the INI file at iniPath (or <EnvPrefix>_INI) and the
+// (EnvPrefix), the INI file at iniPath (or <EnvPrefix>_INI, or DefaultINI
+// when it exists) and the
 // defaults, with Name as the default project_name. It also checks eos
 // with the HTTP adapter's parser, as the adapter asks. Errors about a
 // value are *config.SettingError. Tests build services through it.
 func (svc Service[S]) Load(iniPath string) (*S, *config.Source, error) {
+	if iniPath == "" && os.Getenv(svc.EnvPrefix+"_INI") == "" && svc.DefaultINI != "" {
+		if _, err := os.Stat(svc.DefaultINI); err == nil {
+			iniPath = svc.DefaultINI
+		}
+	}
 	s := new(S)
 	src, err := config.Load(svc.EnvPrefix, iniPath, s)
 	if err != nil {

@@ -196,7 +196,7 @@ func TestListenFailureExitsNonZero(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	t.Setenv("DEMO_HTTP_HOST", "127.0.0.1")
+	t.Setenv("DEMO_LISTEN_HOST", "127.0.0.1")
 	t.Setenv("DEMO_HTTP_PORT", strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 	code, _, errOut := runnertest.Run(t, demo(), "start")
 	if code != runner.ExitFailure || !strings.Contains(errOut, "listen on") || !strings.Contains(errOut, "server stopped") {
@@ -288,15 +288,15 @@ func TestHealthcheck(t *testing.T) {
 			env: map[string]string{"DEMO_HTTP_API_VERSION": "2.1"}, code: runner.ExitOK, stdout: "/v2/__lbheartbeat__: 200 OK\n"},
 		{name: "error status", port: func(t *testing.T) int { return answer(t, "/v1/__lbheartbeat__", http.StatusServiceUnavailable) },
 			code: runner.ExitFailure, stderr: []string{"demo: healthcheck: GET http://127.0.0.1:", "/v1/__lbheartbeat__: 503 Service Unavailable\n"}},
-		{name: "no server, wildcard host checked on loopback", port: free, env: map[string]string{"DEMO_HTTP_HOST": "0.0.0.0"},
+		{name: "no server, wildcard host checked on loopback", port: free, env: map[string]string{"DEMO_LISTEN_HOST": "0.0.0.0"},
 			code: runner.ExitFailure, stderr: []string{`demo: healthcheck: Get "http://127.0.0.1:`}},
 		{name: "empty host checked on loopback", port: func(t *testing.T) int { return answer(t, "/v1/__lbheartbeat__", http.StatusOK) },
-			env: map[string]string{"DEMO_HTTP_HOST": ""}, code: runner.ExitOK, stdout: "ok: GET http://127.0.0.1:"},
+			env: map[string]string{"DEMO_LISTEN_HOST": ""}, code: runner.ExitOK, stdout: "ok: GET http://127.0.0.1:"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cleanEnv(t)
-			t.Setenv("DEMO_HTTP_HOST", "127.0.0.1")
+			t.Setenv("DEMO_LISTEN_HOST", "127.0.0.1")
 			for k, v := range tt.env {
 				t.Setenv(k, v)
 			}
@@ -422,7 +422,7 @@ func TestServeUntilDoneReportsAServeError(t *testing.T) {
 func TestHTTPConfigFillsEveryField(t *testing.T) {
 	core := config.Core{
 		ProjectName: "p", ProjectDocs: "https://d/", HTTPAPIVersion: "1.23",
-		HTTPScheme: "https", HTTPPublicHost: "h.example.com",
+		HTTPScheme: "https", HTTPHost: "h.example.com",
 		PaginateBy: config.NullInt{Int: 20, Valid: true}, StorageMaxFetchSize: 30,
 		ReadOnly: true, BatchMaxRequests: 5, ExplicitPermissions: true,
 		CORSOrigins: config.List{"*"}, CORSMaxAgeSeconds: config.NullInt{Int: 10, Valid: true},
@@ -451,5 +451,67 @@ func TestHTTPConfigFillsEveryField(t *testing.T) {
 	if cfg.CORSMaxAge != -1 || cfg.Backoff != 0 || cfg.BackoffPercentage != 0 || cfg.PaginateBy != 0 || cfg.ProjectVersion != "7" {
 		t.Errorf("HTTPConfig(nulls) = CORSMaxAge %d, Backoff %d, BackoffPercentage %d, PaginateBy %d, ProjectVersion %q; want -1, 0, 0, 0, 7",
 			cfg.CORSMaxAge, cfg.Backoff, cfg.BackoffPercentage, cfg.PaginateBy, cfg.ProjectVersion)
+	}
+}
+
+// DefaultINI is read when present and when nothing names another file.
+func TestLoadReadsTheDefaultINIWhenPresent(t *testing.T) {
+	cleanEnv(t)
+	dir := t.TempDir()
+	def := filepath.Join(dir, "config", "demo.ini")
+	svc := demo()
+	svc.DefaultINI = def
+
+	s, src, err := svc.Load("")
+	if err != nil || src.INIPath() != "" || s.Greeting != "hello" {
+		t.Fatalf("Load without the file: %v, ini %q, greeting %q; want no file read", err, src.INIPath(), s.Greeting)
+	}
+
+	if err := os.MkdirAll(filepath.Dir(def), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(def, []byte("[app:main]\ngreeting = from-default\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, src, err = svc.Load("")
+	if err != nil || src.INIPath() != def || s.Greeting != "from-default" {
+		t.Errorf("Load: %v, ini %q, greeting %q; want %s read", err, src.INIPath(), s.Greeting, def)
+	}
+
+	other := writeINI(t, "greeting = from-env-file\n")
+	t.Setenv("DEMO_INI", other)
+	if s, _, err = svc.Load(""); err != nil || s.Greeting != "from-env-file" {
+		t.Errorf("Load with DEMO_INI: %v, greeting %q; want DEMO_INI's file", err, s.Greeting)
+	}
+	flag := writeINI(t, "greeting = from-flag\n")
+	if s, _, err = svc.Load(flag); err != nil || s.Greeting != "from-flag" {
+		t.Errorf("Load(--ini): %v, greeting %q; want the flag's file", err, s.Greeting)
+	}
+}
+
+func TestNotBuiltListsEachIgnoredItem(t *testing.T) {
+	cleanEnv(t)
+	s, src, err := demo().Load("")
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if w := runner.NotBuilt(&s.Core, src); len(w) != 0 {
+		t.Errorf("NotBuilt with defaults = %v, want nothing", w)
+	}
+
+	t.Setenv("DEMO_EVENT_LISTENERS", "redis sqs")
+	t.Setenv("DEMO_STATSD_URL", "udp://127.0.0.1:8125")
+	t.Setenv("DEMO_PROMETHEUS_PREFIX", "x")
+	s, src, err = demo().Load(writeINI(t, "sentry_dsn = \"https://k@sentry.example.com/1\"\n"))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	var got []string
+	for _, w := range runner.NotBuilt(&s.Core, src) {
+		got = append(got, w.Setting)
+	}
+	want := []string{"statsd_url", "sentry_dsn", "prometheus_prefix", "event_listeners", "event_listeners"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("NotBuilt: settings %q, want %q", got, want)
 	}
 }

@@ -52,14 +52,14 @@ func newHTTPServer(h http.Handler, limits serverLimits, errorLog *stdlog.Logger)
 	}
 }
 
-// ListenAndServe listens on http_host:http_port, logs where, and serves
+// ListenAndServe listens on listen_host:http_port, logs where, and serves
 // srv, cutting clients that break the http_*_timeout_seconds, until ctx
 // ends; then it stops accepting connections and lets
 // in-flight requests finish within shutdown_timeout_seconds. fields join
 // the "listening" log line (the service's backends); addr, version and ini
 // are always there. Only Service.Serve may call it: it needs env.Log.
 func (e *Env[S]) ListenAndServe(ctx context.Context, srv *httpadapter.Server, fields logrus.Fields) error {
-	addr := net.JoinHostPort(e.core.HTTPHost, strconv.Itoa(e.core.HTTPPort))
+	addr := net.JoinHostPort(e.core.ListenHost, strconv.Itoa(e.core.HTTPPort))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)

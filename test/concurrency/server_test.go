@@ -156,7 +156,7 @@ func startOnce(t *testing.T, settings map[string]string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	all := map[string]string{"KINTO_HTTP_HOST": "127.0.0.1", "KINTO_HTTP_PORT": strconv.Itoa(port)}
+	all := map[string]string{"KINTO_LISTEN_HOST": "127.0.0.1", "KINTO_HTTP_PORT": strconv.Itoa(port)}
 	for k, v := range settings {
 		all[k] = v
 	}

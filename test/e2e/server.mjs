@@ -139,7 +139,7 @@ async function startOnce(bin, settings) {
   // suite on PostgreSQL: {"KINTO_STORAGE_BACKEND":"postgresql",…}.
   const backends = JSON.parse(process.env.E2E_BACKEND_SETTINGS || "{}");
   Object.assign(env, BASE_SETTINGS, backends, settings, {
-    KINTO_HTTP_HOST: "127.0.0.1",
+    KINTO_LISTEN_HOST: "127.0.0.1",
     KINTO_HTTP_PORT: String(port),
   });
 

@@ -86,11 +86,11 @@ type Server struct {
 }
 
 // Start runs "serve" with args on a free loopback port (it sets
-// <EnvPrefix>_HTTP_PORT and _HTTP_HOST) and waits until the server listens.
+// <EnvPrefix>_HTTP_PORT and _LISTEN_HOST) and waits until the server listens.
 func Start[S any](t *testing.T, svc runner.Service[S], args ...string) *Server {
 	t.Helper()
 	t.Setenv(svc.EnvPrefix+"_HTTP_PORT", "0")
-	t.Setenv(svc.EnvPrefix+"_HTTP_HOST", "127.0.0.1")
+	t.Setenv(svc.EnvPrefix+"_LISTEN_HOST", "127.0.0.1")
 	listening := make(chan net.Addr, 1)
 	errOut := &Buffer{}
 	svc.Stdout, svc.Stderr = &Buffer{}, errOut

@@ -1,0 +1,54 @@
+package runner
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/cliquet-go/cliquet/internal/config"
+)
+
+// WarnNotBuilt logs one warning line for each generic setting that asks
+// for something this version does not build, so that a kinto.ini moved
+// over from Kinto never loses a feature silently: StatsD metrics
+// (statsd_url), Sentry error reports (sentry_dsn), the Prometheus
+// plugin's settings, each event listener, and an http_host that reads as
+// a listening address. None of them weakens access control, so the
+// service still starts; the refusals are the service's (its plugins and
+// authentication policies) or the backends'.
+func WarnNotBuilt(core *config.Core, src *config.Source, log logrus.FieldLogger) {
+	for _, w := range NotBuilt(core, src) {
+		log.WithField("setting", w.Setting).Warn(w.Message)
+	}
+}
+
+// Ignored is one setting, or one item of a list setting, that this
+// version reads but cannot honour.
+type Ignored struct {
+	Setting string // "event_listeners"
+	Message string // one line saying what is ignored and why
+}
+
+// NotBuilt lists what WarnNotBuilt reports, in a stable order.
+func NotBuilt(core *config.Core, src *config.Source) []Ignored {
+	var out []Ignored
+	if core.StatsdURL != "" {
+		out = append(out, Ignored{"statsd_url", fmt.Sprintf("statsd_url %q ignored: StatsD metrics are not built into this version", core.StatsdURL)})
+	}
+	if dsn, ok := src.Lookup("sentry_dsn"); ok && dsn != "" {
+		// The DSN carries a key: never log it.
+		out = append(out, Ignored{"sentry_dsn", "sentry_dsn ignored: Sentry error reporting is not built into this version"})
+	}
+	for _, name := range src.Present("prometheus_") {
+		out = append(out, Ignored{name, name + " ignored: Prometheus metrics are not built into this version"})
+	}
+	for _, l := range core.EventListeners {
+		out = append(out, Ignored{"event_listeners", fmt.Sprintf("event listener %q ignored: event listeners are not built into this version", l)})
+	}
+	switch h := strings.Trim(core.HTTPHost, "[]"); h {
+	case "0.0.0.0", "::":
+		out = append(out, Ignored{"http_host", fmt.Sprintf("http_host %q is the host written in URLs, as in Kinto, not where to listen: set listen_host (KINTO_LISTEN_HOST) for that", core.HTTPHost)})
+	}
+	return out
+}
