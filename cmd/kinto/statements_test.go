@@ -100,4 +100,26 @@ func TestStatementBudgetOnPostgres(t *testing.T) {
 		}
 		t.Logf("as %s: GET %d statements, POST %d", u.name, len(get), len(post))
 	}
+
+	// A batch of 25 creates into one collection holds its writes back and
+	// sends them together: a handful of statements, not a few per create.
+	var creates []map[string]any
+	for i := range 25 {
+		creates = append(creates, map[string]any{"method": "POST", "path": "/buckets/b/collections/c/records", "body": map[string]any{"data": map[string]any{"i": i}}})
+	}
+	var answers []batchResponse
+	batch := statements.during(func() { answers = k.batch(member, creates...) })
+	for i, a := range answers {
+		if a.status != http.StatusCreated {
+			t.Fatalf("batch create %d: %d %v", i, a.status, a.raw)
+		}
+	}
+	if len(batch) > 10 {
+		t.Errorf("batch of 25 creates: %d statements, want at most 10:\n%s", len(batch), strings.Join(batch, "\n"))
+	}
+	t.Logf("batch of 25 creates: %d statements", len(batch))
+	got := k.must(http.StatusOK, member, "GET", "/buckets/b/collections/c/records?_limit=100", nil)
+	if n := len(got.ids()); n != 25+3 {
+		t.Errorf("after the batch, member sees %d records, want 28", n)
+	}
 }

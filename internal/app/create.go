@@ -105,7 +105,8 @@ func (e *Engine) createIn(ctx context.Context, req *Request, p domain.Parent, bo
 	if _, err := domain.CheckPreconditions(req.Pre, false, 0, false); err != nil {
 		return Object{}, err
 	}
-	if id == "" {
+	generated := id == ""
+	if generated {
 		id = res.IDs.NewID()
 	}
 	rec, err := e.newRecord(id, data, 0)
@@ -120,7 +121,11 @@ func (e *Engine) createIn(ctx context.Context, req *Request, p domain.Parent, bo
 	if owned != nil {
 		pres := res.Parent
 		owner := ports.ObjectRef{List: domain.Parent{Resource: pres.Name, ID: pres.ParentURI(req.Vars)}, ID: req.Vars[pres.idVar()]}
-		stored, err = owned.CreateOwned(ctx, owner, p, w.New, res.UniqueFields)
+		if fresh, ok := owned.(ports.FreshCreator); ok && generated && len(res.UniqueFields) == 0 {
+			stored, err = fresh.CreateFresh(ctx, owner, p, w.New)
+		} else {
+			stored, err = owned.CreateOwned(ctx, owner, p, w.New, res.UniqueFields)
+		}
 		if domain.KindOf(err) == domain.NotFound {
 			return Object{}, &Error{Kind: domain.MissingParent, Op: "app.create", Resource: pres.Name, ID: owner.ID}
 		}

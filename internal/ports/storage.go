@@ -84,3 +84,15 @@ type OwnedCreator interface {
 	// when owner is not a live object; nothing is written then.
 	CreateOwned(ctx context.Context, owner ObjectRef, p domain.Parent, rec domain.Record, unique []string) (domain.Record, error)
 }
+
+// FreshCreator is an OwnedCreator that can also hold back, inside a unit
+// of work, the create of an object whose id the caller has just generated:
+// the storage may send it later, with other writes, before the unit's next
+// statement or its commit. Reads in the unit see it all the same.
+type FreshCreator interface {
+	OwnedCreator
+	// CreateFresh is CreateOwned with no unique field, for an id never
+	// stored. Should a live object have it after all, the unit fails with
+	// domain.Conflict when the write goes out.
+	CreateFresh(ctx context.Context, owner ObjectRef, p domain.Parent, rec domain.Record) (domain.Record, error)
+}

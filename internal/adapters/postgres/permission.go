@@ -78,7 +78,7 @@ func (p *Permission) ReplaceACL(ctx context.Context, object string, acl ports.AC
 	// access): a transaction-scoped advisory lock per object serializes them.
 	// Inside a unit of work, its transaction holds the lock until it ends.
 	if u := unitOf(ctx, p.db); u != nil {
-		return translate(op, replaceACL(ctx, u.tx, object, perms, wantPerms, wantPrincipals))
+		return translate(op, replaceACL(ctx, u.readyTx(ctx), object, perms, wantPerms, wantPrincipals))
 	}
 	tx, err := beginTx(ctx, p.db)
 	if err != nil {
@@ -114,6 +114,11 @@ func replaceACL(ctx context.Context, tx querier, object string, perms, wantPerms
 // AddPrincipal grants perm on object to principal.
 func (p *Permission) AddPrincipal(ctx context.Context, object, perm, principal string) error {
 	const op = "postgres.Permission.AddPrincipal"
+	if u := unitOf(ctx, p.db); u != nil && u.err == nil {
+		// Held back until the unit's next statement (writebehind.go).
+		u.holdGrant(object, perm, principal)
+		return nil
+	}
 	_, err := conn(ctx, p.db).ExecContext(ctx, `INSERT INTO access_control_entries (object_id, permission, principal)
 		VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, object, perm, principal)
 	return translate(op, err)

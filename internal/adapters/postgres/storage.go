@@ -127,6 +127,23 @@ func (s *Storage) CreateOwned(ctx context.Context, owner ports.ObjectRef, p doma
 	return s.create(ctx, op, p, rec, raw, unique)
 }
 
+// CreateFresh holds the create back inside a unit that has locked p and
+// found owner live, when no timestamp is proposed (writebehind.go); it is
+// CreateOwned otherwise.
+func (s *Storage) CreateFresh(ctx context.Context, owner ports.ObjectRef, p domain.Parent, rec domain.Record) (domain.Record, error) {
+	const op = "postgres.Storage.CreateFresh"
+	if u := unitOf(ctx, s.db); u != nil && u.err == nil && u.owners[p] && rec.LastModified <= 0 {
+		if _, locked := u.lists[p]; locked {
+			rec, raw, err := prepare(op, rec)
+			if err != nil {
+				return domain.Record{}, err
+			}
+			return u.holdCreate(p, rec, raw, s.clock.NowMillis()), nil
+		}
+	}
+	return s.CreateOwned(ctx, owner, p, rec, nil)
+}
+
 // create is Create's general case: the list locked, the id and the unique
 // fields checked, the object written.
 func (s *Storage) create(ctx context.Context, op string, p domain.Parent, rec domain.Record, raw []byte, unique []string) (domain.Record, error) {
@@ -209,6 +226,9 @@ func (s *Storage) createNow(ctx context.Context, op string, owner *ports.ObjectR
 	}
 	if u := unitOf(ctx, s.db); u != nil {
 		u.lists[p] = ts
+		if owner != nil {
+			u.owners[p] = true
+		}
 	}
 	rec.LastModified = ts
 	return rec, nil
@@ -405,7 +425,7 @@ func (s *Storage) write(ctx context.Context, op string, p domain.Parent, fn func
 		if err != nil {
 			return translate(op, err)
 		}
-		list, err := fn(u.tx, current)
+		list, err := fn(u.readyTx(ctx), current)
 		if err != nil {
 			return writeError(op, err)
 		}

@@ -409,3 +409,10 @@ func TestStorageOwnedCreator(t *testing.T) {
 		return postgres.NewStorage(newDB(t), nil)
 	})
 }
+
+func TestStoreFreshCreator(t *testing.T) {
+	testURL(t)
+	portstest.RunFreshCreator(t, func(t *testing.T) ports.Store {
+		return postgres.NewStore(newDB(t), nil)
+	})
+}

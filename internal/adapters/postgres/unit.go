@@ -53,7 +53,7 @@ func (st *Store) Atomically(ctx context.Context, fn func(ctx context.Context) er
 	if err != nil {
 		return translate(op, fmt.Errorf("begin: %w", err))
 	}
-	u := &txUnit{db: st.db, tx: tx, lists: map[domain.Parent]int64{}}
+	u := &txUnit{db: st.db, tx: tx, lists: map[domain.Parent]int64{}, owners: map[domain.Parent]bool{}}
 	u.open.Store(true)
 	committed := false
 	defer func() {
@@ -67,6 +67,12 @@ func (st *Store) Atomically(ctx context.Context, fn func(ctx context.Context) er
 	}
 	if err := ctx.Err(); err != nil {
 		return domain.Wrap(domain.Unavailable, op, err)
+	}
+	if u.err == nil {
+		u.err = u.ready(ctx)
+	}
+	if u.err != nil {
+		return translate(op, u.err)
 	}
 	if err := tx.Commit(); err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, sql.ErrTxDone) {
@@ -102,6 +108,17 @@ type txUnit struct {
 	// succeeded (0 for none): its RELEASE waits to go out with the next
 	// SAVEPOINT, in one round trip, or with the COMMIT, which releases it.
 	released int
+
+	// The writes held back (writebehind.go), in the order they were made,
+	// numbered by seq; the open nested units, outermost first; the lists
+	// whose owner object this unit found live; the failure that ended the
+	// unit's ability to send anything.
+	seq     int
+	objects []heldObject
+	grants  []heldGrant
+	levels  []*level
+	owners  map[domain.Parent]bool
+	err     error
 }
 
 type unitKey struct{}
@@ -119,7 +136,7 @@ func unitOf(ctx context.Context, db *sqlx.DB) *txUnit {
 // whose statements wait at most its pool timeout for a connection.
 func conn(ctx context.Context, db *sqlx.DB) querier {
 	if u := unitOf(ctx, db); u != nil {
-		return u.tx
+		return u.readyTx(ctx)
 	}
 	if timeout := boundsOf(db).PoolTimeout; timeout > 0 {
 		return pooled{db: db, timeout: timeout}
@@ -142,7 +159,7 @@ func (u *txUnit) lockList(ctx context.Context, p domain.Parent) (int64, error) {
 		return ts, nil
 	}
 	var current sql.NullInt64
-	if err := u.tx.QueryRowContext(ctx, lockListSQL, p.ID, p.Resource).Scan(&current); err != nil {
+	if err := u.readyTx(ctx).QueryRowContext(ctx, lockListSQL, p.ID, p.Resource).Scan(&current); err != nil {
 		return 0, fmt.Errorf("lock list %v: %w", p, err)
 	}
 	u.lists[p] = current.Int64
@@ -152,36 +169,50 @@ func (u *txUnit) lockList(ctx context.Context, p domain.Parent) (int64, error) {
 // nested runs fn under a savepoint of u's transaction: an error rolls back
 // to it, which also clears the statement error that aborted the
 // transaction, so that the outer unit can go on.
+//
+// The savepoint goes out only with the nested unit's first statement
+// (txUnit.ready): a nested unit that sends nothing, its writes held back,
+// costs nothing, and one that fails before sending anything just drops
+// what it held back.
 func (u *txUnit) nested(ctx context.Context, fn func(ctx context.Context) error) error {
 	const op = "postgres.Store.Atomically"
-	u.savepoints++
-	n := u.savepoints
-	name := savepointName(n)
-	stmt := "SAVEPOINT " + name
-	if u.released != 0 {
-		// A batch opens a savepoint per subrequest: the previous one is
-		// released in the same simple query, so that each costs one round
-		// trip and they never pile up.
-		stmt = "RELEASE SAVEPOINT " + savepointName(u.released) + "; " + stmt
-		u.released = 0
+	if u.err != nil {
+		return translate(op, u.err)
 	}
-	if _, err := u.tx.ExecContext(ctx, stmt); err != nil {
-		return translate(op, fmt.Errorf("savepoint: %w", err))
-	}
-	locked := maps.Clone(u.lists)
-	if err := fn(ctx); err != nil {
-		if _, rbErr := u.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+name); rbErr != nil {
-			return translate(op, fmt.Errorf("roll back to savepoint after %v: %w", err, rbErr))
+	lv := &level{mark: u.seq + 1}
+	u.levels = append(u.levels, lv)
+	locked, owners := maps.Clone(u.lists), maps.Clone(u.owners)
+	err := fn(ctx)
+	u.levels = u.levels[:len(u.levels)-1]
+	if err != nil {
+		if lv.opened {
+			if _, rbErr := u.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT "+savepointName(lv.n)); rbErr != nil {
+				u.err = fmt.Errorf("roll back to savepoint after %v: %w", err, rbErr)
+				return translate(op, u.err)
+			}
+			// The savepoints opened after it went with the rollback; it
+			// stays itself, to be released.
+			u.released = lv.n
 		}
-		// What the lists were before the savepoint holds again; locks
-		// taken after it were released with it, and so were the
-		// savepoints opened after it. It stays itself, to be released.
-		u.lists = locked
-		u.released = n
+		// What the lists were before the nested unit holds again (locks
+		// taken after its savepoint were released with it), and what it
+		// held back is forgotten.
+		u.lists, u.owners = locked, owners
+		u.drop(lv.mark)
+		if u.err != nil && !lv.opened {
+			// Getting ready failed inside it, before its savepoint: the
+			// transaction is not reliable any more.
+			return err
+		}
+		if lv.opened {
+			u.err = nil
+		}
 		return err
 	}
-	// Releasing n later also releases whatever inner savepoint waits.
-	u.released = n
+	if lv.opened {
+		// Releasing it later also releases whatever inner savepoint waits.
+		u.released = lv.n
+	}
 	return nil
 }
 
