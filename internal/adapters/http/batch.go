@@ -61,32 +61,48 @@ func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request) {
 	// The batch is one unit of work, as in Kinto: subrequests run in order
 	// inside it (each write a nested unit, undone alone when it fails),
 	// 4xx answers are recorded and the batch goes on, and a 5xx rolls
-	// everything back and fails the whole batch with that answer.
+	// everything back and fails the whole batch with that answer. A 409
+	// does what it does in Kinto, which aborts its transaction there: the
+	// writes of the batch so far are rolled back (their answers stay in
+	// the responses), and the subrequests after it run in a new unit.
 	var failed *httptest.ResponseRecorder
 	responses := make([]any, 0, len(reqs))
 	// Subrequests ask the backends each question once, who a caller is
 	// and what it may do (app forgets what a write changes; a failed
 	// subrequest, whose writes are undone, makes it forget everything).
-	err = s.units.Atomically(app.WithBatchMemo(r.Context()), func(ctx context.Context) error {
-		parent := r.WithContext(ctx)
-		for _, sub := range reqs {
-			rec, finalPath := s.runSubrequest(parent, sub)
-			if rec.Code >= 500 {
-				failed = rec
-				return errBatchFailed
+	ctx := app.WithBatchMemo(r.Context())
+	next := 0
+	for next < len(reqs) {
+		err = s.units.Atomically(ctx, func(ctx context.Context) error {
+			parent := r.WithContext(ctx)
+			for next < len(reqs) {
+				sub := reqs[next]
+				next++
+				rec, finalPath := s.runSubrequest(parent, sub)
+				if rec.Code >= 500 {
+					failed = rec
+					return errBatchFailed
+				}
+				if rec.Code >= 400 {
+					app.ForgetAll(ctx)
+				}
+				responses = append(responses, map[string]any{
+					"status":  rec.Code,
+					"path":    finalPath,
+					"headers": flatHeaders(rec.Header()),
+					"body":    subBody(sub.method, rec.Body.Bytes()),
+				})
+				if rec.Code == http.StatusConflict {
+					return errBatchConflict
+				}
 			}
-			if rec.Code >= 400 {
-				app.ForgetAll(ctx)
-			}
-			responses = append(responses, map[string]any{
-				"status":  rec.Code,
-				"path":    finalPath,
-				"headers": flatHeaders(rec.Header()),
-				"body":    subBody(sub.method, rec.Body.Bytes()),
-			})
+			return nil
+		})
+		if !errors.Is(err, errBatchConflict) {
+			break
 		}
-		return nil
-	})
+		err = nil
+	}
 	if failed != nil {
 		maps.Copy(w.Header(), failed.Header())
 		w.WriteHeader(failed.Code)
@@ -103,6 +119,10 @@ func (s *Server) serveBatch(w http.ResponseWriter, r *http.Request) {
 // errBatchFailed rolls back a batch one of whose subrequests failed with
 // a 5xx.
 var errBatchFailed = errors.New("a batch subrequest failed")
+
+// errBatchConflict rolls back the batch's unit at a 409, after which the
+// batch goes on in a new one.
+var errBatchConflict = errors.New("a batch subrequest conflicted")
 
 // runSubrequest executes one subrequest through the whole handler, following
 // one redirect (trailing slash, version prefix).
