@@ -169,7 +169,7 @@ func TestAuthenticators(t *testing.T) {
 	var logs bytes.Buffer
 	log := logrus.New()
 	log.SetOutput(&logs)
-	auths, accounts, err := newAuthenticators(&s, src, memory.NewStorage(memory.SystemClock{}), log)
+	auths, accounts, err := newAuthenticators(&s, src, memory.NewStorage(memory.SystemClock{}), memory.NewCache(memory.CacheOptions{}), log)
 	if err != nil {
 		t.Fatalf("newAuthenticators: %v", err)
 	}
