@@ -15,6 +15,11 @@ import (
 // flush) one another's keys. Values are JSON texts, as Kinto stores them.
 // Implementations must be safe for concurrent use.
 //
+// A cache may drop a key before its TTL to stay within a size bound (the
+// memory adapter's cache_max_size_bytes); Get then reports it missing, as
+// for an expired key. Callers must treat every value as a hint they can
+// rebuild.
+//
 // Every method fails with domain.Unavailable when the backend cannot be
 // reached or ctx is done, and with domain.Invalid for an argument the
 // comment below rules out; a missing or expired key is never an error.
