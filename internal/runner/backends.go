@@ -281,4 +281,3 @@ func MigrateCommand[S any](opts BackendOptions) Command[S] {
 		return ExitOK
 	}
 }
-
