@@ -55,7 +55,11 @@ func NewCache(db *sqlx.DB, opts CacheOptions) *Cache {
 	if opts.SweepBatch <= 0 {
 		opts.SweepBatch = DefaultCacheSweepBatch
 	}
-	return &Cache{db: db, opts: opts}
+	c := &Cache{db: db, opts: opts}
+	// The first sweep comes one interval after start, not with the first
+	// write: nodes restarting together do not all sweep at once.
+	c.lastSweep.Store(time.Now().UnixNano())
+	return c
 }
 
 // q runs each statement on a connection taken within the pool timeout: the
@@ -119,9 +123,14 @@ func (c *Cache) maybeSweep(ctx context.Context) error {
 	if now-last < c.opts.SweepInterval.Nanoseconds() || !c.lastSweep.CompareAndSwap(last, now) {
 		return nil
 	}
-	_, err := c.q().ExecContext(ctx, `DELETE FROM cache_entries WHERE key IN (
-		SELECT key FROM cache_entries WHERE expires <= now()
-		ORDER BY expires LIMIT $1 FOR UPDATE SKIP LOCKED)`, c.opts.SweepBatch)
+	// The batch is chosen once, in a materialized CTE: as a subquery of
+	// IN, the planner may rescan it per row and so delete more than the
+	// batch.
+	_, err := c.q().ExecContext(ctx, `WITH doomed AS MATERIALIZED (
+			SELECT key FROM cache_entries WHERE expires <= now()
+			ORDER BY expires LIMIT $1 FOR UPDATE SKIP LOCKED
+		)
+		DELETE FROM cache_entries e USING doomed WHERE e.key = doomed.key`, c.opts.SweepBatch)
 	return translate(op, err)
 }
 
