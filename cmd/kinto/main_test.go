@@ -81,8 +81,10 @@ func TestBadSettingsExitBeforeListening(t *testing.T) {
 		{"bad ini value", nil, []string{"--ini", badINI}, "paginate_by", `"many"`},
 		{"bad ini value via KINTO_INI", map[string]string{"KINTO_INI": badINI}, []string{"serve"}, "paginate_by", `"many"`},
 		{"bad log format", map[string]string{"KINTO_LOG_FORMAT": "xml"}, nil, "log_format", `"xml"`},
-		{"backend not built in", map[string]string{"KINTO_CACHE_BACKEND": "kinto.core.cache.redis",
-			"KINTO_CACHE_URL": "redis://localhost"}, nil, "cache_backend", `"redis"`},
+		{"backend not built in", map[string]string{"KINTO_PERMISSION_BACKEND": "kinto_redis.permission",
+			"KINTO_PERMISSION_URL": "redis://localhost"}, nil, "permission_backend", `"redis"`},
+		{"bad cache url", map[string]string{"KINTO_CACHE_BACKEND": "kinto.core.cache.redis",
+			"KINTO_CACHE_URL": "http://localhost"}, nil, "cache_url", `"http"`},
 		{"accounts admins", map[string]string{"KINTO_ACCOUNT_CREATE_PRINCIPALS": "account:alice"}, nil, "account_create_principals", `"account:alice"`},
 		{"bad eos", map[string]string{"KINTO_EOS": "soon"}, nil, "eos", `"soon"`},
 	}
@@ -169,7 +171,7 @@ func TestAuthenticators(t *testing.T) {
 	var logs bytes.Buffer
 	log := logrus.New()
 	log.SetOutput(&logs)
-	auths, accounts, err := newAuthenticators(&s, src, memory.NewStorage(memory.SystemClock{}), log)
+	auths, accounts, err := newAuthenticators(&s, src, memory.NewStorage(memory.SystemClock{}), memory.NewCache(memory.CacheOptions{}), log)
 	if err != nil {
 		t.Fatalf("newAuthenticators: %v", err)
 	}

@@ -50,7 +50,7 @@ func newServer(s *settings, src *config.Source, b *runner.Backends, log logrus.F
 		return nil, err
 	}
 	runner.WarnNotBuilt(&s.Core, src, log)
-	auths, accounts, err := newAuthenticators(s, src, b.Storage, log)
+	auths, accounts, err := newAuthenticators(s, src, b.Storage, b.Cache, log)
 	if err != nil {
 		return nil, err
 	}
@@ -64,8 +64,8 @@ func newServer(s *settings, src *config.Source, b *runner.Backends, log logrus.F
 // newAuthenticators builds the policies of multiauth.policies, in order.
 // A policy is basicauth when so named or when its
 // multiauth.policy.<name>.use is Kinto's BasicAuth policy, and the accounts
-// policy (returned apart too, for the account resource to invalidate its
-// cache) when named account or when its use is Kinto's AccountsPolicy.
+// policy (returned apart too, for the account resource to invalidate the
+// logins it remembers in cache) when named account or when its use is Kinto's AccountsPolicy.
 // Others (OpenID) are not built into this version; they are skipped with a
 // warning so that an existing kinto.ini still starts, unless none is left:
 // then the settings are refused, since the operator asked for
@@ -73,7 +73,7 @@ func newServer(s *settings, src *config.Source, b *runner.Backends, log logrus.F
 // Kinto, a
 // basicauth policy listed before the accounts policy is a settings error:
 // it accepts any credentials, so accounts could never log in.
-func newAuthenticators(s *settings, src *config.Source, store ports.Storage, log logrus.FieldLogger) ([]ports.Authenticator, *auth.Accounts, error) {
+func newAuthenticators(s *settings, src *config.Source, store ports.Storage, cache ports.Cache, log logrus.FieldLogger) ([]ports.Authenticator, *auth.Accounts, error) {
 	var out []ports.Authenticator
 	var accounts *auth.Accounts
 	basicFirst := ""
@@ -97,6 +97,8 @@ func newAuthenticators(s *settings, src *config.Source, store ports.Storage, log
 				Parent: kintoapp.AccountParent(),
 				TTL:    time.Duration(s.AccountCacheTTLSeconds) * time.Second,
 				Clock:  memory.SystemClock{},
+				Cache:  cache,
+				Secret: s.UserIDHMACSecret,
 			})
 			out = append(out, accounts)
 		default:

@@ -95,6 +95,12 @@ type Core struct {
 	StorageConnectTimeoutSeconds    int `setting:"storage_connect_timeout_seconds" envconfig:"STORAGE_CONNECT_TIMEOUT_SECONDS" def:"10"`
 	PermissionStatementTimeoutMS    int `setting:"permission_statement_timeout_ms" envconfig:"PERMISSION_STATEMENT_TIMEOUT_MS" def:"30000"`
 	PermissionConnectTimeoutSeconds int `setting:"permission_connect_timeout_seconds" envconfig:"PERMISSION_CONNECT_TIMEOUT_SECONDS" def:"10"`
+	// The same bounds for a PostgreSQL or Redis cache (on Redis the
+	// statement timeout bounds each command's reads and writes). Shorter
+	// than storage's: a cache command has no reason to run long, and a
+	// login waits on it.
+	CacheStatementTimeoutMS    int `setting:"cache_statement_timeout_ms" envconfig:"CACHE_STATEMENT_TIMEOUT_MS" def:"5000"`
+	CacheConnectTimeoutSeconds int `setting:"cache_connect_timeout_seconds" envconfig:"CACHE_CONNECT_TIMEOUT_SECONDS" def:"10"`
 
 	Includes       List `setting:"includes" envconfig:"INCLUDES"`
 	EventListeners List `setting:"event_listeners" envconfig:"EVENT_LISTENERS"`
@@ -214,6 +220,8 @@ func (c *Core) Validate() error {
 		{"pagination_token_validity_seconds", c.PaginationTokenValiditySeconds},
 		{"storage_statement_timeout_ms", c.StorageStatementTimeoutMS},
 		{"permission_statement_timeout_ms", c.PermissionStatementTimeoutMS},
+		{"cache_statement_timeout_ms", c.CacheStatementTimeoutMS},
+		{"cache_max_size_bytes", c.CacheMaxSizeBytes},
 	} {
 		if n.value < 0 {
 			return &SettingError{Setting: n.setting, Err: fmt.Errorf("%d is negative", n.value)}
@@ -228,8 +236,10 @@ func (c *Core) Validate() error {
 	}{
 		{"storage_pool_timeout", c.StoragePoolTimeout},
 		{"permission_pool_timeout", c.PermissionPoolTimeout},
+		{"cache_pool_timeout", c.CachePoolTimeout},
 		{"storage_connect_timeout_seconds", c.StorageConnectTimeoutSeconds},
 		{"permission_connect_timeout_seconds", c.PermissionConnectTimeoutSeconds},
+		{"cache_connect_timeout_seconds", c.CacheConnectTimeoutSeconds},
 	} {
 		if d.value <= 0 {
 			return &SettingError{Setting: d.setting, Err: fmt.Errorf("%d is not a positive number of seconds", d.value)}
@@ -244,6 +254,7 @@ func (c *Core) Validate() error {
 	}{
 		{"storage_statement_timeout_ms", c.StorageStatementTimeoutMS},
 		{"permission_statement_timeout_ms", c.PermissionStatementTimeoutMS},
+		{"cache_statement_timeout_ms", c.CacheStatementTimeoutMS},
 	} {
 		// PostgreSQL's statement_timeout is an int of milliseconds.
 		if d.value > math.MaxInt32 {
@@ -363,6 +374,14 @@ func (c *Core) PermissionBounds() (pool, connect, statement time.Duration) {
 	return time.Duration(c.PermissionPoolTimeout) * time.Second,
 		time.Duration(c.PermissionConnectTimeoutSeconds) * time.Second,
 		time.Duration(c.PermissionStatementTimeoutMS) * time.Millisecond
+}
+
+// CacheBounds returns the waits of the cache backend's pool, as
+// StorageBounds does for storage.
+func (c *Core) CacheBounds() (pool, connect, statement time.Duration) {
+	return time.Duration(c.CachePoolTimeout) * time.Second,
+		time.Duration(c.CacheConnectTimeoutSeconds) * time.Second,
+		time.Duration(c.CacheStatementTimeoutMS) * time.Millisecond
 }
 
 // maxSeconds is about the longest time.Duration, in seconds; longer values

@@ -41,6 +41,9 @@ type Backends struct {
 	// transaction and get ports.Unitless (each call commits alone; the
 	// engine writes objects before their ACLs).
 	Units ports.UnitOfWork
+	// Cache is the cache_backend's cache, nil with
+	// BackendOptions.StorageOnly.
+	Cache ports.Cache
 	// Checks are the heartbeat checks by backend name ("storage", "cache",
 	// "permission"), ready for httpadapter.NewServer.
 	Checks map[string]ports.HealthChecker
@@ -62,7 +65,7 @@ func (b *Backends) Close(log logrus.FieldLogger) {
 // and permission run on memory or on PostgreSQL, whose schema
 // "<Service> migrate" prepares: a database whose schema is older than this
 // version's is refused, so that a node never serves 500s from missing
-// tables. The cache runs on memory until its adapters exist. clock stamps
+// tables. The cache runs on memory, PostgreSQL or Redis (see openCache). clock stamps
 // the records of a memory storage and of a PostgreSQL one alike.
 //
 // A backend this version cannot serve is a *config.SettingError; a
@@ -116,12 +119,15 @@ func OpenBackends(ctx context.Context, core *config.Core, clock domain.Clock, op
 		return b, nil
 	}
 
-	if err := checkCache(core); err != nil {
+	cache, closeCache, err := openCache(ctx, core, opts.Service)
+	if err != nil {
 		return nil, err
 	}
-	// The memory cache adapter comes with the cache port; until then the
-	// heartbeat reports the in-process cache as healthy.
-	b.Checks["cache"] = inProcess{}
+	if closeCache != nil {
+		b.closers = append(b.closers, closeCache)
+	}
+	b.Cache = cache
+	b.Checks["cache"] = cache
 
 	switch {
 	case b.Units != nil: // shared with storage
@@ -142,15 +148,6 @@ func OpenBackends(ctx context.Context, core *config.Core, clock domain.Clock, op
 	}
 	b.Checks["permission"] = b.Permission
 	return b, nil
-}
-
-// checkCache refuses a cache backend this version cannot serve.
-func checkCache(core *config.Core) error {
-	if core.CacheBackend != config.BackendMemory {
-		return &config.SettingError{Setting: "cache_backend",
-			Err: fmt.Errorf("backend %q is not built into this version (want memory)", core.CacheBackend)}
-	}
-	return nil
 }
 
 // backendSetting is one storage-like backend setting: storage or
@@ -244,10 +241,11 @@ func MigrateCommand[S any](opts BackendOptions) Command[S] {
 		}
 		targets := []backendSetting{storageBackend(core)}
 		if !opts.StorageOnly {
-			if err := checkCache(core); err != nil {
-				return fail(err)
-			}
 			targets = append(targets, permissionBackend(core))
+			// A memory or Redis cache keeps no schema.
+			if core.CacheBackend == config.BackendPostgreSQL {
+				targets = append(targets, cacheBackend(core))
+			}
 		}
 		migrated := false
 		for _, b := range targets {
@@ -283,11 +281,3 @@ func MigrateCommand[S any](opts BackendOptions) Command[S] {
 		return ExitOK
 	}
 }
-
-// inProcess is the heartbeat check of a backend that lives in the
-// process's memory: there is no connection that could be down, so it is
-// healthy for as long as the process answers.
-type inProcess struct{}
-
-// Healthy always succeeds.
-func (inProcess) Healthy(context.Context) error { return nil }

@@ -3,17 +3,21 @@ package runner_test
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"os"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sirupsen/logrus"
 
 	"github.com/cliquet-go/cliquet/internal/config"
 	"github.com/cliquet-go/cliquet/internal/domain"
+	"github.com/cliquet-go/cliquet/internal/ports"
 	"github.com/cliquet-go/cliquet/internal/runner"
 	"github.com/cliquet-go/cliquet/internal/runner/runnertest"
 )
@@ -90,7 +94,19 @@ func exercise(t *testing.T, b *runner.Backends) {
 		t.Errorf("Storage.Get(r1) = %v, %v; want the created record", got, err)
 	}
 	if b.Permission == nil {
+		if b.Cache != nil {
+			t.Errorf("Cache = %v with StorageOnly, want nil", b.Cache)
+		}
 		return
+	}
+	if err := b.Cache.Set(ctx, "k", []byte(`"v"`), time.Minute); err != nil {
+		t.Fatalf("Cache.Set: %v", err)
+	}
+	if v, ok, err := b.Cache.Get(ctx, "k"); err != nil || !ok || string(v) != `"v"` {
+		t.Errorf("Cache.Get = %s, %v, %v; want \"v\"", v, ok, err)
+	}
+	if err := b.Cache.Flush(ctx); err != nil {
+		t.Errorf("Cache.Flush: %v", err)
 	}
 	obj := "/buckets/b"
 	if err := b.Permission.AddPrincipal(ctx, obj, "write", "account:alice"); err != nil {
@@ -158,8 +174,10 @@ func TestOpenBackendsRefusesBackendsNotBuilt(t *testing.T) {
 		setting string
 		message string
 	}{
-		{"cache redis", func(c *config.Core) { c.CacheBackend, c.CacheURL = config.BackendRedis, "redis://x" },
-			"cache_backend", `setting cache_backend: backend "redis" is not built into this version (want memory)`},
+		{"cache redis url", func(c *config.Core) { c.CacheBackend, c.CacheURL = config.BackendRedis, "http://x" },
+			"cache_url", `setting cache_url: redis url: scheme "http", want redis or rediss`},
+		{"cache unknown", func(c *config.Core) { c.CacheBackend = "memcached" },
+			"cache_backend", `setting cache_backend: backend "memcached" is not built into this version (want memory, postgresql or redis)`},
 		{"permission redis", func(c *config.Core) { c.PermissionBackend, c.PermissionURL = config.BackendRedis, "redis://x" },
 			"permission_backend", `setting permission_backend: backend "redis" is not built into this version (want memory or postgresql)`},
 		// config accepts memory and postgresql only for storage; a
@@ -191,6 +209,8 @@ func TestOpenBackendsUnreachablePostgres(t *testing.T) {
 	}{
 		{"storage", map[string]string{"DEMO_STORAGE_BACKEND": "postgresql", "DEMO_STORAGE_URL": unreachablePostgres}, "connect storage database: "},
 		{"permission", map[string]string{"DEMO_PERMISSION_BACKEND": "postgresql", "DEMO_PERMISSION_URL": unreachablePostgres}, "connect permission database: "},
+		{"cache", map[string]string{"DEMO_CACHE_BACKEND": "postgresql", "DEMO_CACHE_URL": unreachablePostgres}, "connect cache database: "},
+		{"redis cache", map[string]string{"DEMO_CACHE_BACKEND": "redis", "DEMO_CACHE_URL": "redis://127.0.0.1:1/0"}, "connect cache redis: "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -218,9 +238,12 @@ func TestMigrateCommand(t *testing.T) {
 	}{
 		{name: "memory", opts: demoOptions, code: runner.ExitOK,
 			stdout: "migrate: memory backends keep no schema; nothing to do\n"},
-		{name: "cache not built", opts: demoOptions, code: runner.ExitFailure,
-			env:    map[string]string{"DEMO_CACHE_BACKEND": "redis", "DEMO_CACHE_URL": "redis://x"},
-			stderr: "demo: migrate: setting cache_backend: backend \"redis\" is not built into this version (want memory)\n"},
+		{name: "redis cache keeps no schema", opts: demoOptions, code: runner.ExitOK,
+			env:    map[string]string{"DEMO_CACHE_BACKEND": "kinto_redis.cache", "DEMO_CACHE_URL": "redis://127.0.0.1:1/0"},
+			stdout: "nothing to do"},
+		{name: "unreachable cache", opts: demoOptions, code: runner.ExitFailure,
+			env:    map[string]string{"DEMO_CACHE_BACKEND": "kinto.core.cache.postgresql", "DEMO_CACHE_URL": unreachablePostgres},
+			stderr: "demo: migrate: connect cache database: "},
 		{name: "permission not built", opts: demoOptions, code: runner.ExitFailure,
 			env:    map[string]string{"DEMO_PERMISSION_BACKEND": "redis", "DEMO_PERMISSION_URL": "redis://x"},
 			stderr: "demo: migrate: setting permission_backend: backend \"redis\" is not built into this version (want memory or postgresql)\n"},
@@ -272,6 +295,7 @@ func TestOpenBackendsAndMigrateOnPostgres(t *testing.T) {
 		"DEMO_STORAGE_BACKEND": "postgresql", "DEMO_STORAGE_URL": dsn,
 		"DEMO_PERMISSION_BACKEND": "postgresql", "DEMO_PERMISSION_URL": dsn,
 		"DEMO_STORAGE_POOL_SIZE": "2", "DEMO_STORAGE_POOL_RECYCLE": "60",
+		"DEMO_CACHE_BACKEND": "kinto.core.cache.postgresql", "DEMO_CACHE_URL": dsn, "DEMO_CACHE_PREFIX": "demo:",
 	}
 	core := loadCore(t, env)
 	ctx := context.Background()
@@ -293,7 +317,7 @@ func TestOpenBackendsAndMigrateOnPostgres(t *testing.T) {
 		if code != runner.ExitOK || errOut != "" {
 			t.Fatalf("migrate run %d: exit %d, stderr %q; want 0 and no error", run, code, errOut)
 		}
-		for _, backend := range []string{"storage", "permission"} {
+		for _, backend := range []string{"storage", "permission", "cache"} {
 			if want := "migrate: " + backend + " (postgresql): schema at version "; !strings.Contains(out, want) {
 				t.Errorf("migrate run %d: stdout %q, want %q", run, out, want)
 			}
@@ -313,6 +337,33 @@ func TestOpenBackendsAndMigrateOnPostgres(t *testing.T) {
 	}()
 	if got, want := checkNames(b), []string{"cache", "permission", "storage"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Checks = %q, want %q", got, want)
+	}
+	exercise(t, b)
+}
+
+// TestOpenBackendsRedisCache opens a Redis cache on the test server: it
+// works, is the heartbeat's cache check, and keeps its keys under
+// cache_prefix.
+func TestOpenBackendsRedisCache(t *testing.T) {
+	u := os.Getenv("CLIQUET_TEST_REDIS_URL")
+	if u == "" {
+		t.Skip("CLIQUET_TEST_REDIS_URL not set: Redis backend tests skipped")
+	}
+	var rnd [6]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		t.Fatal(err)
+	}
+	prefix := "cliquet-test-runner-" + hex.EncodeToString(rnd[:]) + ":"
+	core := loadCore(t, map[string]string{"DEMO_CACHE_BACKEND": "kinto_redis.cache", "DEMO_CACHE_URL": u,
+		"DEMO_CACHE_PREFIX": prefix, "DEMO_CACHE_POOL_SIZE": "2"})
+	b, err := runner.OpenBackends(context.Background(), core, stamp, demoOptions)
+	if err != nil {
+		t.Fatalf("OpenBackends with a Redis cache: %v", err) // set but unreachable: fail
+	}
+	log, _ := quietLog()
+	defer b.Close(log)
+	if b.Checks["cache"] != ports.HealthChecker(b.Cache) {
+		t.Errorf("Checks[cache] = %T, want the cache itself", b.Checks["cache"])
 	}
 	exercise(t, b)
 }

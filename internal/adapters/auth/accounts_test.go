@@ -10,6 +10,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/cliquet-go/cliquet/internal/adapters/auth"
+	"github.com/cliquet-go/cliquet/internal/adapters/memory"
 	"github.com/cliquet-go/cliquet/internal/domain"
 	"github.com/cliquet-go/cliquet/internal/ports"
 )
@@ -66,7 +67,8 @@ func newAccountsPolicy(t *testing.T, ttl time.Duration) (*auth.Accounts, *accoun
 		"weird": {ID: "weird", Data: map[string]any{"password": 42}},
 	}}
 	c := &clock{now: 1_000_000}
-	a := auth.NewAccounts(store, auth.AccountsOptions{Parent: accountParent, TTL: ttl, Clock: c})
+	cache := memory.NewCache(memory.CacheOptions{Prefix: "kinto:", Clock: c})
+	a := auth.NewAccounts(store, auth.AccountsOptions{Parent: accountParent, TTL: ttl, Clock: c, Cache: cache})
 	return a, store, c
 }
 
@@ -154,7 +156,7 @@ func TestAccountsInvalidate(t *testing.T) {
 	authenticate(t, a, "colon:a:b:c")
 	// The password changes: the app stores the new hash and invalidates.
 	store.accounts["bob"] = domain.Record{ID: "bob", Data: map[string]any{"password": hashOf(t, "new")}}
-	a.Invalidate("bob")
+	invalidate(t, a, "bob")
 	if _, ok := authenticate(t, a, "bob:s3cret"); ok {
 		t.Error("Authenticate(bob:old password) after Invalidate: accepted, want refused")
 	}
@@ -168,7 +170,7 @@ func TestAccountsInvalidate(t *testing.T) {
 	}
 	// A deleted account stops working at once.
 	delete(store.accounts, "bob")
-	a.Invalidate("bob")
+	invalidate(t, a, "bob")
 	if _, ok := authenticate(t, a, "bob:new"); ok {
 		t.Error("Authenticate(bob) after deletion and Invalidate: accepted, want refused")
 	}
@@ -178,7 +180,7 @@ func TestAccountsInvalidateDuringCheckIsNotCached(t *testing.T) {
 	a, store, _ := newAccountsPolicy(t, time.Minute)
 	// The account changes while a login reads its old hash: that login may
 	// succeed, but must not be remembered.
-	store.onGet = func() { a.Invalidate("bob") }
+	store.onGet = func() { invalidate(t, a, "bob") }
 	if _, ok := authenticate(t, a, "bob:s3cret"); !ok {
 		t.Fatal("Authenticate(bob:s3cret): refused")
 	}
@@ -236,8 +238,105 @@ func TestAccountsRefusalForgottenOnChange(t *testing.T) {
 		t.Fatal("Authenticate(bob:new) before the change: accepted")
 	}
 	store.accounts["bob"] = domain.Record{ID: "bob", Data: map[string]any{"password": hashOf(t, "new")}}
-	a.Invalidate("bob")
+	invalidate(t, a, "bob")
 	if _, ok := authenticate(t, a, "bob:new"); !ok {
 		t.Error("Authenticate(bob:new) after the change: refused, want accepted")
 	}
+}
+
+func invalidate(t *testing.T, a *auth.Accounts, user string) {
+	t.Helper()
+	if err := a.Invalidate(context.Background(), user); err != nil {
+		t.Fatalf("Invalidate(%s): %v", user, err)
+	}
+}
+
+// TestAccountsNodesShareTheCache: two nodes on one cache (a PostgreSQL or
+// Redis one in production) share logins, and a password change on one is
+// seen by the other at once, with or without a shared secret.
+func TestAccountsNodesShareTheCache(t *testing.T) {
+	for _, secret := range []string{"shared secret", ""} {
+		t.Run("secret="+secret, func(t *testing.T) {
+			store := &accountStore{accounts: map[string]domain.Record{
+				"bob": {ID: "bob", Data: map[string]any{"password": hashOf(t, "old")}},
+			}}
+			c := &clock{now: 1_000_000}
+			cache := memory.NewCache(memory.CacheOptions{Clock: c})
+			opts := auth.AccountsOptions{Parent: accountParent, TTL: time.Minute, Clock: c, Cache: cache, Secret: secret}
+			nodeA, nodeB := auth.NewAccounts(store, opts), auth.NewAccounts(store, opts)
+			if _, ok := authenticate(t, nodeA, "bob:old"); !ok {
+				t.Fatal("node A: bob:old refused")
+			}
+			if _, ok := authenticate(t, nodeA, "bob:old"); !ok || store.gets != 1 {
+				t.Fatalf("node A again: ok %v after %d reads, want accepted from the cache (1 read)", ok, store.gets)
+			}
+			authenticate(t, nodeB, "bob:old")
+			if want := map[bool]int{true: 1, false: 2}[secret != ""]; store.gets != want {
+				t.Errorf("reads after node B's login = %d, want %d (a shared secret shares logins)", store.gets, want)
+			}
+			// The password changes through node B.
+			store.accounts["bob"] = domain.Record{ID: "bob", Data: map[string]any{"password": hashOf(t, "new")}}
+			invalidate(t, nodeB, "bob")
+			if _, ok := authenticate(t, nodeA, "bob:old"); ok {
+				t.Error("node A: the old password still works after the change on node B")
+			}
+			if _, ok := authenticate(t, nodeA, "bob:new"); !ok {
+				t.Error("node A: the new password is refused after the change on node B")
+			}
+		})
+	}
+}
+
+// failingCache is a cache whose every call fails, as a Redis server down.
+type failingCache struct {
+	ports.Cache
+	err error
+}
+
+func (f failingCache) Get(context.Context, string) ([]byte, bool, error) { return nil, false, f.err }
+func (f failingCache) Delete(context.Context, string) error              { return f.err }
+
+// TestAccountsCacheDown: with the cache down, logins and invalidations
+// fail with its Unavailable error rather than skip it.
+func TestAccountsCacheDown(t *testing.T) {
+	store := &accountStore{accounts: map[string]domain.Record{
+		"bob": {ID: "bob", Data: map[string]any{"password": hashOf(t, "s3cret")}},
+	}}
+	down := domain.Wrap(domain.Unavailable, "test", errors.New("connection refused"))
+	a := auth.NewAccounts(store, auth.AccountsOptions{Parent: accountParent, TTL: time.Minute, Clock: &clock{}, Cache: failingCache{err: down}})
+	if _, ok, err := a.Authenticate(context.Background(), basicHeader("bob:s3cret")); ok || !errors.Is(err, down) {
+		t.Errorf("Authenticate with the cache down = %v, %v; want the cache's error", ok, err)
+	}
+	if err := a.Invalidate(context.Background(), "bob"); !errors.Is(err, down) || domain.KindOf(err) != domain.Unavailable {
+		t.Errorf("Invalidate with the cache down = %v, want the cache's Unavailable error", err)
+	}
+}
+
+// TestAccountsCacheHoldsNoSecrets: the cache sees neither the user name
+// nor the password, only MACs.
+func TestAccountsCacheHoldsNoSecrets(t *testing.T) {
+	store := &accountStore{accounts: map[string]domain.Record{
+		"bob": {ID: "bob", Data: map[string]any{"password": hashOf(t, "s3cret")}},
+	}}
+	rec := &recordingCache{Cache: memory.NewCache(memory.CacheOptions{})}
+	a := auth.NewAccounts(store, auth.AccountsOptions{Parent: accountParent, TTL: time.Minute, Clock: &clock{}, Cache: rec})
+	authenticate(t, a, "bob:s3cret")
+	if len(rec.sets) != 1 {
+		t.Fatalf("cache writes = %d, want 1", len(rec.sets))
+	}
+	for _, w := range rec.sets {
+		if strings.Contains(w, "bob") || strings.Contains(w, "s3cret") {
+			t.Errorf("cache write %q holds the user name or the password", w)
+		}
+	}
+}
+
+type recordingCache struct {
+	ports.Cache
+	sets []string
+}
+
+func (r *recordingCache) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	r.sets = append(r.sets, key+" "+string(value))
+	return r.Cache.Set(ctx, key, value, ttl)
 }

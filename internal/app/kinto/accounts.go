@@ -53,8 +53,10 @@ type AccountSettings struct {
 	BcryptCost int
 	// OnChange, when set, is called with the account id after an account is
 	// written or deleted, so that the authentication policy drops the
-	// logins it remembers for it.
-	OnChange func(id string)
+	// logins it remembers for it. Its error fails the write: a password
+	// change that the cache did not hear of would leave the old password
+	// working on every node for a while.
+	OnChange func(ctx context.Context, id string) error
 }
 
 // Accounts is Kinto's accounts plugin: the /accounts resource, where users
@@ -175,21 +177,23 @@ func (a *Accounts) afterWrite(ctx context.Context, req *app.Request, _ *domain.R
 	if err := a.perms.ReplaceACL(ctx, uri, ports.ACL{"write": {owner}}); err != nil {
 		return fmt.Errorf("give write on %s to %s: %w", uri, owner, err)
 	}
-	a.changed(rec.ID)
-	return nil
+	return a.changed(ctx, rec.ID)
 }
 
 // afterDelete drops the logins remembered for a deleted account (the
 // engine has already dropped its ACL).
-func (a *Accounts) afterDelete(_ context.Context, _ *app.Request, old domain.Record) error {
-	a.changed(old.ID)
-	return nil
+func (a *Accounts) afterDelete(ctx context.Context, _ *app.Request, old domain.Record) error {
+	return a.changed(ctx, old.ID)
 }
 
-func (a *Accounts) changed(id string) {
-	if a.settings.OnChange != nil {
-		a.settings.OnChange(id)
+func (a *Accounts) changed(ctx context.Context, id string) error {
+	if a.settings.OnChange == nil {
+		return nil
 	}
+	if err := a.settings.OnChange(ctx, id); err != nil {
+		return fmt.Errorf("account %s changed: %w", id, err)
+	}
+	return nil
 }
 
 // accountLists is the ACE store as the account engine sees it: the same,

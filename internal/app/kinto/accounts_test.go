@@ -33,7 +33,7 @@ func newAccounts(t *testing.T, principals map[string][]string) *accountsFixture 
 	f.Accounts = kinto.NewAccounts(f.store, f.perms, kinto.AccountSettings{
 		Principals: principals,
 		BcryptCost: bcrypt.MinCost,
-		OnChange:   func(id string) { f.changed = append(f.changed, id) },
+		OnChange:   func(_ context.Context, id string) error { f.changed = append(f.changed, id); return nil },
 	})
 	return f
 }
@@ -416,3 +416,20 @@ var errACLDown = errors.New("acl store down")
 type failingACL struct{ ports.Permission }
 
 func (failingACL) ReplaceACL(context.Context, string, ports.ACL) error { return errACLDown }
+
+// TestAccountChangeFailsWhenTheCacheCannotForget: a password change the
+// login cache could not hear of is an error, not a silent success that
+// would leave the old password working.
+func TestAccountChangeFailsWhenTheCacheCannotForget(t *testing.T) {
+	f := openAccounts(t)
+	down := domain.Wrap(domain.Unavailable, "test", errors.New("cache down"))
+	f.Accounts = kinto.NewAccounts(f.store, f.perms, kinto.AccountSettings{
+		Principals: map[string][]string{"account_create_principals": {app.Everyone}},
+		BcryptCost: bcrypt.MinCost,
+		OnChange:   func(context.Context, string) error { return down },
+	})
+	_, err := f.put(t, anon(), "bob", map[string]any{"password": "s3cret"})
+	if !errors.Is(err, down) || domain.KindOf(err) != domain.Unavailable {
+		t.Fatalf("PUT /accounts/bob with the cache down = %v, want the Unavailable cache error", err)
+	}
+}
