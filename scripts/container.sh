@@ -4,7 +4,7 @@
 # - podman builds in Docker's image format, since the OCI format has no
 #   HEALTHCHECK;
 # - podman runs with runc and cgroupfs when runc is installed (crun fails on
-#   hybrid cgroups on the CI machine; see ../shared/CONTAINERS.md).
+#   hybrid cgroups, as on the CI machine).
 #   PODMAN_FLAGS replaces those global options ("" for none).
 set -euo pipefail
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ensure-podman.sh installs podman and runc from Debian's packages when no
 # podman is installed, and sets the containers.conf that lets runc start
-# containers here (../shared/CONTAINERS.md). Needs root for the install.
+# containers in a sandbox that refuses setrlimit (default_ulimits = []).
+# Needs root for the install.
 set -euo pipefail
 
 conf=/etc/containers/containers.conf
