@@ -49,8 +49,6 @@ func (e *Engine) lockList(ctx context.Context, p domain.Parent) error {
 	return nil
 }
 
-// Store returns the storage the engine works on, for custom views.
-func (e *Engine) Store() ports.Storage { return e.store }
 
 // guarded reports whether req's resource is subject to ACLs.
 func (e *Engine) guarded(req *Request) bool {
