@@ -49,7 +49,6 @@ func (e *Engine) lockList(ctx context.Context, p domain.Parent) error {
 	return nil
 }
 
-
 // guarded reports whether req's resource is subject to ACLs.
 func (e *Engine) guarded(req *Request) bool {
 	return e.guard != nil && !req.Resource.PerUser && len(req.Resource.Permissions) > 0
