@@ -23,7 +23,7 @@ FUZZTIME  ?= 10s
 BENCHTIME ?= 200ms
 TESTFLAGS ?=
 
-.PHONY: bench-pg count-statements run-readinglist test-e2e-postgres help run build version-json test test-integration test-e2e fuzz bench lint docker docker-test clean
+.PHONY: admin test-browser bench-pg count-statements run-readinglist test-e2e-postgres help run build version-json test test-integration test-e2e fuzz bench lint docker docker-test clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -64,6 +64,13 @@ test-e2e: ## Build bin/kinto and run the published Kinto JS clients against it (
 
 test-e2e-postgres: ## The end-to-end suite with storage and permissions on PostgreSQL (a database of its own, dropped after)
 	CLIQUET_TEST_POSTGRES_URL='$(CLIQUET_TEST_POSTGRES_URL)' scripts/e2e-postgres.sh
+
+admin: ## Install a kinto-admin build from ARCHIVE (a release archive you downloaded) into bin/admin
+	@if [ -z "$(ARCHIVE)" ]; then echo "make admin ARCHIVE=path/to/kinto-admin-release.tar [ADMIN_DIR=bin/admin]" >&2; exit 2; fi
+	scripts/install-admin.sh '$(ARCHIVE)' '$(or $(ADMIN_DIR),bin/admin)'
+
+test-browser: build ## Headless Chromium against bin/kinto: the admin plugin's routes, redirects and headers (test/browser)
+	scripts/browser.sh
 
 fuzz: ## Run every Fuzz target for FUZZTIME (10s) each
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh

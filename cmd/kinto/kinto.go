@@ -70,9 +70,15 @@ func mountKinto(srv *httpadapter.Server, b *runner.Backends, s *settings, src *c
 		svc.ListInPermissions(accountsRes.Resource)
 	}
 	srv.MountBatchWithUnits(b.Units)
+	admin := s.Includes.Contains(adminPlugin)
+	if admin {
+		mountAdmin(srv, adminAssetsPath(s))
+	}
 	srv.MountKinto(svc, httpadapter.KintoOptions{
-		DefaultBucket:             defaultBucketEnabled(s),
-		PermissionsEndpoint:       bool(s.ExperimentalPermissionsEndpoint),
+		DefaultBucket: defaultBucketEnabled(s),
+		// As in Kinto, the admin plugin turns the permissions endpoint on:
+		// the web admin lists what a user may access through it.
+		PermissionsEndpoint:       bool(s.ExperimentalPermissionsEndpoint) || admin,
 		PermissionsReadPrincipals: []string(s.PermissionsReadPrincipals),
 		SchemaValidation:          bool(s.ExperimentalCollectionSchemaValidation),
 	})

@@ -12,6 +12,7 @@ import (
 var builtPlugins = map[string]bool{
 	"kinto.plugins.default_bucket": true,
 	"kinto.plugins.accounts":       true,
+	adminPlugin:                    true,
 }
 
 // restrictingPlugins are Kinto plugins that take rights away when they

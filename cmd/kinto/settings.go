@@ -27,6 +27,10 @@ type settings struct {
 	AccountCacheTTLSeconds                 int         `setting:"account_cache_ttl_seconds" envconfig:"ACCOUNT_CACHE_TTL_SECONDS" def:"30"`
 	AccountBcryptCost                      int         `setting:"account_bcrypt_cost" envconfig:"ACCOUNT_BCRYPT_COST" def:"12"`
 	PermissionsReadPrincipals              config.List `setting:"permissions_read_principals" envconfig:"PERMISSIONS_READ_PRINCIPALS" def:"system.Everyone"`
+	// AdminAssetsPath is the folder of the kinto-admin build that the
+	// admin plugin serves at /v1/admin/; empty means an admin folder
+	// beside the binary.
+	AdminAssetsPath string `setting:"admin_assets_path" envconfig:"ADMIN_ASSETS_PATH"`
 }
 
 // Validate checks the generic settings, then Kinto's.

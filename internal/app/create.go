@@ -143,7 +143,7 @@ func (e *Engine) createIn(ctx context.Context, req *Request, p domain.Parent, bo
 // result.
 func (e *Engine) afterWrite(ctx context.Context, req *Request, old *domain.Record, stored domain.Record, acl ACLChange, created bool) (Object, error) {
 	if e.guarded(req) {
-		if err := e.guard.apply(ctx, req, req.Resource.URI(req.Vars, stored.ID), acl); err != nil {
+		if err := e.guard.apply(ctx, req, stored.ID, acl); err != nil {
 			return Object{}, err
 		}
 	}
@@ -152,11 +152,12 @@ func (e *Engine) afterWrite(ctx context.Context, req *Request, old *domain.Recor
 			return Object{}, err
 		}
 	}
-	if created && e.guarded(req) {
+	if created && e.guarded(req) && req.Resource.AfterWrite == nil {
 		// A created object had no ACL (deleting an object deletes its ACL
-		// in the same unit), so its ACL is the change itself: no read back.
+		// in the same unit), so its ACL is the change itself: no read back
+		// (unless an AfterWrite hook may have changed it).
 		return Object{Record: e.present(ctx, req, stored), Created: true,
-			Permissions: e.guard.shown(req, e.guard.createdACL(req, acl))}, nil
+			Permissions: e.guard.shown(req, stored.ID, e.guard.createdACL(req, stored.ID, acl))}, nil
 	}
 	return e.object(ctx, req, stored, created, false)
 }

@@ -184,7 +184,7 @@ func preconditionFailed(err error, existing *domain.Record) error {
 func (e *Engine) object(ctx context.Context, req *Request, rec domain.Record, created, notModified bool) (Object, error) {
 	out := Object{Record: e.present(ctx, req, rec), Permissions: map[string][]string{}, Created: created, NotModified: notModified}
 	if e.guarded(req) {
-		acl, err := e.guard.shownACL(ctx, req, req.Resource.URI(req.Vars, rec.ID))
+		acl, err := e.guard.shownACL(ctx, req, rec.ID)
 		if err != nil {
 			return Object{}, err
 		}

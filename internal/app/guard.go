@@ -198,7 +198,7 @@ func (g *Guard) authorizeObject(ctx context.Context, req *Request, id string, n 
 	if !granted && !g.settingsAllow(req, pairs, fallback) {
 		return nil, deny(req)
 	}
-	return g.shown(req, acl), nil
+	return g.shown(req, id, acl), nil
 }
 
 // deny is 401 for anonymous callers, 403 for the others.
@@ -288,23 +288,42 @@ func (g *Guard) listScope(ctx context.Context, req *Request, n need) (ids []stri
 
 // shownACL returns the object's own ACL when the caller holds its write
 // permission directly, else an empty ACL (PROTOCOL-kinto §2.9).
-func (g *Guard) shownACL(ctx context.Context, req *Request, uri string) (map[string][]string, error) {
+func (g *Guard) shownACL(ctx context.Context, req *Request, id string) (map[string][]string, error) {
+	uri := req.Resource.URI(req.Vars, id)
 	acl, err := g.perms.ObjectACL(ctx, uri)
 	if err != nil {
 		return nil, fmt.Errorf("load permissions of %s: %w", uri, err)
 	}
-	return g.shown(req, acl), nil
+	return g.shown(req, id, acl), nil
 }
 
-// shown is acl when the caller holds the object's write permission
-// directly, else an empty ACL (PROTOCOL-kinto §2.9).
-func (g *Guard) shown(req *Request, acl ports.ACL) map[string][]string {
+// shown is acl when the caller, or the object's writer (writerOf), holds
+// the object's write permission directly, else an empty ACL
+// (PROTOCOL-kinto §2.9).
+func (g *Guard) shown(req *Request, id string, acl ports.ACL) map[string][]string {
+	writer := writerOf(req, id)
 	for _, p := range acl["write"] {
-		if slices.Contains(req.Caller.Principals, p) {
+		if p == writer || slices.Contains(req.Caller.Principals, p) {
 			return acl
 		}
 	}
 	return map[string][]string{}
+}
+
+// writerOf is the principal credited with writing object id, Kinto's
+// current principal: the resource's Writer when it names one, else the
+// caller (system.Everyone when anonymous). With explicit permissions it
+// gets the object's write permission.
+func writerOf(req *Request, id string) string {
+	if w := req.Resource.Writer; w != nil {
+		if p := w(req, id); p != "" {
+			return p
+		}
+	}
+	if req.Caller.UserID != "" {
+		return req.Caller.UserID
+	}
+	return Everyone
 }
 
 // ACLChange is how a write changes an object's ACL.
@@ -357,7 +376,8 @@ func (c ACLChange) validate(res *Resource) error {
 
 // apply stores the change on uri and, with explicit permissions, adds the
 // writer to the write ACL.
-func (g *Guard) apply(ctx context.Context, req *Request, uri string, c ACLChange) error {
+func (g *Guard) apply(ctx context.Context, req *Request, id string, c ACLChange) error {
+	uri := req.Resource.URI(req.Vars, id)
 	forgetGrantsOn(ctx, uri, false)
 	set := c.Set
 	if c.ReplaceAll {
@@ -385,11 +405,7 @@ func (g *Guard) apply(ctx context.Context, req *Request, uri string, c ACLChange
 		}
 	}
 	if g.explicit {
-		writer := req.Caller.UserID
-		if writer == "" {
-			writer = Everyone
-		}
-		if err := g.perms.AddPrincipal(ctx, uri, "write", writer); err != nil {
+		if err := g.perms.AddPrincipal(ctx, uri, "write", writerOf(req, id)); err != nil {
 			return fmt.Errorf("grant write on %s: %w", uri, err)
 		}
 	}
@@ -397,7 +413,7 @@ func (g *Guard) apply(ctx context.Context, req *Request, uri string, c ACLChange
 }
 
 // createdACL is what apply(c) stores on an object that had no ACL.
-func (g *Guard) createdACL(req *Request, c ACLChange) ports.ACL {
+func (g *Guard) createdACL(req *Request, id string, c ACLChange) ports.ACL {
 	held := map[string]map[string]bool{}
 	grant := func(perm, principal string) {
 		if held[perm] == nil {
@@ -417,11 +433,7 @@ func (g *Guard) createdACL(req *Request, c ACLChange) ports.ACL {
 		delete(held[pp.Perm], pp.Principal)
 	}
 	if g.explicit {
-		writer := req.Caller.UserID
-		if writer == "" {
-			writer = Everyone
-		}
-		grant("write", writer)
+		grant("write", writerOf(req, id))
 	}
 	acl := ports.ACL{}
 	for perm, principals := range held {

@@ -47,6 +47,11 @@ type Resource struct {
 	// gets 401/403 whether or not the parent exists (Kinto's collections
 	// and groups), and only an allowed caller learns it is missing.
 	ParentBeforeAuth bool
+	// Writer, when set, names the principal credited with writing object
+	// id for req (Kinto's current principal), instead of the caller: it
+	// gets the object's write permission and sees the object's ACL.
+	// Returning "" keeps the caller.
+	Writer func(req *Request, id string) string
 	// Cascade makes deleting an object also purge every object stored
 	// below it and their ACLs (buckets, collections).
 	Cascade bool

@@ -94,8 +94,19 @@ func NewAccounts(store ports.Storage, perms ports.Permission, settings AccountSe
 		Process:     a.process,
 		AfterWrite:  a.afterWrite,
 		AfterDelete: a.afterDelete,
+		Writer:      a.writer,
 	}
 	return a
+}
+
+// writer is Kinto's current principal on accounts: an anonymous caller
+// creating an account, or an administrator managing one, writes as the
+// account itself, so the answer shows the account's permissions.
+func (a *Accounts) writer(req *app.Request, id string) string {
+	if id != "" && (!req.Caller.Authenticated() || a.isAdmin(req.Caller)) {
+		return AccountPolicy + ":" + id
+	}
+	return ""
 }
 
 // accountIDPattern is Kinto's account id pattern: the usual one plus "+",
