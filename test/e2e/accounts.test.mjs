@@ -16,9 +16,9 @@ scenario("create an account anonymously, then authenticate with it", async () =>
   const created = await anonymous.createAccount("alice", "s3cret!");
   assert.equal(created.data.id, "alice");
   assert.match(created.data.password, /^\$2[aby]\$\d\d\$/, "the password is returned as a bcrypt hash");
-  // The account's write goes to account:alice, not to the (anonymous)
-  // creator, who therefore sees no permissions in the response.
-  assert.deepEqual(created.permissions, {}, "anonymous creator is not the account's writer");
+  // The account's write goes to account:alice, which Kinto credits with
+  // an anonymous creation: the response shows it.
+  assert.deepEqual(created.permissions, { write: ["account:alice"] }, "an anonymous creation is the account's own write");
 
   const user = await clientFor(ctx.server, "alice", "s3cret!").fetchUser();
   assert.equal(user.id, "account:alice");
