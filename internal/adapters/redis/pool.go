@@ -1,5 +1,8 @@
-// Package redis holds the adapters on Redis, through a redigo pool:
-// today the cache (Kinto's kinto_redis.cache).
+// Package redis holds the adapters on Redis, through a redigo pool: the
+// cache (Kinto's kinto_redis.cache), the storage and the permission
+// backend. There is no Store (units of work) yet: a service on Redis
+// storage and permission runs them as ports.Unitless, each write
+// committing on its own.
 package redis
 
 import (
