@@ -89,7 +89,7 @@ func TestCommandLine(t *testing.T) {
 		{name: "bad setting", env: map[string]string{"READINGLIST_HTTP_PORT": "http"}, wantCode: runner.ExitUsage, wantStderr: "setting http_port (from env READINGLIST_HTTP_PORT)"},
 		{name: "help lists migrate", args: []string{"help"}, wantCode: runner.ExitOK, wantStdout: "\n  migrate "},
 		{name: "storage unreachable", env: map[string]string{"READINGLIST_STORAGE_BACKEND": "postgresql", "READINGLIST_STORAGE_URL": unreachablePostgres}, wantCode: runner.ExitFailure, wantStderr: "connect storage database"},
-		{name: "migrate on memory", args: []string{"migrate"}, wantCode: runner.ExitOK, wantStdout: "migrate: memory backends keep no schema; nothing to do"},
+		{name: "migrate on memory", args: []string{"migrate"}, wantCode: runner.ExitOK, wantStdout: "migrate: memory and Redis backends keep no schema; nothing to do"},
 		{name: "migrate ignores the cache and permission settings", args: []string{"migrate"}, wantCode: runner.ExitOK, wantStdout: "nothing to do",
 			env: map[string]string{"READINGLIST_CACHE_BACKEND": "redis", "READINGLIST_CACHE_URL": "redis://x", "READINGLIST_PERMISSION_BACKEND": "postgresql", "READINGLIST_PERMISSION_URL": unreachablePostgres}},
 		{name: "migrate on an unreachable postgresql", args: []string{"migrate"}, wantCode: runner.ExitFailure, wantStderr: "readinglist: migrate: connect storage database",

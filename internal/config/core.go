@@ -142,7 +142,7 @@ type Core struct {
 
 // Backends each backend setting accepts; services may build fewer.
 var (
-	StorageBackends    = []Backend{BackendMemory, BackendPostgreSQL}
+	StorageBackends    = []Backend{BackendMemory, BackendPostgreSQL, BackendRedis}
 	CacheBackends      = []Backend{BackendMemory, BackendPostgreSQL, BackendRedis}
 	PermissionBackends = []Backend{BackendMemory, BackendPostgreSQL, BackendRedis}
 )

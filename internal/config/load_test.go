@@ -351,7 +351,7 @@ func TestBadValuesNameTheSetting(t *testing.T) {
 		want    string // in the message, beside the setting
 	}{
 		{name: "unknown storage backend", env: map[string]string{"KINTO_STORAGE_BACKEND": "bogus"},
-			setting: "storage_backend", want: `unknown backend "bogus" (want memory, postgresql)`},
+			setting: "storage_backend", want: `unknown backend "bogus" (want memory, postgresql, redis)`},
 		{name: "unknown dotted cache backend", env: map[string]string{"KINTO_CACHE_BACKEND": "kinto.core.cache.memcached"},
 			setting: "cache_backend", want: `unknown backend "memcached"`},
 		{name: "unknown permission backend in ini", ini: "kinto.permission_backend = mongo\n",
@@ -483,7 +483,7 @@ func TestErrorNamesOrigin(t *testing.T) {
 	cleanEnv(t)
 	t.Setenv("KINTO_STORAGE_BACKEND", "bogus")
 	_, _, err := load(t, "")
-	want := `setting storage_backend (from env KINTO_STORAGE_BACKEND): unknown backend "bogus" (want memory, postgresql)`
+	want := `setting storage_backend (from env KINTO_STORAGE_BACKEND): unknown backend "bogus" (want memory, postgresql, redis)`
 	if err == nil || err.Error() != want {
 		t.Errorf("Load: %v, want %s", err, want)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cliquet-go/cliquet/internal/adapters/memory"
 	"github.com/cliquet-go/cliquet/internal/adapters/postgres"
+	"github.com/cliquet-go/cliquet/internal/adapters/redis"
 	"github.com/cliquet-go/cliquet/internal/config"
 	"github.com/cliquet-go/cliquet/internal/domain"
 	"github.com/cliquet-go/cliquet/internal/ports"
@@ -62,7 +63,8 @@ func (b *Backends) Close(log logrus.FieldLogger) {
 }
 
 // OpenBackends builds the backend of each backend setting of core. Storage
-// and permission run on memory or on PostgreSQL, whose schema
+// and permission run on memory, on Redis (keys under "storage:" and
+// "permission:", one pool when both have the same URL) or on PostgreSQL, whose schema
 // "<Service> migrate" prepares: a database whose schema is older than this
 // version's is refused, so that a node never serves 500s from missing
 // tables. The cache runs on memory, PostgreSQL or Redis (see openCache). clock stamps
@@ -85,6 +87,7 @@ func OpenBackends(ctx context.Context, core *config.Core, clock domain.Clock, op
 	permission := permissionBackend(core)
 	// A storage-only service still gets a store's storage, for its units.
 	shared := opts.StorageOnly || (storage.value == permission.value && storage.url == permission.url)
+	var sharedRedis *redis.Pool // storage's pool, when permission uses the same Redis
 	switch storage.value {
 	case config.BackendMemory:
 		if shared {
@@ -110,6 +113,16 @@ func OpenBackends(ctx context.Context, core *config.Core, clock domain.Clock, op
 			}
 		} else {
 			b.Storage = postgres.NewStorage(db, clock)
+		}
+	case config.BackendRedis:
+		pool, err := storage.openRedis(ctx)
+		if err != nil {
+			return nil, err
+		}
+		b.closers = append(b.closers, pool.Close)
+		b.Storage = redis.NewStorage(pool, redisStoragePrefix, clock)
+		if shared {
+			sharedRedis = pool
 		}
 	default:
 		return nil, storage.notBuilt()
@@ -140,6 +153,15 @@ func OpenBackends(ctx context.Context, core *config.Core, clock domain.Clock, op
 		}
 		b.closers = append(b.closers, db.Close)
 		b.Permission = postgres.NewPermission(db)
+	case permission.value == config.BackendRedis:
+		pool := sharedRedis
+		if pool == nil {
+			if pool, err = permission.openRedis(ctx); err != nil {
+				return nil, err
+			}
+			b.closers = append(b.closers, pool.Close)
+		}
+		b.Permission = redis.NewPermission(pool, redisPermissionPrefix)
 	default:
 		return nil, permission.notBuilt()
 	}
@@ -176,10 +198,10 @@ func permissionBackend(core *config.Core) backendSetting {
 }
 
 // notBuilt is the error of a value this version cannot serve; config
-// accepts redis, for instance, which has no adapter here yet.
+// may accept a value a service does not build.
 func (b backendSetting) notBuilt() error {
 	return &config.SettingError{Setting: b.setting,
-		Err: fmt.Errorf("backend %q is not built into this version (want memory or postgresql)", b.value)}
+		Err: fmt.Errorf("backend %q is not built into this version (want memory, postgresql or redis)", b.value)}
 }
 
 // postgresPool is the connection pool of one PostgreSQL backend, in
@@ -250,8 +272,8 @@ func MigrateCommand[S any](opts BackendOptions) Command[S] {
 		migrated := false
 		for _, b := range targets {
 			switch b.value {
-			case config.BackendMemory:
-				continue
+			case config.BackendMemory, config.BackendRedis:
+				continue // no schema
 			case config.BackendPostgreSQL:
 			default:
 				return fail(b.notBuilt())
@@ -276,7 +298,7 @@ func MigrateCommand[S any](opts BackendOptions) Command[S] {
 			migrated = true
 		}
 		if !migrated {
-			fmt.Fprintln(env.Stdout, "migrate: memory backends keep no schema; nothing to do")
+			fmt.Fprintln(env.Stdout, "migrate: memory and Redis backends keep no schema; nothing to do")
 		}
 		return ExitOK
 	}

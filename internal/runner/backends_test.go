@@ -178,12 +178,13 @@ func TestOpenBackendsRefusesBackendsNotBuilt(t *testing.T) {
 			"cache_url", `setting cache_url: redis url: scheme "http", want redis or rediss`},
 		{"cache unknown", func(c *config.Core) { c.CacheBackend = "memcached" },
 			"cache_backend", `setting cache_backend: backend "memcached" is not built into this version (want memory, postgresql or redis)`},
-		{"permission redis", func(c *config.Core) { c.PermissionBackend, c.PermissionURL = config.BackendRedis, "redis://x" },
-			"permission_backend", `setting permission_backend: backend "redis" is not built into this version (want memory or postgresql)`},
-		// config accepts memory and postgresql only for storage; a
-		// service that builds Core itself may still pass anything.
-		{"storage redis", func(c *config.Core) { c.StorageBackend = config.BackendRedis },
-			"storage_backend", `setting storage_backend: backend "redis" is not built into this version (want memory or postgresql)`},
+		{"permission redis url", func(c *config.Core) { c.PermissionBackend, c.PermissionURL = config.BackendRedis, "http://x" },
+			"permission_url", `setting permission_url: redis url: scheme "http", want redis or rediss`},
+		{"storage redis url", func(c *config.Core) { c.StorageBackend, c.StorageURL = config.BackendRedis, "redis://x/db" },
+			"storage_url", `setting storage_url: redis url: database "db" is not a number`},
+		// A service that builds Core itself may still pass anything.
+		{"storage unknown", func(c *config.Core) { c.StorageBackend = "cassandra" },
+			"storage_backend", `setting storage_backend: backend "cassandra" is not built into this version (want memory, postgresql or redis)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -211,6 +212,8 @@ func TestOpenBackendsUnreachablePostgres(t *testing.T) {
 		{"permission", map[string]string{"DEMO_PERMISSION_BACKEND": "postgresql", "DEMO_PERMISSION_URL": unreachablePostgres}, "connect permission database: "},
 		{"cache", map[string]string{"DEMO_CACHE_BACKEND": "postgresql", "DEMO_CACHE_URL": unreachablePostgres}, "connect cache database: "},
 		{"redis cache", map[string]string{"DEMO_CACHE_BACKEND": "redis", "DEMO_CACHE_URL": "redis://127.0.0.1:1/0"}, "connect cache redis: "},
+		{"redis storage", map[string]string{"DEMO_STORAGE_BACKEND": "kinto.core.storage.redis", "DEMO_STORAGE_URL": "redis://127.0.0.1:1/0"}, "connect storage redis: "},
+		{"redis permission", map[string]string{"DEMO_PERMISSION_BACKEND": "kinto_redis.permission", "DEMO_PERMISSION_URL": "redis://127.0.0.1:1/0"}, "connect permission redis: "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -237,16 +240,17 @@ func TestMigrateCommand(t *testing.T) {
 		stderr string // the whole of stderr
 	}{
 		{name: "memory", opts: demoOptions, code: runner.ExitOK,
-			stdout: "migrate: memory backends keep no schema; nothing to do\n"},
+			stdout: "migrate: memory and Redis backends keep no schema; nothing to do\n"},
 		{name: "redis cache keeps no schema", opts: demoOptions, code: runner.ExitOK,
 			env:    map[string]string{"DEMO_CACHE_BACKEND": "kinto_redis.cache", "DEMO_CACHE_URL": "redis://127.0.0.1:1/0"},
 			stdout: "nothing to do"},
 		{name: "unreachable cache", opts: demoOptions, code: runner.ExitFailure,
 			env:    map[string]string{"DEMO_CACHE_BACKEND": "kinto.core.cache.postgresql", "DEMO_CACHE_URL": unreachablePostgres},
 			stderr: "demo: migrate: connect cache database: "},
-		{name: "permission not built", opts: demoOptions, code: runner.ExitFailure,
-			env:    map[string]string{"DEMO_PERMISSION_BACKEND": "redis", "DEMO_PERMISSION_URL": "redis://x"},
-			stderr: "demo: migrate: setting permission_backend: backend \"redis\" is not built into this version (want memory or postgresql)\n"},
+		{name: "redis storage and permission keep no schema", opts: demoOptions, code: runner.ExitOK,
+			env: map[string]string{"DEMO_PERMISSION_BACKEND": "redis", "DEMO_PERMISSION_URL": "redis://127.0.0.1:1/0",
+				"DEMO_STORAGE_BACKEND": "redis", "DEMO_STORAGE_URL": "redis://127.0.0.1:1/0"},
+			stdout: "migrate: memory and Redis backends keep no schema; nothing to do\n"},
 		{name: "storage only ignores the cache and permission", opts: runner.BackendOptions{Service: "demo", StorageOnly: true}, code: runner.ExitOK,
 			env: map[string]string{"DEMO_CACHE_BACKEND": "redis", "DEMO_CACHE_URL": "redis://x",
 				"DEMO_PERMISSION_BACKEND": "postgresql", "DEMO_PERMISSION_URL": unreachablePostgres},
@@ -364,6 +368,36 @@ func TestOpenBackendsRedisCache(t *testing.T) {
 	defer b.Close(log)
 	if b.Checks["cache"] != ports.HealthChecker(b.Cache) {
 		t.Errorf("Checks[cache] = %T, want the cache itself", b.Checks["cache"])
+	}
+	exercise(t, b)
+}
+
+// TestOpenBackendsRedisStorage opens Redis storage and permission on the
+// test server with the same URL: they share one pool, are the heartbeat's
+// checks and serve the engine. Their keys ("storage:", "permission:") are
+// deleted at cleanup, so the test server's database must be one for tests.
+func TestOpenBackendsRedisStorage(t *testing.T) {
+	u := os.Getenv("CLIQUET_TEST_REDIS_URL")
+	if u == "" {
+		t.Skip("CLIQUET_TEST_REDIS_URL not set: Redis backend tests skipped")
+	}
+	runner.FlushRedisKeys(t, u)
+	core := loadCore(t, map[string]string{"DEMO_STORAGE_BACKEND": "kinto.core.storage.redis", "DEMO_STORAGE_URL": u,
+		"DEMO_PERMISSION_BACKEND": "redis", "DEMO_PERMISSION_URL": u, "DEMO_STORAGE_POOL_SIZE": "2"})
+	b, err := runner.OpenBackends(context.Background(), core, stamp, demoOptions)
+	if err != nil {
+		t.Fatalf("OpenBackends with Redis storage and permission: %v", err) // set but unreachable: fail
+	}
+	log, _ := quietLog()
+	defer b.Close(log)
+	t.Cleanup(func() { runner.FlushRedisKeys(t, u) })
+	if b.Checks["storage"] != ports.HealthChecker(b.Storage) || b.Checks["permission"] != ports.HealthChecker(b.Permission) {
+		t.Errorf("Checks = %v, want the storage and permission themselves", b.Checks)
+	}
+	for name, c := range b.Checks {
+		if err := c.Healthy(context.Background()); err != nil {
+			t.Errorf("Checks[%s].Healthy: %v", name, err)
+		}
 	}
 	exercise(t, b)
 }

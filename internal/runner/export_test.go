@@ -1,5 +1,13 @@
 package runner
 
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/cliquet-go/cliquet/internal/adapters/redis"
+)
+
 // ServeUntilDone exposes the graceful shutdown to the tests, which drive
 // it with a handler that blocks.
 var ServeUntilDone = serveUntilDone
@@ -13,3 +21,20 @@ var (
 	LimitsOf      = limitsOf
 	NewHTTPServer = newHTTPServer
 )
+
+// FlushRedisKeys deletes the keys of the Redis storage and permission
+// backends on the server at url, so that a test starts and ends empty.
+func FlushRedisKeys(t testing.TB, url string) {
+	t.Helper()
+	pool, err := redis.NewPool(redis.PoolOptions{URL: url, PoolTimeout: 5 * time.Second,
+		ConnectTimeout: 5 * time.Second, CommandTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	for _, prefix := range []string{redisStoragePrefix, redisPermissionPrefix} {
+		if err := redis.NewCache(pool, prefix).Flush(context.Background()); err != nil {
+			t.Fatalf("flush %s: %v", prefix, err)
+		}
+	}
+}

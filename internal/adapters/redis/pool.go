@@ -1,5 +1,8 @@
-// Package redis holds the adapters on Redis, through a redigo pool:
-// today the cache (Kinto's kinto_redis.cache).
+// Package redis holds the adapters on Redis, through a redigo pool: the
+// cache (Kinto's kinto_redis.cache), the storage and the permission
+// backend. There is no Store (units of work) yet: a service on Redis
+// storage and permission runs them as ports.Unitless, each write
+// committing on its own.
 package redis
 
 import (
@@ -148,20 +151,20 @@ func translate(op string, ctx context.Context, err error) error {
 	case ctx.Err() != nil && !errors.Is(err, ctx.Err()):
 		// redigo reports a command cut by its context as the closed
 		// connection's error; say why it was cut.
-		return &domain.Error{Kind: domain.Unavailable, Op: op, Message: "cache request interrupted", Err: fmt.Errorf("%w: %v", ctx.Err(), err)}
+		return &domain.Error{Kind: domain.Unavailable, Op: op, Message: "Redis request interrupted", Err: fmt.Errorf("%w: %v", ctx.Err(), err)}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return &domain.Error{Kind: domain.Unavailable, Op: op, Message: "cache request interrupted", Err: err}
+		return &domain.Error{Kind: domain.Unavailable, Op: op, Message: "Redis request interrupted", Err: err}
 	case errors.As(err, &reply):
 		if strings.HasPrefix(string(reply), "LOADING") || strings.HasPrefix(string(reply), "READONLY") ||
 			strings.HasPrefix(string(reply), "MASTERDOWN") || strings.HasPrefix(string(reply), "BUSY") {
-			return &domain.Error{Kind: domain.Unavailable, Op: op, Message: "cache unavailable", Err: err}
+			return &domain.Error{Kind: domain.Unavailable, Op: op, Message: "Redis unavailable", Err: err}
 		}
 		return &domain.Error{Kind: domain.Internal, Op: op, Err: err}
 	case errors.Is(err, redigo.ErrPoolExhausted), errors.As(err, &netErr),
 		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed),
 		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
 		strings.Contains(err.Error(), "closed pool"), strings.Contains(err.Error(), "connection closed"):
-		return &domain.Error{Kind: domain.Unavailable, Op: op, Message: "cache unavailable", Err: err}
+		return &domain.Error{Kind: domain.Unavailable, Op: op, Message: "Redis unavailable", Err: err}
 	}
 	return &domain.Error{Kind: domain.Internal, Op: op, Err: err}
 }
