@@ -70,6 +70,9 @@ func mountKinto(srv *httpadapter.Server, b *runner.Backends, s *settings, src *c
 		svc.ListInPermissions(accountsRes.Resource)
 	}
 	srv.MountBatchWithUnits(b.Units)
+	if s.Includes.Contains("kinto.plugins.flush") {
+		srv.MountFlush(flushBackends(b))
+	}
 	srv.MountKinto(svc, httpadapter.KintoOptions{
 		DefaultBucket:             defaultBucketEnabled(s),
 		PermissionsEndpoint:       bool(s.ExperimentalPermissionsEndpoint),
