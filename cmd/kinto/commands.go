@@ -31,7 +31,12 @@ func withBackends(ctx context.Context, env *runner.Env[settings], name string, f
 // flushCacheCommand is `kinto flush-cache`: it empties the cache backend
 // (the keys under cache_prefix), as Kinto's command does.
 func flushCacheCommand(ctx context.Context, env *runner.Env[settings]) int {
-	if !env.ParseFlags(flag.NewFlagSet("kinto flush-cache", flag.ContinueOnError)) {
+	fs := flag.NewFlagSet("kinto flush-cache", flag.ContinueOnError)
+	if !env.ParseFlags(fs) {
+		return runner.ExitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.Stderr, "kinto: flush-cache: unexpected argument %q\n", fs.Arg(0))
 		return runner.ExitUsage
 	}
 	return withBackends(ctx, env, "flush-cache", func(b *runner.Backends) int {

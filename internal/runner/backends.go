@@ -245,6 +245,10 @@ func MigrateCommand[S any](opts BackendOptions) Command[S] {
 		if !env.ParseFlags(fs) {
 			return ExitUsage
 		}
+		if fs.NArg() > 0 {
+			fmt.Fprintf(env.Stderr, "%s: migrate: unexpected argument %q\n", opts.Service, fs.Arg(0))
+			return ExitUsage
+		}
 		targets := []backendSetting{storageBackend(core)}
 		if !opts.StorageOnly {
 			targets = append(targets, permissionBackend(core))

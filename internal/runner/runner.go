@@ -171,17 +171,17 @@ func (svc Service[S]) Run(ctx context.Context, args []string) int {
 // parseArgs splits args into the command ("serve" when none), the --ini
 // flag, which may come before or after the command, as in
 // "kinto start --ini x", and the command's own arguments. On a usage
-// error, or -h before the command, it prints the usage and reports false.
+// error it prints the usage and reports false; -h before the command is
+// the help command.
 func (svc Service[S]) parseArgs(args []string) (command, iniPath string, rest []string, ok bool) {
 	fs := flag.NewFlagSet(svc.Name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&iniPath, "ini", "", "INI file")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(svc.Stdout, svc.Usage)
-		} else {
-			fmt.Fprintf(svc.Stderr, "%s: %v\n%s", svc.Name, err, svc.Usage)
+			return "help", "", nil, true // kinto --help, as kinto help
 		}
+		fmt.Fprintf(svc.Stderr, "%s: %v\n%s", svc.Name, err, svc.Usage)
 		return "", "", nil, false
 	}
 	if fs.NArg() == 0 {
