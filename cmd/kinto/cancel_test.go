@@ -326,6 +326,18 @@ func (s cutStorage) Purge(ctx context.Context, parentID string) (int, error) {
 	}
 	return s.s.Purge(ctx, parentID)
 }
+func (s cutStorage) Flush(ctx context.Context) error {
+	if err := s.c.point(ctx, "Storage.Flush"); err != nil {
+		return err
+	}
+	return s.s.Flush(ctx)
+}
+func (s cutStorage) PurgeDeleted(ctx context.Context, resource string, opts ports.PurgeOptions) (int, error) {
+	if err := s.c.point(ctx, "Storage.PurgeDeleted"); err != nil {
+		return 0, err
+	}
+	return s.s.PurgeDeleted(ctx, resource, opts)
+}
 
 // cutPermission is a Permission with a point before each call.
 type cutPermission struct {
@@ -334,6 +346,12 @@ type cutPermission struct {
 }
 
 func (p cutPermission) Healthy(ctx context.Context) error { return p.p.Healthy(ctx) }
+func (p cutPermission) Flush(ctx context.Context) error {
+	if err := p.c.point(ctx, "Permission.Flush"); err != nil {
+		return err
+	}
+	return p.p.Flush(ctx)
+}
 func (p cutPermission) ObjectACL(ctx context.Context, object string) (ports.ACL, error) {
 	if err := p.c.point(ctx, "Permission.ObjectACL"); err != nil {
 		return nil, err

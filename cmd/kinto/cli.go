@@ -14,10 +14,17 @@ var version = "0.1.0-dev"
 const usage = `Usage: kinto [--ini PATH] [command]
 
 Commands:
-  serve        start the server (the default; "start" is an alias)
-  version      print the version
-  migrate      create or update the backends' schemas
-  healthcheck  exit 0 when the local server answers __lbheartbeat__, else 1
+  serve          start the server (the default; "start" is an alias);
+                 --port N listens on N
+  version        print the version
+  migrate        create or update the backends' schemas; --dry-run prints
+                 the migrations it would apply
+  flush-cache    empty the cache backend
+  purge-deleted  RESOURCE... MAX_RETAINED: keep the MAX_RETAINED newest
+                 tombstones of each list of each resource; with --before MS
+                 or --older-than DURATION (no MAX_RETAINED), remove the
+                 tombstones older than that
+  healthcheck    exit 0 when the local server answers __lbheartbeat__, else 1
 
 Settings come from KINTO_* environment variables, then the INI file given by
 --ini or KINTO_INI (else config/kinto.ini when it exists), then Kinto's
@@ -35,6 +42,10 @@ func command() runner.Service[settings] {
 		DefaultINI: "config/kinto.ini",
 		Core:       func(s *settings) *config.Core { return &s.Core },
 		Serve:      serve,
-		Commands:   map[string]runner.Command[settings]{"migrate": runner.MigrateCommand[settings](backendOptions)},
+		Commands: map[string]runner.Command[settings]{
+			"migrate":       runner.MigrateCommand[settings](backendOptions),
+			"flush-cache":   flushCacheCommand,
+			"purge-deleted": purgeDeletedCommand,
+		},
 	}
 }

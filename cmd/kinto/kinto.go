@@ -74,6 +74,9 @@ func mountKinto(srv *httpadapter.Server, b *runner.Backends, s *settings, src *c
 	if admin {
 		mountAdmin(srv, adminAssetsPath(s))
 	}
+	if s.Includes.Contains("kinto.plugins.flush") {
+		srv.MountFlush(flushBackends(b))
+	}
 	srv.MountKinto(svc, httpadapter.KintoOptions{
 		DefaultBucket: defaultBucketEnabled(s),
 		// As in Kinto, the admin plugin turns the permissions endpoint on:

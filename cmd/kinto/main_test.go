@@ -119,7 +119,7 @@ func TestCommands(t *testing.T) {
 		{name: "version", args: []string{"version"}, code: runner.ExitOK, stdout: version + "\n", emptyError: true},
 		{name: "version after flag", args: []string{"--ini", "x.ini", "version"}, code: runner.ExitOK, stdout: version + "\n"},
 		{name: "help", args: []string{"help"}, code: runner.ExitOK, stdout: "Usage: kinto"},
-		{name: "-h", args: []string{"-h"}, code: runner.ExitUsage, stdout: "Usage: kinto"},
+		{name: "-h", args: []string{"-h"}, code: runner.ExitOK, stdout: "Usage: kinto"},
 		{name: "migrate on memory", args: []string{"migrate"}, code: runner.ExitOK, stdout: "nothing to do"},
 		{name: "migrate on redis", args: []string{"migrate"}, code: runner.ExitOK, stdout: "nothing to do",
 			env: map[string]string{"KINTO_PERMISSION_BACKEND": "redis", "KINTO_PERMISSION_URL": "redis://x"}},

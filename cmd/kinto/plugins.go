@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/sirupsen/logrus"
 
 	"github.com/cliquet-go/cliquet/internal/config"
+	"github.com/cliquet-go/cliquet/internal/runner"
 )
 
 // builtPlugins are the includes entries this version serves.
@@ -13,6 +15,7 @@ var builtPlugins = map[string]bool{
 	"kinto.plugins.default_bucket": true,
 	"kinto.plugins.accounts":       true,
 	adminPlugin:                    true,
+	"kinto.plugins.flush":          true,
 }
 
 // restrictingPlugins are Kinto plugins that take rights away when they
@@ -39,4 +42,30 @@ func checkIncludes(s *settings, log logrus.FieldLogger) error {
 		log.WithFields(logrus.Fields{"setting": "includes", "plugin": p}).Warnf("plugin %q ignored: not built into this version", p)
 	}
 	return nil
+}
+
+// flushBackends empties what Kinto's flush plugin empties: storage and
+// permissions, in one unit where the backends share one, then the cache
+// (the logins the accounts policy remembers included).
+func flushBackends(b *runner.Backends) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		err := b.Units.Atomically(ctx, func(ctx context.Context) error {
+			if err := b.Storage.Flush(ctx); err != nil {
+				return fmt.Errorf("flush storage: %w", err)
+			}
+			if err := b.Permission.Flush(ctx); err != nil {
+				return fmt.Errorf("flush permissions: %w", err)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if b.Cache != nil {
+			if err := b.Cache.Flush(ctx); err != nil {
+				return fmt.Errorf("flush cache: %w", err)
+			}
+		}
+		return nil
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,9 +15,15 @@ import (
 
 // TestBatchWithServerFailureAppliesNothing: a batch is one unit of work; a
 // subrequest answering 5xx fails the whole batch and undoes the writes of
-// the subrequests before it.
+// the subrequests before it. A malformed version file makes __version__
+// the failing subrequest (a missing one is served from the build
+// information).
 func TestBatchWithServerFailureAppliesNothing(t *testing.T) {
-	s, src := testSettings(t, map[string]string{"version_json_path": t.TempDir() + "/missing.json"})
+	bad := filepath.Join(t.TempDir(), "version.json")
+	if err := os.WriteFile(bad, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, src := testSettings(t, map[string]string{"version_json_path": bad})
 	k := newKintoServer(t, s, src)
 	r := k.do(owner, "POST", "/batch", map[string]any{"requests": []map[string]any{
 		{"method": "PUT", "path": "/buckets/b1"},

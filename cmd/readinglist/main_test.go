@@ -81,7 +81,7 @@ func TestCommandLine(t *testing.T) {
 	}{
 		{name: "version", args: []string{"version"}, wantCode: runner.ExitOK, wantStdout: version + "\n"},
 		{name: "help", args: []string{"help"}, wantCode: runner.ExitOK, wantStdout: "Usage: readinglist"},
-		{name: "-h", args: []string{"-h"}, wantCode: runner.ExitUsage, wantStdout: "Usage: readinglist"},
+		{name: "-h", args: []string{"-h"}, wantCode: runner.ExitOK, wantStdout: "Usage: readinglist"},
 		{name: "unknown command", args: []string{"frobnicate"}, wantCode: runner.ExitUsage, wantStderr: `unknown command "frobnicate"`},
 		{name: "extra argument", args: []string{"serve", "now"}, wantCode: runner.ExitUsage, wantStderr: `unexpected argument "now"`},
 		{name: "unknown flag", args: []string{"--verbose"}, wantCode: runner.ExitUsage, wantStderr: "flag provided but not defined"},

@@ -66,6 +66,10 @@ type Permission interface {
 	// equal to prefix or starting with prefix+"/": a deleted group, or all
 	// the groups of a deleted bucket.
 	RemoveUserPrincipalsUnder(ctx context.Context, prefix string) error
+
+	// Flush removes every entry of every object and every principal of
+	// every user (Kinto's flush endpoint).
+	Flush(ctx context.Context) error
 }
 
 // ObjectPerm is one (object URI, permission) pair.

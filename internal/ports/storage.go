@@ -66,6 +66,24 @@ type Storage interface {
 	// is parentID or starts with parentID+"/", for cascading deletes. It
 	// returns how many objects it removed.
 	Purge(ctx context.Context, parentID string) (int, error)
+
+	// Flush removes every object, tombstone and list timestamp of every
+	// list: the store is as new (Kinto's flush endpoint).
+	Flush(ctx context.Context) error
+
+	// PurgeDeleted removes tombstones of resource from every list of that
+	// resource, whatever its parent, as opts selects them, and returns how
+	// many it removed. Live objects and list timestamps are untouched.
+	PurgeDeleted(ctx context.Context, resource string, opts PurgeOptions) (int, error)
+}
+
+// PurgeOptions selects the tombstones PurgeDeleted removes: with Before
+// positive, those whose timestamp is lower than Before (epoch
+// milliseconds); otherwise all but the MaxRetained newest of each list (0
+// removes them all). The two are exclusive, as in Kinto.
+type PurgeOptions struct {
+	Before      int64
+	MaxRetained int
 }
 
 // ObjectRef names one stored object: the list it is in and its id.

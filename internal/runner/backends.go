@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"time"
 
@@ -261,6 +262,15 @@ func MigrateCommand[S any](opts BackendOptions) Command[S] {
 			fmt.Fprintf(env.Stderr, "%s: migrate: %v\n", opts.Service, err)
 			return ExitFailure
 		}
+		fs := flag.NewFlagSet(opts.Service+" migrate", flag.ContinueOnError)
+		dryRun := fs.Bool("dry-run", false, "print the migrations that would be applied, and apply none")
+		if !env.ParseFlags(fs) {
+			return ExitUsage
+		}
+		if fs.NArg() > 0 {
+			fmt.Fprintf(env.Stderr, "%s: migrate: unexpected argument %q\n", opts.Service, fs.Arg(0))
+			return ExitUsage
+		}
 		targets := []backendSetting{storageBackend(core)}
 		if !opts.StorageOnly {
 			targets = append(targets, permissionBackend(core))
@@ -288,6 +298,21 @@ func MigrateCommand[S any](opts BackendOptions) Command[S] {
 			db, err := b.open(ctx, opts.Service, false)
 			if err != nil {
 				return fail(err)
+			}
+			if *dryRun {
+				pending, err := postgres.PendingMigrations(ctx, db)
+				db.Close()
+				if err != nil {
+					return fail(fmt.Errorf("%s database: %w", b.name, err))
+				}
+				if len(pending) == 0 {
+					fmt.Fprintf(env.Stdout, "migrate --dry-run: %s (postgresql): up to date (version %d)\n", b.name, postgres.SchemaVersion())
+				}
+				for _, name := range pending {
+					fmt.Fprintf(env.Stdout, "migrate --dry-run: %s (postgresql): would apply %s\n", b.name, name)
+				}
+				migrated = true
+				continue
 			}
 			err = postgres.Migrate(ctx, db)
 			db.Close()

@@ -31,6 +31,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/sirupsen/logrus"
@@ -92,6 +93,9 @@ type Command[S any] func(ctx context.Context, env *Env[S]) int
 type Env[S any] struct {
 	Settings *S
 	Source   *config.Source
+	// Args are the command's own arguments, after its name, without
+	// --ini; a service command parses them (ParseFlags).
+	Args []string
 	// Log is built from log_format and log_level; it is nil outside serve.
 	Log            *logrus.Logger
 	Stdout, Stderr io.Writer
@@ -114,9 +118,20 @@ func Main[S any](svc Service[S]) {
 // Run executes args (without the program name) and returns the exit code.
 // ctx ends the server: Main cancels it on SIGINT and SIGTERM.
 func (svc Service[S]) Run(ctx context.Context, args []string) int {
-	command, iniPath, ok := svc.parseArgs(args)
+	command, iniPath, rest, ok := svc.parseArgs(args)
 	if !ok {
 		return ExitUsage
+	}
+	port := 0
+	switch command {
+	case "serve", "start":
+		if port, ok = svc.serveArgs(command, rest); !ok {
+			return ExitUsage
+		}
+	case "version", "help", "healthcheck":
+		if !svc.parseCommandFlags(flag.NewFlagSet(svc.Name+" "+command, flag.ContinueOnError), rest) {
+			return ExitUsage
+		}
 	}
 	switch command {
 	case "version":
@@ -138,8 +153,11 @@ func (svc Service[S]) Run(ctx context.Context, args []string) int {
 		fmt.Fprintf(svc.Stderr, "%s: %v\n", svc.Name, err)
 		return ExitUsage
 	}
-	env := &Env[S]{Settings: s, Source: src, Stdout: svc.Stdout, Stderr: svc.Stderr,
+	env := &Env[S]{Settings: s, Source: src, Args: rest, Stdout: svc.Stdout, Stderr: svc.Stderr,
 		core: svc.Core(s), version: svc.Version, onListen: svc.OnListen}
+	if port != 0 {
+		env.core.HTTPPort = port
+	}
 	switch command {
 	case "serve", "start":
 		return svc.serve(ctx, env)
@@ -150,41 +168,73 @@ func (svc Service[S]) Run(ctx context.Context, args []string) int {
 	}
 }
 
-// parseArgs splits args into the command ("serve" when none) and the --ini
+// parseArgs splits args into the command ("serve" when none), the --ini
 // flag, which may come before or after the command, as in
-// "kinto start --ini x". On a usage error, or -h, it prints the usage and
-// reports false.
-func (svc Service[S]) parseArgs(args []string) (command, iniPath string, ok bool) {
+// "kinto start --ini x", and the command's own arguments. On a usage
+// error it prints the usage and reports false; -h before the command is
+// the help command.
+func (svc Service[S]) parseArgs(args []string) (command, iniPath string, rest []string, ok bool) {
 	fs := flag.NewFlagSet(svc.Name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&iniPath, "ini", "", "INI file")
-	parse := func(args []string) ([]string, bool) {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				fmt.Fprint(svc.Stdout, svc.Usage)
-			} else {
-				fmt.Fprintf(svc.Stderr, "%s: %v\n%s", svc.Name, err, svc.Usage)
-			}
-			return nil, false
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return "help", "", nil, true // kinto --help, as kinto help
 		}
-		return fs.Args(), true
+		fmt.Fprintf(svc.Stderr, "%s: %v\n%s", svc.Name, err, svc.Usage)
+		return "", "", nil, false
 	}
-	rest, ok := parse(args)
-	if !ok {
-		return "", "", false
+	if fs.NArg() == 0 {
+		return "serve", iniPath, nil, true
 	}
-	if len(rest) == 0 {
-		return "serve", iniPath, true
+	command = fs.Arg(0)
+	tail := fs.Args()[1:]
+	for i := 0; i < len(tail); i++ {
+		a := tail[i]
+		switch {
+		case a == "--ini" || a == "-ini":
+			if i+1 == len(tail) {
+				fmt.Fprintf(svc.Stderr, "%s: flag needs an argument: %s\n%s", svc.Name, a, svc.Usage)
+				return "", "", nil, false
+			}
+			iniPath = tail[i+1]
+			i++
+		case strings.HasPrefix(a, "--ini=") || strings.HasPrefix(a, "-ini="):
+			_, iniPath, _ = strings.Cut(a, "=")
+		default:
+			rest = append(rest, a)
+		}
 	}
-	command = rest[0]
-	if rest, ok = parse(rest[1:]); !ok {
-		return "", "", false
+	return command, iniPath, rest, true
+}
+
+// serveArgs reads the arguments of serve and start: --port, which
+// overrides the listening port as in "kinto start --port 9999". It
+// reports false, after printing why, on a usage error or -h.
+func (svc Service[S]) serveArgs(command string, args []string) (port int, ok bool) {
+	fs := flag.NewFlagSet(svc.Name+" "+command, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.IntVar(&port, "port", 0, "listening port")
+	return port, svc.parseCommandFlags(fs, args)
+}
+
+// parseCommandFlags parses a command's own flags, printing the usage on
+// -h and the error on bad ones; no positional argument is left.
+func (svc Service[S]) parseCommandFlags(fs *flag.FlagSet, args []string) bool {
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(svc.Stdout, svc.Usage)
+		} else {
+			fmt.Fprintf(svc.Stderr, "%s: %v\n%s", svc.Name, err, svc.Usage)
+		}
+		return false
 	}
-	if len(rest) > 0 {
-		fmt.Fprintf(svc.Stderr, "%s: unexpected argument %q\n%s", svc.Name, rest[0], svc.Usage)
-		return "", "", false
+	if fs.NArg() > 0 {
+		fmt.Fprintf(svc.Stderr, "%s: unexpected argument %q\n%s", svc.Name, fs.Arg(0), svc.Usage)
+		return false
 	}
-	return command, iniPath, true
+	return true
 }
 
 // serve runs the service's Serve with a logger and maps its outcome to an
@@ -239,4 +289,15 @@ func (svc Service[S]) Load(iniPath string) (*S, *config.Source, error) {
 		}
 	}
 	return s, src, nil
+}
+
+// ParseFlags parses env.Args with fs, the flags of a service command; on
+// -h it prints the command's flags, on a bad flag the error, and reports
+// false: the command then exits with ExitUsage.
+func (e *Env[S]) ParseFlags(fs *flag.FlagSet) bool {
+	fs.SetOutput(e.Stderr)
+	if err := fs.Parse(e.Args); err != nil {
+		return false
+	}
+	return true
 }

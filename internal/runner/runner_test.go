@@ -98,7 +98,7 @@ func TestCommandLine(t *testing.T) {
 		{name: "version", args: []string{"version"}, code: runner.ExitOK, stdout: "1.2.3\n", exact: true},
 		{name: "version after flag", args: []string{"--ini", "x.ini", "version"}, code: runner.ExitOK, stdout: "1.2.3\n", exact: true},
 		{name: "help", args: []string{"help"}, code: runner.ExitOK, stdout: demoUsage, exact: true},
-		{name: "-h", args: []string{"-h"}, code: runner.ExitUsage, stdout: demoUsage, exact: true},
+		{name: "-h", args: []string{"-h"}, code: runner.ExitOK, stdout: demoUsage, exact: true},
 		{name: "-h after command", args: []string{"serve", "-h"}, code: runner.ExitUsage, stdout: demoUsage, exact: true},
 		{name: "unknown command", args: []string{"dance"}, code: runner.ExitUsage, stderr: "demo: unknown command \"dance\"\n" + demoUsage},
 		{name: "unknown flag", args: []string{"--port", "1"}, code: runner.ExitUsage, stderr: "demo: flag provided but not defined: -port\n" + demoUsage},

@@ -82,7 +82,7 @@ func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, limits
 	hs := newHTTPServer(h, limits, stdlog.New(errorLog, "", 0))
 	timeout := limits.ShutdownTimeout
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
+	go func() { served <- hs.Serve(httpadapter.Listener(ln)) }()
 
 	select {
 	case err := <-served:

@@ -167,5 +167,11 @@ func badBody(description string) *apiError {
 	return invalidError(http.StatusBadRequest, []detail{bodyIssue(description), bodyIssue("Required")})
 }
 
-// pyRepr prints a value as the reference quotes it in messages.
+// quoteLimit bounds, in bytes, what a message or detail quotes of the
+// client's input. The reference quotes whole values; a bounded excerpt
+// keeps a large invalid body from being echoed back several times over.
+const quoteLimit = 256
+
+// pyRepr prints a value as the reference quotes it in messages, cut after
+// quoteLimit bytes.
 func pyRepr(v any) string { return domain.PyRepr(v) }

@@ -2,6 +2,7 @@ package http
 
 import (
 	"errors"
+	"io"
 	"net/http"
 	"sort"
 	"strconv"
@@ -76,6 +77,14 @@ func (e *apiError) Error() string {
 	return strconv.Itoa(e.status) + "/" + strconv.Itoa(e.errno) + ": " + e.message
 }
 
+// messageLimit bounds a message or a detail's name or description, in
+// bytes: whatever layer built them, and whatever input they quote, an error
+// answer stays small.
+const messageLimit = 4 * quoteLimit
+
+// maxDetails bounds how many issues an error answer lists.
+const maxDetails = 50
+
 // body returns the JSON envelope of PROTOCOL-core §3.1.
 func (e *apiError) body() map[string]any {
 	title := e.title
@@ -84,15 +93,37 @@ func (e *apiError) body() map[string]any {
 	}
 	b := map[string]any{"code": e.status, "errno": e.errno, "error": title}
 	if e.message != "" {
-		b["message"] = e.message
+		b["message"] = domain.CutText(e.message, messageLimit)
+	}
+	details := e.details
+	if ds, ok := details.([]detail); ok {
+		details = boundDetails(ds)
 	}
 	if e.info != "" {
 		b["info"] = e.info
 	}
-	if e.details != nil {
-		b["details"] = e.details
+	if details != nil {
+		b["details"] = details
 	}
 	return b
+}
+
+// boundDetails cuts every text of ds to messageLimit and keeps at most
+// maxDetails of them.
+func boundDetails(ds []detail) []detail {
+	if len(ds) > maxDetails {
+		ds = ds[:maxDetails]
+	}
+	out := make([]detail, len(ds))
+	for i, d := range ds {
+		d.Description = domain.CutText(d.Description, messageLimit)
+		if d.Name != nil {
+			name := domain.CutText(*d.Name, messageLimit)
+			d.Name = &name
+		}
+		out[i] = d
+	}
+	return out
 }
 
 // newAPIError builds a transport error with a message and no details.
@@ -283,11 +314,34 @@ func (s *Server) writeAPIError(w http.ResponseWriter, r *http.Request, ae *apiEr
 	if st := stateOf(r.Context()); st != nil {
 		st.errno = ae.errno
 	}
+	s.discardBody(r)
 	h := w.Header()
 	for k, vs := range ae.header {
 		h[k] = vs
 	}
 	s.writeJSON(w, r, ae.status, ae.body())
+}
+
+// discardBody reads what is left of r's body, up to MaxBodyBytes, before an
+// error is answered. A refusal often comes before the body is read (401,
+// 403, 415, 404); answering then would make net/http close the connection
+// on a body over its own small threshold while the client is still
+// sending, and the client would see a broken pipe rather than the answer,
+// where the reference reads the body first. The server's read timeout
+// bounds the wait; a body over the limit is left, and net/http closes the
+// connection after the answer.
+func (s *Server) discardBody(r *http.Request) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return
+	}
+	if s.cfg.MaxBodyBytes > 0 {
+		if r.ContentLength > s.cfg.MaxBodyBytes {
+			return // refused anyway as too large: reading it is wasted
+		}
+		_, _ = io.CopyN(io.Discard, r.Body, s.cfg.MaxBodyBytes)
+		return
+	}
+	_, _ = io.Copy(io.Discard, r.Body)
 }
 
 // logCause logs the hidden cause of a 5xx answer.

@@ -191,7 +191,27 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version: %d %q, want 200 and the file verbatim", rec.Code, rec.Body)
 	}
 
-	for name, path := range map[string]string{"missing": filepath.Join(dir, "none.json"), "malformed": bad} {
+	t.Run("missing", func(t *testing.T) {
+		e := newEnv(t, withConfig(func(c *httpadapter.Config) {
+			c.VersionJSONPath = filepath.Join(dir, "none.json")
+			c.ProjectVersion = "9.8.7"
+		}))
+		rec := e.do("GET", "/v1/__version__", "")
+		if rec.Code != 200 {
+			t.Fatalf("version without a file: %d %s, want 200 from the build information", rec.Code, rec.Body)
+		}
+		b := decode(t, rec)
+		for _, k := range []string{"source", "version", "commit", "build"} {
+			if _, ok := b[k].(string); !ok {
+				t.Errorf("version without a file: %q is %v, want a string", k, b[k])
+			}
+		}
+		// A test binary's main module has no version: the project's is used.
+		if b["version"] != "9.8.7" {
+			t.Errorf("version without a file: version %v, want the project version 9.8.7", b["version"])
+		}
+	})
+	for name, path := range map[string]string{"malformed": bad, "unreadable": dir} {
 		t.Run(name, func(t *testing.T) {
 			e := newEnv(t, withConfig(func(c *httpadapter.Config) { c.VersionJSONPath = path }))
 			b := wantError(t, e.do("GET", "/v1/__version__", ""), 500, 999, "Internal Server Error",

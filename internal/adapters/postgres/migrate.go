@@ -172,3 +172,24 @@ func AppliedSchemaVersion(ctx context.Context, db *sqlx.DB) (int, error) {
 	v, err := schemaVersion(ctx, db)
 	return v, translate(op, err)
 }
+
+// PendingMigrations returns the names of the migrations Migrate would
+// apply to db, in order, without changing anything: what
+// `migrate --dry-run` prints.
+func PendingMigrations(ctx context.Context, db *sqlx.DB) ([]string, error) {
+	applied, err := AppliedSchemaVersion(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := migrations()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, m := range ms {
+		if m.version > applied {
+			out = append(out, m.name)
+		}
+	}
+	return out, nil
+}

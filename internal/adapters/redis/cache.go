@@ -99,17 +99,21 @@ func (c *Cache) TTL(ctx context.Context, key string) (time.Duration, bool, error
 	return time.Duration(ms) * time.Millisecond, true, nil
 }
 
-// Flush deletes the keys under the prefix, SCANning for them with the
+// Flush deletes the keys under the prefix; see deletePrefixed.
+func (c *Cache) Flush(ctx context.Context) error {
+	return deletePrefixed(ctx, "redis.Cache.Flush", c.pool, c.prefix)
+}
+
+// deletePrefixed deletes the keys under prefix, SCANning for them with the
 // prefix's glob characters escaped so that it matches only itself. Keys
 // set while it runs may survive, as with any SCAN.
-func (c *Cache) Flush(ctx context.Context) error {
-	const op = "redis.Cache.Flush"
-	conn, err := c.pool.get(ctx, op)
+func deletePrefixed(ctx context.Context, op string, pool *Pool, prefix string) error {
+	conn, err := pool.get(ctx, op)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	pattern := globEscape(c.prefix) + "*"
+	pattern := globEscape(prefix) + "*"
 	cursor := "0"
 	for {
 		values, err := redigo.Values(redigo.DoContext(conn, ctx, "SCAN", cursor, "MATCH", pattern, "COUNT", flushBatch))

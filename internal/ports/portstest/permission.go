@@ -39,6 +39,7 @@ func RunPermission(t *testing.T, newPermission func(t *testing.T) ports.Permissi
 		{"ConcurrentWriters", permConcurrentWriters},
 		{"ConcurrentReplaceACL", permConcurrentReplace},
 		{"ReturnsCopies", permReturnsCopies},
+		{"Flush", permFlush},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, newPermission(t))

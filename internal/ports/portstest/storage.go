@@ -36,7 +36,7 @@ import (
 //   - id eq / id in filters (what the engine adds to the lists of a caller
 //     who may read only some objects) combined with other filters, sorts,
 //     cursors, tombstones and DeleteMany;
-//   - DeleteMany and Purge.
+//   - DeleteMany, Purge, Flush and PurgeDeleted.
 func RunStorage(t *testing.T, newStorage func(t *testing.T, clock domain.Clock) ports.Storage) {
 	cases := []struct {
 		name string
@@ -62,6 +62,8 @@ func RunStorage(t *testing.T, newStorage func(t *testing.T, clock domain.Clock) 
 		{"CountWithoutFilters", storageCountWithoutFilters},
 		{"Purge", storagePurge},
 		{"PurgeKeepsTimestamp", storagePurgeKeepsTimestamp},
+		{"Flush", storageFlush},
+		{"PurgeDeleted", storagePurgeDeleted},
 		{"CursorEdges", storageCursorEdges},
 		{"CanceledContext", storageCanceledContext},
 		{"RefusesObjectWithoutID", storageRefusesObjectWithoutID},

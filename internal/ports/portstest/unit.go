@@ -45,6 +45,7 @@ func RunUnitOfWork(t *testing.T, newStore func(t *testing.T) ports.Store) {
 		{"ManyNested", unitManyNested},
 		{"ConcurrentIfMatch", unitConcurrentIfMatch},
 		{"ConcurrentIncrements", unitConcurrentIncrements},
+		{"FlushRollsBack", unitFlushRollsBack},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
