@@ -6,12 +6,14 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/cliquet-go/cliquet/internal/config"
+	"github.com/cliquet-go/cliquet/internal/runner"
 )
 
 // builtPlugins are the includes entries this version serves.
 var builtPlugins = map[string]bool{
 	"kinto.plugins.default_bucket": true,
 	"kinto.plugins.accounts":       true,
+	runner.PrometheusPlugin:        true, // /__metrics__, see runner.OpenMetrics
 }
 
 // restrictingPlugins are Kinto plugins that take rights away when they
