@@ -50,7 +50,7 @@ type Metrics struct {
 	registry *prometheus.Registry
 
 	mu      sync.RWMutex
-	metrics map[string]*metric
+	metrics map[string]*metric // by key as given; nil: disabled
 }
 
 type kind uint8
@@ -66,8 +66,10 @@ var kindNames = [...]string{"histogram", "summary", "counter", "gauge"}
 
 // metric is one collector and the label names it was created with.
 type metric struct {
-	kind   kind
-	labels []string
+	kind     kind
+	labels   []string
+	rawNames []string // the label names as first given, compared on each use
+	name     string   // the Prometheus name without the prefix
 	vec    any // *prometheus.{Histogram,Summary,Counter,Gauge}Vec
 	warned sync.Once
 }
@@ -122,8 +124,10 @@ func (m *Metrics) Handler() http.Handler {
 // fixName makes a Kinto key a Prometheus name ("backend.storage.seconds"
 // gives "backend_storage_seconds").
 func fixName(s string) string {
-	return strings.NewReplacer("-", "_", ".", "_", " ", "_").Replace(s)
+	return nameFixer.Replace(s)
 }
+
+var nameFixer = strings.NewReplacer("-", "_", ".", "_", " ", "_")
 
 // Timing observes d, in seconds, in a histogram.
 func (m *Metrics) Timing(key string, d time.Duration, labels ...ports.Label) {
@@ -177,24 +181,32 @@ func names(labels []ports.Label) []string {
 // false for a disabled key, and for a use whose kind or label names differ
 // from the first one (which would make the client panic).
 func (m *Metrics) get(key string, k kind, labels []ports.Label) (any, bool) {
-	name := fixName(key)
-	if m.disabled[name] {
-		return nil, false
-	}
+	// Collectors are found by the key as given, so that the hot path
+	// neither rewrites names nor allocates.
 	m.mu.RLock()
-	mt := m.metrics[name]
+	mt, seen := m.metrics[key]
 	m.mu.RUnlock()
+	if seen && mt == nil {
+		return nil, false // disabled
+	}
 	if mt == nil {
+		name := fixName(key)
+		if m.disabled[name] {
+			m.mu.Lock()
+			m.metrics[key] = nil
+			m.mu.Unlock()
+			return nil, false
+		}
 		var err error
-		if mt, err = m.create(name, k, names(labels)); err != nil {
+		if mt, err = m.create(key, name, k, labels); err != nil {
 			m.report(err)
 			return nil, false
 		}
 	}
-	if mt.kind != k || !sameNames(mt.labels, labels) {
+	if mt.kind != k || !sameNames(mt.rawNames, labels) {
 		mt.warned.Do(func() {
 			m.report(fmt.Errorf("metric %s%s is a %s with labels %v: dropping a %s with labels %v",
-				m.prefix, name, kindNames[mt.kind], mt.labels, kindNames[k], names(labels)))
+				m.prefix, mt.name, kindNames[mt.kind], mt.labels, kindNames[k], names(labels)))
 		})
 		return nil, false
 	}
@@ -206,18 +218,25 @@ func sameNames(want []string, labels []ports.Label) bool {
 		return false
 	}
 	for i, l := range labels {
-		if want[i] != fixName(l.Name) {
+		if want[i] != l.Name {
 			return false
 		}
 	}
 	return true
 }
 
-func (m *Metrics) create(name string, k kind, labelNames []string) (*metric, error) {
+func (m *Metrics) create(key, name string, k kind, labels []ports.Label) (*metric, error) {
+	labelNames := names(labels)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if mt := m.metrics[name]; mt != nil {
+	if mt := m.metrics[key]; mt != nil {
 		return mt, nil // created meanwhile
+	}
+	for _, mt := range m.metrics {
+		if mt != nil && mt.name == name {
+			m.metrics[key] = mt // another spelling of the same name
+			return mt, nil
+		}
 	}
 	full := m.prefix + name
 	var c prometheus.Collector
@@ -236,8 +255,12 @@ func (m *Metrics) create(name string, k kind, labelNames []string) (*metric, err
 	if err := m.registry.Register(c); err != nil {
 		return nil, fmt.Errorf("register metric %s: %w", full, err)
 	}
-	mt := &metric{kind: k, labels: labelNames, vec: c}
-	m.metrics[name] = mt
+	raw := make([]string, len(labels))
+	for i, l := range labels {
+		raw[i] = l.Name
+	}
+	mt := &metric{kind: k, name: name, labels: labelNames, rawNames: raw, vec: c}
+	m.metrics[key] = mt
 	return mt, nil
 }
 
