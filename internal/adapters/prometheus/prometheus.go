@@ -70,8 +70,8 @@ type metric struct {
 	labels   []string
 	rawNames []string // the label names as first given, compared on each use
 	name     string   // the Prometheus name without the prefix
-	vec    any // *prometheus.{Histogram,Summary,Counter,Gauge}Vec
-	warned sync.Once
+	vec      any      // *prometheus.{Histogram,Summary,Counter,Gauge}Vec
+	warned   sync.Once
 }
 
 // NewMetrics builds an empty registry.
