@@ -70,7 +70,7 @@ func testCanceledCreateWith(t *testing.T, store ports.Store, failCanceled bool) 
 	}
 	log := logrus.New()
 	log.SetOutput(io.Discard)
-	srv, err := newServer(s, src, b, log)
+	srv, err := newServer(s, src, b, nil, log)
 	if err != nil {
 		t.Fatalf("newServer: %v", err)
 	}

@@ -91,7 +91,7 @@ func newHandler(tb testing.TB, s *settings, src *config.Source) (http.Handler, *
 	}
 	log := logrus.New()
 	log.SetOutput(io.Discard)
-	srv, err := newServer(s, src, b, log)
+	srv, err := newServer(s, src, b, nil, log)
 	if err != nil {
 		tb.Fatalf("newServer: %v", err)
 	}

@@ -16,6 +16,7 @@ var builtPlugins = map[string]bool{
 	"kinto.plugins.accounts":       true,
 	adminPlugin:                    true,
 	"kinto.plugins.flush":          true,
+	runner.PrometheusPlugin:        true, // /__metrics__, see runner.OpenMetrics
 }
 
 // restrictingPlugins are Kinto plugins that take rights away when they

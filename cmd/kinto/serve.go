@@ -32,8 +32,13 @@ func serve(ctx context.Context, env *runner.Env[settings]) error {
 		return err
 	}
 	defer b.Close(log)
+	m, err := runner.OpenMetrics(&s.Core, env.Source, log)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
 
-	srv, err := newServer(s, env.Source, b, log)
+	srv, err := newServer(s, env.Source, b, m, log)
 	if err != nil {
 		return err
 	}
@@ -44,17 +49,24 @@ func serve(ctx context.Context, env *runner.Env[settings]) error {
 // newServer builds the Kinto HTTP service over the backends b: the
 // authentication policies, the utility endpoints, Kinto's resources and
 // the batch endpoint. serve and the tests call it alike, so the tests
-// exercise the real wiring. Its errors are *config.SettingError.
-func newServer(s *settings, src *config.Source, b *runner.Backends, log logrus.FieldLogger) (*httpadapter.Server, error) {
+// exercise the real wiring. m, when not nil, measures the requests and
+// every backend and policy call: b's backends are replaced by timed ones.
+// Its errors are *config.SettingError.
+func newServer(s *settings, src *config.Source, b *runner.Backends, m *runner.Metrics, log logrus.FieldLogger) (*httpadapter.Server, error) {
 	if err := checkIncludes(s, log); err != nil {
 		return nil, err
 	}
 	runner.WarnNotBuilt(&s.Core, src, log)
+	if m == nil {
+		m = &runner.Metrics{Metrics: ports.NopMetrics{}}
+	}
+	b.Meter(m)
 	auths, accounts, err := newAuthenticators(s, src, b.Storage, b.Cache, log)
 	if err != nil {
 		return nil, err
 	}
-	srv := httpadapter.NewServer(runner.HTTPConfig(&s.Core, version), log, b.Checks, auths)
+	srv := httpadapter.NewServer(runner.HTTPConfig(&s.Core, version), log, b.Checks, m.MeterAuthenticators(auths))
+	m.Mount(srv)
 	if _, err := mountKinto(srv, b, s, src, accounts); err != nil {
 		return nil, err
 	}

@@ -68,7 +68,7 @@ func TestStatementBudgetOnPostgres(t *testing.T) {
 	srv, err := newServer(s, src, &runner.Backends{
 		Storage: store.Storage(), Permission: store.Permission(), Units: store,
 		Checks: map[string]ports.HealthChecker{"storage": store.Storage(), "permission": store.Permission()},
-	}, log)
+	}, nil, log)
 	if err != nil {
 		t.Fatalf("newServer: %v", err)
 	}

@@ -33,6 +33,12 @@ func serve(ctx context.Context, env *runner.Env[settings]) error {
 	}
 	defer b.Close(log)
 	runner.WarnNotBuilt(&s.Core, env.Source, log)
+	m, err := runner.OpenMetrics(&s.Core, env.Source, log)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	b.Meter(m)
 	auths := newAuthenticators(s, env.Source, log)
 	if len(auths) == 0 && len(s.MultiauthPolicies) > 0 {
 		// Authentication was asked for: serving anonymous users only
@@ -40,7 +46,8 @@ func serve(ctx context.Context, env *runner.Env[settings]) error {
 		return &config.SettingError{Setting: "multiauth.policies",
 			Err: fmt.Errorf("no policy of %q is built into this version (built: basicauth): nobody could authenticate", strings.Join(s.MultiauthPolicies, " "))}
 	}
-	srv := newServer(runner.HTTPConfig(&s.Core, version), log, b.Storage, b.Units, clock, auths)
+	srv := newServer(runner.HTTPConfig(&s.Core, version), log, b.Storage, b.Units, clock, m.MeterAuthenticators(auths))
+	m.Mount(srv)
 	return env.ListenAndServe(ctx, srv, logrus.Fields{"storage_backend": s.StorageBackend})
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -113,6 +114,27 @@ type Core struct {
 	StatsdURL    string `setting:"statsd_url" envconfig:"STATSD_URL"`
 	StatsdPrefix string `setting:"statsd_prefix" envconfig:"STATSD_PREFIX" def:"kinto.core"`
 
+	// Kinto's prometheus plugin settings, read when includes lists
+	// kinto.plugins.prometheus. prometheus_prefix defaults to project_name
+	// (an empty value means no prefix, so it is looked up, not defaulted).
+	PrometheusPrefix           string `setting:"prometheus_prefix" envconfig:"PROMETHEUS_PREFIX"`
+	PrometheusDisabledMetrics  List   `setting:"prometheus_disabled_metrics" envconfig:"PROMETHEUS_DISABLED_METRICS"`
+	PrometheusHistogramBuckets List   `setting:"prometheus_histogram_buckets" envconfig:"PROMETHEUS_HISTOGRAM_BUCKETS" def:"0.01 0.05 0.1 0.5 1.0 3.0 6.0 Inf"`
+
+	// TrustedRequestIDHeader names a request header whose value becomes
+	// the request id (rid) when a proxy in front sets it, as dockerflow's
+	// X-Request-ID does for Kinto; empty: every request gets a fresh id.
+	// Not a Kinto setting: Kinto always trusts X-Request-ID, which lets
+	// any client choose what the logs say.
+	TrustedRequestIDHeader string `setting:"trusted_request_id_header" envconfig:"TRUSTED_REQUEST_ID_HEADER"`
+
+	// The Go profiler (net/http/pprof), served on its own listener only
+	// when pprof_enabled, never on the public port. Not Kinto settings:
+	// Kinto's profiler_enabled writes Python profiles to profiler_dir.
+	PprofEnabled    Bool   `setting:"pprof_enabled" envconfig:"PPROF_ENABLED" def:"false"`
+	PprofListenHost string `setting:"pprof_listen_host" envconfig:"PPROF_LISTEN_HOST" def:"127.0.0.1"`
+	PprofPort       int    `setting:"pprof_port" envconfig:"PPROF_PORT" def:"6060"`
+
 	// Not Kinto settings: Kinto configures these through its WSGI server
 	// and Python logging sections.
 	LogFormat              string  `setting:"log_format" envconfig:"LOG_FORMAT" def:"text"`
@@ -186,6 +208,18 @@ func (c *Core) Validate() error {
 		if err := checkURL(u.value, u.web); err != nil {
 			return &SettingError{Setting: u.setting, Err: err}
 		}
+	}
+	if _, err := c.HistogramBuckets(); err != nil {
+		return &SettingError{Setting: "prometheus_histogram_buckets", Err: err}
+	}
+	if c.TrustedRequestIDHeader != "" && strings.ContainsAny(c.TrustedRequestIDHeader, " \t\r\n:") {
+		return &SettingError{Setting: "trusted_request_id_header", Err: fmt.Errorf("%q is not a header name", c.TrustedRequestIDHeader)}
+	}
+	if c.PprofPort < 0 || c.PprofPort > 65535 {
+		return &SettingError{Setting: "pprof_port", Err: fmt.Errorf("%d is not a TCP port (want 0-65535)", c.PprofPort)}
+	}
+	if c.PprofEnabled && c.PprofPort != 0 && c.PprofPort == c.HTTPPort {
+		return &SettingError{Setting: "pprof_port", Err: fmt.Errorf("%d is http_port: the profiler never shares the public port", c.PprofPort)}
 	}
 	if c.HTTPPort < 0 || c.HTTPPort > 65535 {
 		return &SettingError{Setting: "http_port", Err: fmt.Errorf("%d is not a TCP port (want 0-65535)", c.HTTPPort)}
@@ -435,4 +469,27 @@ func joinBackends(list []Backend) string {
 		s[i] = string(b)
 	}
 	return strings.Join(s, ", ")
+}
+
+// HistogramBuckets parses prometheus_histogram_buckets: increasing
+// numbers of seconds, "Inf" last or left out (it is always implied).
+func (c *Core) HistogramBuckets() ([]float64, error) {
+	var out []float64
+	for i, v := range c.PrometheusHistogramBuckets {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsNaN(f) {
+			return nil, fmt.Errorf("%q is not a number", v)
+		}
+		if math.IsInf(f, 1) {
+			if i != len(c.PrometheusHistogramBuckets)-1 {
+				return nil, fmt.Errorf("Inf must come last")
+			}
+			break
+		}
+		if len(out) > 0 && f <= out[len(out)-1] {
+			return nil, fmt.Errorf("%v does not increase", []string(c.PrometheusHistogramBuckets))
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }

@@ -46,11 +46,12 @@ func HTTPConfig(core *config.Core, version string) httpadapter.Config {
 		BodyMemoryBytes:  core.HTTPBodyMemoryBytes,
 		BodyMemoryWait:   core.HTTPBodyMemoryWait(),
 
-		RetryAfterSeconds: core.RetryAfterSeconds,
-		Backoff:           core.Backoff.Or(0),
-		BackoffPercentage: core.BackoffPercentage.Or(0),
-		EOS:               core.EOS,
-		EOSMessage:        core.EOSMessage,
-		EOSURL:            core.EOSURL,
+		RetryAfterSeconds:      core.RetryAfterSeconds,
+		Backoff:                core.Backoff.Or(0),
+		BackoffPercentage:      core.BackoffPercentage.Or(0),
+		EOS:                    core.EOS,
+		EOSMessage:             core.EOSMessage,
+		EOSURL:                 core.EOSURL,
+		TrustedRequestIDHeader: core.TrustedRequestIDHeader,
 	}
 }

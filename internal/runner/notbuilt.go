@@ -11,9 +11,9 @@ import (
 
 // WarnNotBuilt logs one warning line for each generic setting that asks
 // for something this version does not build, so that a kinto.ini moved
-// over from Kinto never loses a feature silently: StatsD metrics
-// (statsd_url), Sentry error reports (sentry_dsn), the Prometheus
-// plugin's settings, each event listener, and an http_host that reads as
+// over from Kinto never loses a feature silently: Sentry error reports
+// (sentry_dsn), prometheus_* settings without the Prometheus plugin or
+// that it does not support, Kinto's Python profiler, each event listener, and an http_host that reads as
 // a listening address. None of them weakens access control, so the
 // service still starts; the refusals are the service's (its plugins and
 // authentication policies) or the backends'.
@@ -30,18 +30,31 @@ type Ignored struct {
 	Message string // one line saying what is ignored and why
 }
 
+// prometheusSettings are the prometheus_* settings this version honours.
+var prometheusSettings = map[string]bool{
+	"prometheus_prefix":            true,
+	"prometheus_disabled_metrics":  true,
+	"prometheus_histogram_buckets": true,
+}
+
 // NotBuilt lists what WarnNotBuilt reports, in a stable order.
 func NotBuilt(core *config.Core, src *config.Source) []Ignored {
 	var out []Ignored
-	if core.StatsdURL != "" {
-		out = append(out, Ignored{"statsd_url", fmt.Sprintf("statsd_url %q ignored: StatsD metrics are not built into this version", core.StatsdURL)})
-	}
 	if dsn, ok := src.Lookup("sentry_dsn"); ok && dsn != "" {
 		// The DSN carries a key: never log it.
 		out = append(out, Ignored{"sentry_dsn", "sentry_dsn ignored: Sentry error reporting is not built into this version"})
 	}
+	prometheusOn := core.Includes.Contains(PrometheusPlugin)
 	for _, name := range src.Present("prometheus_") {
-		out = append(out, Ignored{name, name + " ignored: Prometheus metrics are not built into this version"})
+		switch {
+		case !prometheusOn:
+			out = append(out, Ignored{name, name + " ignored: " + PrometheusPlugin + " is not in includes"})
+		case !prometheusSettings[name]:
+			out = append(out, Ignored{name, name + " ignored: this version's Prometheus metrics do not support it"})
+		}
+	}
+	if v, ok := src.Lookup("profiler_enabled"); ok && v != "" && v != "false" {
+		out = append(out, Ignored{"profiler_enabled", "profiler_enabled ignored: Kinto's Python profiler is not built; set pprof_enabled for the Go profiler on its own listener"})
 	}
 	for _, l := range core.EventListeners {
 		out = append(out, Ignored{"event_listeners", fmt.Sprintf("event listener %q ignored: event listeners are not built into this version", l)})

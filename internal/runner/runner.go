@@ -83,6 +83,9 @@ type Service[S any] struct {
 	// OnListen, when set, is told the address the server listens on, so
 	// that tests can serve on port 0.
 	OnListen func(net.Addr)
+	// OnPprof, when set, is told the address the profiler listens on
+	// (pprof_enabled), for the same reason.
+	OnPprof func(net.Addr)
 }
 
 // Command is a service's own command; it returns the exit code.
@@ -103,6 +106,7 @@ type Env[S any] struct {
 	core     *config.Core
 	version  string
 	onListen func(net.Addr)
+	onPprof  func(net.Addr)
 }
 
 // Main runs svc with the process's arguments and standard streams, ends
@@ -154,7 +158,7 @@ func (svc Service[S]) Run(ctx context.Context, args []string) int {
 		return ExitUsage
 	}
 	env := &Env[S]{Settings: s, Source: src, Args: rest, Stdout: svc.Stdout, Stderr: svc.Stderr,
-		core: svc.Core(s), version: svc.Version, onListen: svc.OnListen}
+		core: svc.Core(s), version: svc.Version, onListen: svc.OnListen, onPprof: svc.OnPprof}
 	if port != 0 {
 		env.core.HTTPPort = port
 	}

@@ -432,6 +432,7 @@ func TestHTTPConfigFillsEveryField(t *testing.T) {
 		HTTPBodyMemoryBytes: 999, HTTPBodyMemoryWaitSeconds: 2,
 		RetryAfterSeconds: 4, Backoff: config.NullInt{Int: 5, Valid: true}, BackoffPercentage: config.NullInt{Int: 6, Valid: true},
 		EOS: "2030-01-01", EOSMessage: "bye", EOSURL: "https://eos/",
+		TrustedRequestIDHeader: "X-Request-ID",
 	}
 	cfg := runner.HTTPConfig(&core, "1.2.3")
 	v := reflect.ValueOf(cfg)
@@ -510,7 +511,8 @@ func TestNotBuiltListsEachIgnoredItem(t *testing.T) {
 	for _, w := range runner.NotBuilt(&s.Core, src) {
 		got = append(got, w.Setting)
 	}
-	want := []string{"statsd_url", "sentry_dsn", "prometheus_prefix", "event_listeners", "event_listeners"}
+	// statsd_url is built; prometheus_prefix without the plugin is not used.
+	want := []string{"sentry_dsn", "prometheus_prefix", "event_listeners", "event_listeners"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("NotBuilt: settings %q, want %q", got, want)
 	}

@@ -64,6 +64,17 @@ func (e *Env[S]) ListenAndServe(ctx context.Context, srv *httpadapter.Server, fi
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
+	pctx, stopPprof := context.WithCancel(ctx)
+	pprofAddr, pprofDone, err := startPprof(pctx, e.core, e.Log)
+	if err != nil {
+		stopPprof()
+		_ = ln.Close()
+		return err
+	}
+	defer func() { stopPprof(); <-pprofDone }()
+	if pprofAddr != nil && e.onPprof != nil {
+		e.onPprof(pprofAddr)
+	}
 	all := logrus.Fields{"addr": ln.Addr().String(), "version": e.version, "ini": e.Source.INIPath()}
 	maps.Copy(all, fields)
 	e.Log.WithFields(all).Infof("%s listening on http://%s%s/", e.core.ProjectName, ln.Addr(), srv.Prefix())

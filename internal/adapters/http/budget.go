@@ -118,7 +118,7 @@ func (s *Server) readCounted(ctx context.Context, body io.Reader, hint, maxBody 
 		if maxBody > 0 && limit == maxBody {
 			return tooLarge(maxBody)
 		}
-		return s.noRoom(fmt.Errorf("%w: body larger than the whole budget (%d bytes)", errNoRoom, limit))
+		return s.noRoom(ctx, fmt.Errorf("%w: body larger than the whole budget (%d bytes)", errNoRoom, limit))
 	}
 	if hint > limit {
 		return nil, tooBig()
@@ -128,7 +128,7 @@ func (s *Server) readCounted(ctx context.Context, body io.Reader, hint, maxBody 
 		size = min(firstChunk, limit)
 	}
 	if err := hold.reserve(ctx, size); err != nil {
-		return nil, s.noRoom(err)
+		return nil, s.noRoom(ctx, err)
 	}
 	buf := make([]byte, 0, size)
 	for {
@@ -147,7 +147,7 @@ func (s *Server) readCounted(ctx context.Context, body io.Reader, hint, maxBody 
 			}
 			grown := min(max(2*int64(cap(buf)), firstChunk), limit)
 			if err := hold.reserve(ctx, grown-int64(cap(buf))); err != nil {
-				return nil, s.noRoom(err)
+				return nil, s.noRoom(ctx, err)
 			}
 			next := make([]byte, len(buf), grown)
 			copy(next, buf)
@@ -167,8 +167,8 @@ func (s *Server) readCounted(ctx context.Context, body io.Reader, hint, maxBody 
 
 // noRoom is the answer to a body the budget has no room for: the service
 // is overloaded, so 503 errno 201 with Retry-After, as for a backend down.
-func (s *Server) noRoom(cause error) *apiError {
-	s.log.WithError(cause).Warn("request body refused: no room in http_body_memory_bytes")
+func (s *Server) noRoom(ctx context.Context, cause error) *apiError {
+	s.logCtx(ctx).WithError(cause).Warn("request body refused: no room in http_body_memory_bytes")
 	e := newAPIError(http.StatusServiceUnavailable, errnoBackend, msgUnavailable)
 	e.header = http.Header{"Retry-After": {strconv.Itoa(s.cfg.RetryAfterSeconds)}}
 	return e

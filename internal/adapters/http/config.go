@@ -54,4 +54,8 @@ type Config struct {
 	EOS               string // ISO date of end of service; empty: none
 	EOSMessage        string
 	EOSURL            string
+
+	// TrustedRequestIDHeader names the request header whose value becomes
+	// the request id when well formed; empty: ids are always generated.
+	TrustedRequestIDHeader string
 }

@@ -299,7 +299,7 @@ func methodNotAllowed(allow []string) *apiError {
 func (s *Server) challengeHeader() http.Header {
 	var cs []string
 	for _, a := range s.auth {
-		if c, ok := a.(challenger); ok {
+		if c, ok := policyAs[challenger](a); ok {
 			cs = append(cs, c.Challenge())
 		}
 	}
@@ -346,7 +346,7 @@ func (s *Server) discardBody(r *http.Request) {
 
 // logCause logs the hidden cause of a 5xx answer.
 func (s *Server) logCause(r *http.Request, err error, errno int, msg string) {
-	s.log.WithError(err).WithFields(logrus.Fields{
+	s.logFor(r).WithError(err).WithFields(logrus.Fields{
 		"method": r.Method,
 		"path":   r.URL.Path,
 		"errno":  errno,

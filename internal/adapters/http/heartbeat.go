@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/sirupsen/logrus"
 
@@ -22,7 +23,9 @@ func (s *Server) serveHeartbeat(w http.ResponseWriter, r *http.Request) {
 	type result struct {
 		name string
 		err  error
+		took time.Duration
 	}
+	start := time.Now()
 	ctx := r.Context()
 	if s.cfg.HeartbeatTimeout > 0 {
 		var cancel context.CancelFunc
@@ -38,7 +41,11 @@ func (s *Server) serveHeartbeat(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		pending[name] = true
-		go func() { results <- result{name, safeCheck(ctx, c)} }()
+		go func() {
+			t0 := time.Now()
+			err := safeCheck(ctx, c)
+			results <- result{name, err, time.Since(t0)}
+		}()
 	}
 	// A check that ignores its context must not hold the answer: stop
 	// waiting when the deadline passes and count the stragglers as failed.
@@ -47,12 +54,14 @@ func (s *Server) serveHeartbeat(w http.ResponseWriter, r *http.Request) {
 		case res := <-results:
 			delete(pending, res.name)
 			status[res.name] = res.err == nil
+			s.measureCheck(res.name, res.err == nil, res.took)
 			if res.err != nil {
 				s.logCheck(r, res.name, res.err)
 			}
 		case <-ctx.Done():
 			for name := range pending {
 				status[name] = false
+				s.measureCheck(name, false, time.Since(start))
 				s.logCheck(r, name, errHeartbeatTimeout)
 			}
 			pending = nil
@@ -69,8 +78,21 @@ func (s *Server) serveHeartbeat(w http.ResponseWriter, r *http.Request) {
 	s.writeJSON(w, r, code, status)
 }
 
+// measureCheck records one backend check of the heartbeat: how long it
+// took (heartbeat_duration_seconds) and its result (heartbeat_healthy,
+// 1 or 0), labelled with the backend's name.
+func (s *Server) measureCheck(name string, healthy bool, took time.Duration) {
+	backend := ports.Label{Name: "backend", Value: name}
+	s.metrics.Timing("heartbeat_duration_seconds", took, backend)
+	v := 0.0
+	if healthy {
+		v = 1
+	}
+	s.metrics.Gauge("heartbeat_healthy", v, backend)
+}
+
 func (s *Server) logCheck(r *http.Request, name string, err error) {
-	s.log.WithError(err).WithFields(logrus.Fields{
+	s.logFor(r).WithError(err).WithFields(logrus.Fields{
 		"path":    r.URL.Path,
 		"backend": name,
 		"timeout": s.cfg.HeartbeatTimeout.String(),

@@ -33,6 +33,8 @@ type reqState struct {
 	errno    int
 	uid      string
 	authType string
+	rid      string // request id, shared by a batch and its subrequests
+	endpoint string // the route's name in metrics; "" before routing
 	// nested is set for a batch subrequest, which runs inside the batch's
 	// request.
 	nested bool
@@ -52,6 +54,7 @@ type statusWriter struct {
 	http.ResponseWriter
 	status int
 	wrote  bool
+	size   int64 // body bytes written, for request_size
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -65,37 +68,54 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	if !w.wrote {
 		w.WriteHeader(http.StatusOK)
 	}
-	return w.ResponseWriter.Write(b)
+	n, err := w.ResponseWriter.Write(b)
+	w.size += int64(n)
+	return n, err
 }
 
 // Unwrap lets http.ResponseController reach the connection's writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // summary writes one log line per request, with the reference's field
-// names (mozlog "request.summary"): method, path, code, t (milliseconds),
-// agent, lang, and errno and uid when known.
+// names (mozlog "request.summary"): agent, path, method, lang, rid, errno
+// (0 when none), querystring when there is one, time (ISO, local), code,
+// t (milliseconds), and uid and authn_type when authenticated. It gives
+// each request its id, sent back in X-Request-Id (a batch's subrequests
+// share the batch's), and records the request metrics.
 func (s *Server) summary(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		st := &reqState{w: sw, nested: stateOf(r.Context()) != nil}
+		parent := stateOf(r.Context())
+		st := &reqState{w: sw, nested: parent != nil}
+		if parent != nil {
+			st.rid = parent.rid
+		} else {
+			st.rid = s.requestID(r)
+			w.Header().Set(RequestIDHeader, st.rid)
+		}
 		func() {
 			// Deferred so that a panicking handler gives its bytes back too.
 			defer st.body.release()
 			next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
 		}()
+		elapsed := time.Since(start)
+		s.measure(r, st, elapsed)
 
 		fields := logrus.Fields{
 			"type":   "request.summary", // mozlog Type in JSON logs
-			"method": r.Method,
-			"path":   r.URL.Path,
-			"code":   sw.status,
-			"t":      time.Since(start).Milliseconds(),
 			"agent":  r.UserAgent(),
+			"path":   r.URL.Path,
+			"method": r.Method,
 			"lang":   r.Header.Get("Accept-Language"),
+			"rid":    st.rid,
+			"errno":  st.errno,
+			"time":   time.Now().Format("2006-01-02T15:04:05.000000"),
+			"code":   sw.status,
+			"t":      elapsed.Milliseconds(),
 		}
-		if st.errno != 0 {
-			fields["errno"] = st.errno
+		if qs := querystring(r); qs != nil {
+			fields["querystring"] = qs
 		}
 		if st.uid != "" {
 			fields["uid"] = st.uid
@@ -146,7 +166,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 			if v == http.ErrAbortHandler {
 				panic(v)
 			}
-			s.log.WithFields(logrus.Fields{
+			s.logFor(r).WithFields(logrus.Fields{
 				"method": r.Method,
 				"path":   r.URL.Path,
 				"errno":  errnoUndefined,

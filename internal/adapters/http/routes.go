@@ -83,7 +83,11 @@ func sortMethods(handlers map[string]http.Handler) []string {
 // serveRoute is the handler of one known route: preflight, origin check,
 // method dispatch, authentication, then the endpoint.
 func (s *Server) serveRoute(rt *route) http.Handler {
+	endpoint := endpointName(rt.name)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if st := stateOf(r.Context()); st != nil {
+			st.endpoint = endpoint
+		}
 		if r.Method == http.MethodOptions {
 			s.preflight(w, r, rt)
 			return

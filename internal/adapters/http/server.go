@@ -22,6 +22,9 @@ type Server struct {
 	log    logrus.FieldLogger
 	checks map[string]ports.HealthChecker
 	auth   []ports.Authenticator
+	// metrics receives the request and heartbeat measurements
+	// (WithMetrics); ports.NopMetrics by default.
+	metrics ports.Metrics
 
 	prefix  string // "/v1"
 	origins []originPattern
@@ -60,6 +63,7 @@ func NewServer(cfg Config, log logrus.FieldLogger, checks map[string]ports.Healt
 		log:          log,
 		checks:       maps.Clone(checks),
 		auth:         append([]ports.Authenticator(nil), auth...),
+		metrics:      ports.NopMetrics{},
 		prefix:       "/v" + apiMajor(cfg.HTTPAPIVersion),
 		origins:      compileOrigins(cfg.CORSOrigins),
 		now:          time.Now,
@@ -77,7 +81,7 @@ func NewServer(cfg Config, log logrus.FieldLogger, checks map[string]ports.Healt
 		}
 	}
 	for _, a := range s.auth {
-		if c, ok := a.(capabilityProvider); ok {
+		if c, ok := policyAs[capabilityProvider](a); ok {
 			s.AddCapability(a.Name(), c.Capability())
 		}
 	}
@@ -137,6 +141,24 @@ func (s *Server) apiURL(r *http.Request) string {
 // WWW-Authenticate when a request needs authentication.
 type challenger interface {
 	Challenge() string
+}
+
+// policyAs finds T in an authentication policy or in the policies it
+// wraps (a timing decorator from main hides the optional methods of the
+// policy it wraps behind Unwrap).
+func policyAs[T any](a ports.Authenticator) (T, bool) {
+	for a != nil {
+		if t, ok := a.(T); ok {
+			return t, true
+		}
+		u, ok := a.(interface{ Unwrap() ports.Authenticator })
+		if !ok {
+			break
+		}
+		a = u.Unwrap()
+	}
+	var zero T
+	return zero, false
 }
 
 // capabilityProvider is an authentication policy that advertises itself in

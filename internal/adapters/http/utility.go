@@ -100,7 +100,7 @@ func (s *Server) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
 	doc["basePath"] = s.prefix
 	security := map[string]any{}
 	for _, a := range s.auth {
-		if _, ok := a.(challenger); ok {
+		if _, ok := policyAs[challenger](a); ok {
 			security[a.Name()] = map[string]any{"type": "basic"}
 		}
 	}

@@ -1,0 +1,224 @@
+// Package statsd is the StatsD adapter of ports.Metrics: it sends Kinto's
+// measurements as StatsD packets over UDP, with the key shapes of Kinto's
+// StatsD plugin, so that existing dashboards keep working.
+package statsd
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	alexstatsd "github.com/alexcesaro/statsd"
+
+	"github.com/cliquet-go/cliquet/internal/ports"
+)
+
+var _ ports.Metrics = (*Metrics)(nil)
+
+// DefaultPort is the StatsD port used when statsd_url names none, as
+// Kinto's client does.
+const DefaultPort = 8125
+
+// Options configure a Metrics.
+type Options struct {
+	// Prefix starts every key ("kinto"); a dot separates it from the key.
+	Prefix string
+	// FlushPeriod is how long measurements wait in the buffer before they
+	// are sent (0: the client's default, 100ms). Packets are also sent
+	// when full (1440 bytes, under a typical MTU).
+	FlushPeriod time.Duration
+	// OnError is told of send failures (nil: ignored). It is called at
+	// most once per ErrorInterval so that a daemon that is down does not
+	// flood the logs.
+	OnError       func(error)
+	ErrorInterval time.Duration
+}
+
+// Metrics sends measurements to a StatsD daemon. Sending never blocks a
+// request for longer than one buffered write.
+type Metrics struct {
+	client atomic.Pointer[alexstatsd.Client] // nil until the daemon answers
+	stop   chan struct{}
+	once   sync.Once
+}
+
+// Address returns the host:port of a statsd_url ("udp://localhost:8125").
+func Address(rawURL string) (string, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "", fmt.Errorf("parse statsd url: %w", err)
+	}
+	if u.Hostname() == "" {
+		return "", fmt.Errorf("statsd url %q has no host", rawURL)
+	}
+	port := u.Port()
+	if port == "" {
+		port = strconv.Itoa(DefaultPort)
+	}
+	return net.JoinHostPort(u.Hostname(), port), nil
+}
+
+// NewMetrics opens a UDP client to addr (host:port). It fails when the
+// address does not resolve; when nothing listens there yet, measurements
+// are dropped until a retry every few seconds finds the daemon.
+func NewMetrics(addr string, opts Options) (*Metrics, error) {
+	o := []alexstatsd.Option{alexstatsd.Address(addr), alexstatsd.Network("udp")}
+	if opts.Prefix != "" {
+		o = append(o, alexstatsd.Prefix(opts.Prefix))
+	}
+	if opts.FlushPeriod > 0 {
+		o = append(o, alexstatsd.FlushPeriod(opts.FlushPeriod))
+	}
+	if opts.OnError != nil {
+		o = append(o, alexstatsd.ErrorHandler(throttle(opts.OnError, opts.ErrorInterval)))
+	}
+	m := &Metrics{stop: make(chan struct{})}
+	c, err := alexstatsd.New(o...)
+	var op *net.OpError
+	switch {
+	case err == nil:
+		m.client.Store(c)
+	case errors.As(err, &op) && op.Op == "write":
+		// Nothing listens yet (the client probes the port and mutes
+		// itself for good on refusal): retry in the background rather
+		// than refuse to start or lose the metrics forever.
+		if opts.OnError != nil {
+			opts.OnError(fmt.Errorf("statsd daemon at %s not answering, retrying every %v: %w", addr, retryPeriod, err))
+		}
+		go m.retry(o)
+	default:
+		return nil, fmt.Errorf("statsd client for %s: %w", addr, err)
+	}
+	return m, nil
+}
+
+// retryPeriod is how often a client whose daemon was down tries again.
+const retryPeriod = 5 * time.Second
+
+func (m *Metrics) retry(o []alexstatsd.Option) {
+	t := time.NewTicker(retryPeriod)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-t.C:
+			if c, err := alexstatsd.New(o...); err == nil {
+				select {
+				case <-m.stop: // closed meanwhile
+					c.Close()
+				default:
+					m.client.Store(c)
+				}
+				return
+			}
+		}
+	}
+}
+
+// throttle calls f at most once per interval.
+func throttle(f func(error), interval time.Duration) func(error) {
+	var last atomic.Int64
+	return func(err error) {
+		now := time.Now().UnixNano()
+		prev := last.Load()
+		if prev != 0 && now-prev < int64(interval) {
+			return
+		}
+		if last.CompareAndSwap(prev, now) {
+			f(err)
+		}
+	}
+}
+
+// Timing sends a timer in milliseconds; the labels extend the key
+// ("backend.storage.seconds.method.get"), as in Kinto's plugin.
+func (m *Metrics) Timing(key string, d time.Duration, labels ...ports.Label) {
+	if len(labels) > 0 {
+		key += "." + joinLabels(labels)
+	}
+	c := m.client.Load()
+	if c == nil {
+		return
+	}
+	c.Timing(key, float64(d)/float64(time.Millisecond))
+}
+
+// Observe sends a gauge of the key alone: Kinto's plugin drops the labels
+// of an observation.
+func (m *Metrics) Observe(key string, value float64, _ ...ports.Label) {
+	if c := m.client.Load(); c != nil {
+		c.Gauge(key, value)
+	}
+}
+
+// Count sends a counter without labels, and a set of the joined labels
+// ("method.get.endpoint.hello.status.200") with them, as Kinto's plugin
+// does: the StatsD daemon then counts distinct label combinations.
+func (m *Metrics) Count(key string, n int, labels ...ports.Label) {
+	c := m.client.Load()
+	switch {
+	case c == nil:
+	case len(labels) == 0:
+		c.Count(key, n)
+	default:
+		c.Unique(key, joinLabels(labels))
+	}
+}
+
+// Gauge sends a gauge whose key the labels extend, as timers do.
+func (m *Metrics) Gauge(key string, value float64, labels ...ports.Label) {
+	if len(labels) > 0 {
+		key += "." + joinLabels(labels)
+	}
+	if c := m.client.Load(); c != nil {
+		c.Gauge(key, value)
+	}
+}
+
+// Flush sends what is buffered now.
+func (m *Metrics) Flush() {
+	if c := m.client.Load(); c != nil {
+		c.Flush()
+	}
+}
+
+// Close sends what is buffered and closes the connection.
+func (m *Metrics) Close() error {
+	m.once.Do(func() { close(m.stop) })
+	if c := m.client.Load(); c != nil {
+		c.Close()
+	}
+	return nil
+}
+
+// joinLabels writes labels as "name.value.name.value", without the colons
+// that would break the StatsD line format (Telegraf refuses them; Kinto
+// strips them too). Pipes and newlines are stripped for the same reason.
+func joinLabels(labels []ports.Label) string {
+	var b strings.Builder
+	for i, l := range labels {
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(l.Name)
+		b.WriteByte('.')
+		b.WriteString(sanitize(l.Value))
+	}
+	return b.String()
+}
+
+var unsafeChars = strings.NewReplacer(":", "", "|", "", "\n", "", "\r", "")
+
+func sanitize(v string) string {
+	if strings.ContainsAny(v, ":|\n\r") {
+		return unsafeChars.Replace(v)
+	}
+	return v
+}

@@ -1,0 +1,82 @@
+package statsd_test
+
+import (
+	"net"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cliquet-go/cliquet/internal/adapters/statsd"
+	"github.com/cliquet-go/cliquet/internal/ports"
+)
+
+// listen opens a UDP listener on loopback and returns its address and a
+// function reading the lines of the packets received until quiet.
+func listen(t *testing.T) (string, func() []string) {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	return pc.LocalAddr().String(), func() []string {
+		var lines []string
+		buf := make([]byte, 65536)
+		for {
+			_ = pc.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+			n, _, err := pc.ReadFrom(buf)
+			if err != nil {
+				return lines
+			}
+			if n == 0 {
+				continue // the client's probe that something listens
+			}
+			lines = append(lines, strings.Split(strings.TrimSpace(string(buf[:n])), "\n")...)
+		}
+	}
+}
+
+func TestKeyShapes(t *testing.T) {
+	addr, read := listen(t)
+	m, err := statsd.NewMetrics(addr, statsd.Options{Prefix: "kinto", FlushPeriod: time.Hour})
+	if err != nil {
+		t.Fatalf("NewMetrics: %v", err)
+	}
+	defer m.Close()
+	m.Timing("backend.storage.seconds", 1500*time.Microsecond, ports.Label{Name: "method", Value: "get"})
+	m.Count("request_summary", 1, ports.Label{Name: "method", Value: "get"}, ports.Label{Name: "endpoint", Value: "hello"}, ports.Label{Name: "status", Value: "200"})
+	m.Count("users", 1, ports.Label{Name: "auth", Value: "basicauth"}, ports.Label{Name: "userid", Value: "a:b|c"})
+	m.Count("plain", 3)
+	m.Observe("request_size", 42, ports.Label{Name: "method", Value: "get"})
+	m.Gauge("heartbeat_healthy", 1, ports.Label{Name: "backend", Value: "storage"})
+	m.Flush()
+	got := read()
+	want := []string{
+		"kinto.backend.storage.seconds.method.get:1.5|ms",
+		"kinto.request_summary:method.get.endpoint.hello.status.200|s",
+		"kinto.users:auth.basicauth.userid.abc|s",
+		"kinto.plain:3|c",
+		"kinto.request_size:42|g",
+		"kinto.heartbeat_healthy.backend.storage:1|g",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("packets:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestAddress(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"udp://localhost:8125", "localhost:8125"},
+		{"udp://127.0.0.1", "127.0.0.1:8125"},
+		{"udp://[::1]:9000", "[::1]:9000"},
+	} {
+		got, err := statsd.Address(c.in)
+		if err != nil || got != c.want {
+			t.Errorf("Address(%q) = %q, %v; want %q", c.in, got, err, c.want)
+		}
+	}
+	if _, err := statsd.Address("udp://:8125"); err == nil {
+		t.Error("Address(no host): no error")
+	}
+}

@@ -1,0 +1,168 @@
+package runner
+
+import (
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
+	"github.com/cliquet-go/cliquet/internal/adapters/prometheus"
+	"github.com/cliquet-go/cliquet/internal/adapters/statsd"
+	"github.com/cliquet-go/cliquet/internal/app/metered"
+	"github.com/cliquet-go/cliquet/internal/config"
+	"github.com/cliquet-go/cliquet/internal/ports"
+)
+
+// PrometheusPlugin is the includes entry that turns the Prometheus
+// endpoint on, as in Kinto.
+const PrometheusPlugin = "kinto.plugins.prometheus"
+
+// statsdFlushPeriod is how long StatsD measurements wait to share a
+// packet: short enough for dashboards, long enough to batch a request's.
+const statsdFlushPeriod = 100 * time.Millisecond
+
+// Metrics are the metrics backends the settings ask for: StatsD when
+// statsd_url is set, Prometheus when includes lists
+// kinto.plugins.prometheus, both at once, or none.
+type Metrics struct {
+	// Metrics receives every measurement; ports.NopMetrics when no backend
+	// is configured.
+	ports.Metrics
+	// Prometheus is the registry /__metrics__ serves; nil when off.
+	Prometheus *prometheus.Metrics
+	// StatsD is the StatsD client; nil when off.
+	StatsD *statsd.Metrics
+}
+
+// Enabled reports whether any metrics backend is configured.
+func (m *Metrics) Enabled() bool { return m.Prometheus != nil || m.StatsD != nil }
+
+// Close flushes and closes the StatsD client.
+func (m *Metrics) Close() {
+	if m.StatsD != nil {
+		_ = m.StatsD.Close()
+	}
+}
+
+// OpenMetrics builds the metrics backends of core. As in Kinto, the StatsD
+// prefix is project_name unless that is empty, then statsd_prefix; the
+// Prometheus prefix is prometheus_prefix, project_name when unset. A bad
+// statsd_url is a *config.SettingError.
+func OpenMetrics(core *config.Core, src *config.Source, log logrus.FieldLogger) (*Metrics, error) {
+	out := &Metrics{}
+	var fan ports.FanOut
+	if core.StatsdURL != "" {
+		addr, err := statsd.Address(core.StatsdURL)
+		if err != nil {
+			return nil, &config.SettingError{Setting: "statsd_url", Err: err}
+		}
+		prefix := core.StatsdPrefix
+		if core.ProjectName != "" {
+			prefix = core.ProjectName
+			if _, set := src.Lookup("statsd_prefix"); set {
+				log.WithField("setting", "statsd_prefix").Warnf("statsd_prefix ignored: project_name %q is the StatsD prefix, as in Kinto; set project_name empty to use statsd_prefix", core.ProjectName)
+			}
+		}
+		sm, err := statsd.NewMetrics(addr, statsd.Options{
+			Prefix:        prefix,
+			FlushPeriod:   statsdFlushPeriod,
+			OnError:       func(err error) { log.WithError(err).Warn("sending StatsD metrics") },
+			ErrorInterval: time.Minute,
+		})
+		if err != nil {
+			return nil, &config.SettingError{Setting: "statsd_url", Err: err}
+		}
+		out.StatsD = sm
+		fan = append(fan, sm)
+	}
+	if core.Includes.Contains(PrometheusPlugin) {
+		prefix, set := src.Lookup("prometheus_prefix")
+		if !set {
+			prefix = core.ProjectName
+		}
+		buckets, err := core.HistogramBuckets()
+		if err != nil {
+			return nil, &config.SettingError{Setting: "prometheus_histogram_buckets", Err: err}
+		}
+		out.Prometheus = prometheus.NewMetrics(prometheus.Options{
+			Prefix:   prefix,
+			Disabled: []string(core.PrometheusDisabledMetrics),
+			Buckets:  buckets,
+			OnError:  func(err error) { log.WithError(err).Error("recording a Prometheus metric") },
+		})
+		fan = append(fan, out.Prometheus)
+	}
+	switch len(fan) {
+	case 0:
+		out.Metrics = ports.NopMetrics{}
+	case 1:
+		out.Metrics = fan[0]
+	default:
+		out.Metrics = fan
+	}
+	return out, nil
+}
+
+// Mount serves the Prometheus endpoint at /__metrics__ and advertises
+// Kinto's prometheus capability, when Prometheus is on; it also hands the
+// measurements to srv. Call it before serving.
+func (m *Metrics) Mount(srv *httpadapter.Server) {
+	if !m.Enabled() {
+		return
+	}
+	srv.WithMetrics(m.Metrics)
+	if m.Prometheus == nil {
+		return
+	}
+	srv.MountMetricsEndpoint(m.Prometheus.Handler())
+	srv.AddCapability("prometheus", map[string]any{
+		"description":      "Prometheus metrics.",
+		"url":              "https://github.com/Kinto/kinto/",
+		"prefix":           m.Prometheus.Prefix(),
+		"disabled_metrics": m.Prometheus.Disabled(),
+	})
+}
+
+// Meter replaces the backends of b with timed ones (Kinto's
+// "backend.<storage|permission|cache>.seconds" with label method), units
+// and heartbeat checks included, so that every call is measured. A no-op
+// when m measures nothing.
+func (b *Backends) Meter(m *Metrics) {
+	if !m.Enabled() {
+		return
+	}
+	var store ports.Store
+	switch u := b.Units.(type) {
+	case ports.Unitless:
+		store = metered.WrapStore(u, m.Metrics)
+		b.Units = ports.Unitless{S: store.Storage(), P: store.Permission()}
+	case ports.Store: // its Storage and Permission are b's
+		store = metered.WrapStore(u, m.Metrics)
+		b.Units = store
+	default: // no units (a storage-only service without a store)
+		store = metered.WrapStore(ports.Unitless{S: b.Storage, P: b.Permission}, m.Metrics)
+	}
+	b.Storage = store.Storage()
+	b.Checks["storage"] = b.Storage
+	if b.Permission != nil {
+		b.Permission = store.Permission()
+		b.Checks["permission"] = b.Permission
+	}
+	if b.Cache != nil {
+		b.Cache = metered.WrapCache(b.Cache, m.Metrics)
+		b.Checks["cache"] = b.Cache
+	}
+}
+
+// MeterAuthenticators times each policy under
+// "authentication.<name>.seconds".
+func (m *Metrics) MeterAuthenticators(auths []ports.Authenticator) []ports.Authenticator {
+	if !m.Enabled() {
+		return auths
+	}
+	out := make([]ports.Authenticator, len(auths))
+	for i, a := range auths {
+		out[i] = metered.WrapAuthenticator(a, m.Metrics)
+	}
+	return out
+}
