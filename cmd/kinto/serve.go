@@ -55,7 +55,11 @@ func newServer(s *settings, src *config.Source, b *runner.Backends, log logrus.F
 		return nil, err
 	}
 	srv := httpadapter.NewServer(runner.HTTPConfig(&s.Core, version), log, b.Checks, auths)
-	if _, err := mountKinto(srv, b, s, src, accounts); err != nil {
+	bus, err := newBus(s, src, b, log)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := mountKinto(srv, b, bus, s, src, accounts); err != nil {
 		return nil, err
 	}
 	return srv, nil
