@@ -16,5 +16,18 @@ func newBus(s *settings, src *config.Source, b *runner.Backends, log logrus.Fiel
 	bus := app.NewBus(b.Units, func(ctx context.Context, err error) {
 		log.WithError(err).Error("event listener failed after commit")
 	})
+	ls, closers, err := runner.OpenListeners(context.Background(), &s.Core, src)
+	for _, c := range closers {
+		b.OnClose(c)
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range ls {
+		// Kinto's listeners catch their own failures: they never fail the
+		// request. Run after commit, they never report a change that was
+		// rolled back either.
+		bus.AfterCommit(l)
+	}
 	return bus, nil
 }

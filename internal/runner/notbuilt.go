@@ -44,6 +44,9 @@ func NotBuilt(core *config.Core, src *config.Source) []Ignored {
 		out = append(out, Ignored{name, name + " ignored: Prometheus metrics are not built into this version"})
 	}
 	for _, l := range core.EventListeners {
+		if builtListener(src, l) {
+			continue
+		}
 		out = append(out, Ignored{"event_listeners", fmt.Sprintf("event listener %q ignored: event listeners are not built into this version", l)})
 	}
 	switch h := strings.Trim(core.HTTPHost, "[]"); h {
