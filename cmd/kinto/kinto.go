@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/cliquet-go/cliquet/internal/adapters/auth"
 	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
+	"github.com/cliquet-go/cliquet/internal/app"
 	kintoapp "github.com/cliquet-go/cliquet/internal/app/kinto"
 	"github.com/cliquet-go/cliquet/internal/config"
 	"github.com/cliquet-go/cliquet/internal/runner"
@@ -39,7 +40,10 @@ func principalSettings(s *settings, src *config.Source) map[string][]string {
 // and the Kinto features on srv. accounts is the accounts policy, nil when
 // multiauth.policies has none. Its errors are *config.SettingError, and
 // it mounts nothing then.
-func mountKinto(srv *httpadapter.Server, b *runner.Backends, s *settings, src *config.Source, accounts *auth.Accounts) (*kintoapp.Service, error) {
+//
+// Every write, and the batch, is a unit of bus, which carries the
+// changes to the event listeners.
+func mountKinto(srv *httpadapter.Server, b *runner.Backends, bus *app.Bus, s *settings, src *config.Source, accounts *auth.Accounts) (*kintoapp.Service, error) {
 	principals := principalSettings(s, src)
 	svc := kintoapp.New(b.Storage, b.Permission, kintoapp.Settings{
 		Principals:          principals,
@@ -48,7 +52,7 @@ func mountKinto(srv *httpadapter.Server, b *runner.Backends, s *settings, src *c
 		DefaultBucketSecret: s.DefaultBucketHMACSecret,
 		Lookup:              src.Lookup,
 	})
-	svc.Engine.WithUnits(b.Units)
+	svc.Engine.WithUnits(bus)
 	for _, res := range svc.Resources() {
 		if err := applyEndpointSwitches(res, src); err != nil {
 			return nil, err
@@ -56,7 +60,7 @@ func mountKinto(srv *httpadapter.Server, b *runner.Backends, s *settings, src *c
 	}
 	var accountsRes *kintoapp.Accounts
 	if accounts != nil || s.Includes.Contains("kinto.plugins.accounts") {
-		accountsRes = newAccounts(b, s, principals, accounts)
+		accountsRes = newAccounts(b, bus, s, principals, accounts)
 		if err := applyEndpointSwitches(accountsRes.Resource, src); err != nil {
 			return nil, err
 		}
@@ -69,7 +73,7 @@ func mountKinto(srv *httpadapter.Server, b *runner.Backends, s *settings, src *c
 		srv.AddCapability("accounts", auth.AccountsCapability())
 		svc.ListInPermissions(accountsRes.Resource)
 	}
-	srv.MountBatchWithUnits(b.Units)
+	srv.MountBatchWithUnits(bus)
 	admin := s.Includes.Contains(adminPlugin)
 	if admin {
 		mountAdmin(srv, adminAssetsPath(s))
@@ -91,13 +95,13 @@ func mountKinto(srv *httpadapter.Server, b *runner.Backends, s *settings, src *c
 // newAccounts builds Kinto's accounts plugin resource, for mountKinto to
 // serve at /accounts and advertise. Account changes drop the logins the
 // accounts policy remembers.
-func newAccounts(b *runner.Backends, s *settings, principals map[string][]string, policy *auth.Accounts) *kintoapp.Accounts {
+func newAccounts(b *runner.Backends, bus *app.Bus, s *settings, principals map[string][]string, policy *auth.Accounts) *kintoapp.Accounts {
 	opts := kintoapp.AccountSettings{Principals: principals, BcryptCost: s.AccountBcryptCost}
 	if policy != nil {
 		opts.OnChange = policy.Invalidate
 	}
 	accounts := kintoapp.NewAccounts(b.Storage, b.Permission, opts)
-	accounts.Engine.WithUnits(b.Units)
+	accounts.Engine.WithUnits(bus)
 	return accounts
 }
 

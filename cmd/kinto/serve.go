@@ -67,7 +67,11 @@ func newServer(s *settings, src *config.Source, b *runner.Backends, m *runner.Me
 	}
 	srv := httpadapter.NewServer(runner.HTTPConfig(&s.Core, version), log, b.Checks, m.MeterAuthenticators(auths))
 	m.Mount(srv)
-	if _, err := mountKinto(srv, b, s, src, accounts); err != nil {
+	bus, err := newBus(s, src, b, log)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := mountKinto(srv, b, bus, s, src, accounts); err != nil {
 		return nil, err
 	}
 	return srv, nil

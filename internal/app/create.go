@@ -136,6 +136,7 @@ func (e *Engine) createIn(ctx context.Context, req *Request, p domain.Parent, bo
 		return Object{}, writeFailed(err, "create", p, id)
 	}
 	req.parentChecked = true
+	req.onList = true
 	return e.afterWrite(ctx, req, nil, stored, body.ACL, true)
 }
 
@@ -150,6 +151,19 @@ func (e *Engine) afterWrite(ctx context.Context, req *Request, old *domain.Recor
 	if req.Resource.AfterWrite != nil {
 		if err := req.Resource.AfterWrite(ctx, req, old, stored); err != nil {
 			return Object{}, err
+		}
+	}
+	if e.bus != nil {
+		action, uri := ports.EventUpdate, req.Resource.URI(req.Vars, stored.ID)
+		if created {
+			action = ports.EventCreate
+		}
+		if req.onList {
+			uri = req.Resource.listURI(req.Vars)
+		}
+		defer func() { req.onList = false }()
+		if p, err := listOf(req); err == nil {
+			e.changed(ctx, req, action, uri, p, old, stored)
 		}
 	}
 	if created && e.guarded(req) && req.Resource.AfterWrite == nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/cliquet-go/cliquet/internal/domain"
+	"github.com/cliquet-go/cliquet/internal/ports"
 )
 
 // The delete actions: one object, or one page of a list.
@@ -37,6 +38,7 @@ func (e *Engine) delete(ctx context.Context, req *Request, id string, lastModifi
 	if err := e.afterDelete(ctx, req, existing); err != nil {
 		return Object{}, err
 	}
+	e.changed(ctx, req, ports.EventDelete, req.Resource.URI(req.Vars, id), p, &existing, tomb)
 	return Object{Record: tomb}, nil
 }
 
@@ -95,6 +97,15 @@ func (e *Engine) deleteList(ctx context.Context, req *Request, q domain.Query) (
 		if err := e.afterDelete(ctx, req, t); err != nil {
 			return Page{}, err
 		}
+	}
+	if e.bus != nil && len(tombs) > 0 {
+		// The storage deletes without reading the objects first, so the
+		// impacted objects of a list deletion have no Old.
+		ev := rawEvent{payload: e.payload(req, ports.EventDelete, req.Resource.listURI(req.Vars), page.Timestamp, ""), parent: p}
+		for _, t := range tombs {
+			ev.impacted = append(ev.impacted, ports.Impacted{New: t.Clone()})
+		}
+		e.record(ctx, ev)
 	}
 	if q.Limit > 0 && len(tombs) == q.Limit {
 		rest, err := e.store.Count(ctx, p, q.Filters)

@@ -15,6 +15,7 @@ type Engine struct {
 	store ports.Storage
 	guard *Guard
 	units ports.UnitOfWork
+	bus   *Bus         // set when units is a Bus: writes record events
 	clock domain.Clock // bounds proposed timestamps; see WithClock
 }
 
@@ -30,8 +31,11 @@ func NewEngine(store ports.Storage, guard *Guard) *Engine {
 // backend: what a write checks (preconditions, unique fields, rights) and
 // what it writes (the object, its ACL, cascades, hooks) then commit
 // together or not at all. Without it, each call commits on its own.
+// When units is a *Bus, every change (and read, if a listener wants
+// reads) becomes an event of the unit.
 func (e *Engine) WithUnits(units ports.UnitOfWork) *Engine {
 	e.units = units
+	e.bus, _ = units.(*Bus)
 	return e
 }
 

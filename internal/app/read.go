@@ -46,7 +46,11 @@ func (e *Engine) Get(ctx context.Context, req *Request, id string) (Object, erro
 	if err != nil {
 		return Object{}, preconditionFailed(err, &rec)
 	}
-	return Object{Record: e.present(ctx, req, rec), Permissions: shown, NotModified: nm}, nil
+	out := Object{Record: e.present(ctx, req, rec), Permissions: shown, NotModified: nm}
+	if err := e.emitRead(ctx, req, req.Resource.URI(req.Vars, id), p, rec.LastModified, id, []domain.Record{out.Record}); err != nil {
+		return Object{}, err
+	}
+	return out, nil
 }
 
 // visibility applies the guard to a list request: nil filters when the
@@ -132,6 +136,9 @@ func (e *Engine) List(ctx context.Context, req *Request, q domain.Query) (Page, 
 		recs[i] = e.present(ctx, req, recs[i])
 	}
 	page.Records = recs
+	if err := e.emitRead(ctx, req, req.Resource.listURI(req.Vars), p, ts, "", recs); err != nil {
+		return Page{}, err
+	}
 	return page, nil
 }
 

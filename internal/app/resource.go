@@ -110,6 +110,11 @@ func (r *Resource) URI(vars map[string]string, id string) string {
 	return r.ParentURI(vars) + "/" + r.Plural + "/" + id
 }
 
+// listURI returns the URI of the list of objects named by vars.
+func (r *Resource) listURI(vars map[string]string) string {
+	return r.ParentURI(vars) + "/" + r.Plural
+}
+
 // Paths returns the URL patterns of the list and object endpoints.
 func (r *Resource) Paths() (list, object string) {
 	list, object = r.ListPath, r.ObjectPath
@@ -152,6 +157,9 @@ type Request struct {
 	// the parent object was found live; the permission checks answered.
 	parentChecked bool
 	grants        map[string]bool
+	// onList is set when a POST on the list creates: its event names the
+	// list's URI, as Kinto's names the request path.
+	onList bool
 }
 
 // HeaderValue returns the request header name, or "".

@@ -53,6 +53,10 @@ type Backends struct {
 	closers []func() error
 }
 
+// OnClose adds fn to what Close runs, for resources built beside the
+// backends (the event listeners' connections).
+func (b *Backends) OnClose(fn func() error) { b.closers = append(b.closers, fn) }
+
 // Close releases the backends' connections, logging (not returning) the
 // failures: at shutdown there is nothing else to do about them.
 func (b *Backends) Close(log logrus.FieldLogger) {

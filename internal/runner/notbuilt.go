@@ -57,6 +57,9 @@ func NotBuilt(core *config.Core, src *config.Source) []Ignored {
 		out = append(out, Ignored{"profiler_enabled", "profiler_enabled ignored: Kinto's Python profiler is not built; set pprof_enabled for the Go profiler on its own listener"})
 	}
 	for _, l := range core.EventListeners {
+		if builtListener(src, l) {
+			continue
+		}
 		out = append(out, Ignored{"event_listeners", fmt.Sprintf("event listener %q ignored: event listeners are not built into this version", l)})
 	}
 	switch h := strings.Trim(core.HTTPHost, "[]"); h {

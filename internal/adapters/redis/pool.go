@@ -168,3 +168,9 @@ func translate(op string, ctx context.Context, err error) error {
 	}
 	return &domain.Error{Kind: domain.Internal, Op: op, Err: err}
 }
+
+// Ping checks that the server answers within ctx.
+func (p *Pool) Ping(ctx context.Context) error {
+	_, err := p.do(ctx, "redis.Pool.Ping", "PING")
+	return err
+}
