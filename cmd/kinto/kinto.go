@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/sirupsen/logrus"
+
 	"github.com/cliquet-go/cliquet/internal/adapters/auth"
 	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
 	"github.com/cliquet-go/cliquet/internal/app"
@@ -43,7 +45,7 @@ func principalSettings(s *settings, src *config.Source) map[string][]string {
 //
 // Every write, and the batch, is a unit of bus, which carries the
 // changes to the event listeners.
-func mountKinto(srv *httpadapter.Server, b *runner.Backends, bus *app.Bus, s *settings, src *config.Source, accounts *auth.Accounts) (*kintoapp.Service, error) {
+func mountKinto(srv *httpadapter.Server, b *runner.Backends, bus *app.Bus, s *settings, src *config.Source, accounts *auth.Accounts, log logrus.FieldLogger) (*kintoapp.Service, error) {
 	principals := principalSettings(s, src)
 	svc := kintoapp.New(b.Storage, b.Permission, kintoapp.Settings{
 		Principals:          principals,
@@ -72,6 +74,9 @@ func mountKinto(srv *httpadapter.Server, b *runner.Backends, bus *app.Bus, s *se
 		srv.MountResource(accountsRes.Engine, accountsRes.Resource)
 		srv.AddCapability("accounts", auth.AccountsCapability())
 		svc.ListInPermissions(accountsRes.Resource)
+	}
+	if s.Includes.Contains(kintoapp.HistoryPlugin) {
+		mountHistory(srv, svc, bus, src, log)
 	}
 	srv.MountBatchWithUnits(bus)
 	admin := s.Includes.Contains(adminPlugin)

@@ -15,6 +15,7 @@ var builtPlugins = map[string]bool{
 	"kinto.plugins.default_bucket": true,
 	"kinto.plugins.accounts":       true,
 	adminPlugin:                    true,
+	"kinto.plugins.history":        true,
 	"kinto.plugins.flush":          true,
 	runner.PrometheusPlugin:        true, // /__metrics__, see runner.OpenMetrics
 }

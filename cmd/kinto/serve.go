@@ -71,7 +71,7 @@ func newServer(s *settings, src *config.Source, b *runner.Backends, m *runner.Me
 	if err != nil {
 		return nil, err
 	}
-	if _, err := mountKinto(srv, b, bus, s, src, accounts); err != nil {
+	if _, err := mountKinto(srv, b, bus, s, src, accounts, log); err != nil {
 		return nil, err
 	}
 	return srv, nil
