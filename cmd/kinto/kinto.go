@@ -96,9 +96,7 @@ func newAccounts(b *runner.Backends, s *settings, principals map[string][]string
 	if policy != nil {
 		opts.OnChange = policy.Invalidate
 	}
-	accounts := kintoapp.NewAccounts(b.Storage, b.Permission, opts)
-	accounts.Engine.WithUnits(b.Units)
-	return accounts
+	return kintoapp.NewAccounts(b.Storage, b.Permission, opts).WithUnits(b.Units)
 }
 
 // defaultBucketEnabled keeps the personal bucket on unless an includes
