@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -289,5 +290,50 @@ func TestCreateUserInProcess(t *testing.T) {
 	}
 	if _, id := whoami(basic("bob", strings.Repeat("x", 72))); id != nil {
 		t.Errorf("bob after a refused create-user: user %v, want anonymous", id)
+	}
+}
+
+// TestInitFilesLoad: every backend choice writes a file that loads with
+// the backends chosen.
+func TestInitFilesLoad(t *testing.T) {
+	runnertest.CleanEnv(t, command())
+	for _, b := range []string{"memory", "postgresql", "redis"} {
+		path, _ := runInit(t, "--backend", b, "--cache-backend", b)
+		s, _, err := command().Load(path)
+		if err != nil {
+			t.Errorf("load the file of --backend %s: %v", b, err)
+			continue
+		}
+		if string(s.StorageBackend) != b || string(s.PermissionBackend) != b || string(s.CacheBackend) != b {
+			t.Errorf("--backend %s: loaded %s/%s/%s", b, s.StorageBackend, s.PermissionBackend, s.CacheBackend)
+		}
+		if s.ListenHost != "127.0.0.1" || s.HTTPPort != 8888 || len(s.UserIDHMACSecret) != 64 {
+			t.Errorf("--backend %s: listen %s:%d, secret %q", b, s.ListenHost, s.HTTPPort, s.UserIDHMACSecret)
+		}
+	}
+}
+
+// TestChoose: the prompt of init takes the listed answers, the empty one
+// as the default, asks again otherwise and gives up at the end of input.
+func TestChoose(t *testing.T) {
+	choices := map[string]string{"": "memory", "1": "postgresql"}
+	for _, tc := range []struct {
+		in, want string
+		prompts  int
+		fails    bool
+	}{
+		{"\n", "memory", 1, false},
+		{" 1 \n", "postgresql", 1, false},
+		{"x\n2\n1\n", "postgresql", 3, false},
+		{"1", "postgresql", 1, false}, // no final newline
+		{"", "", 1, true},
+		{"x\n", "", 2, true},
+	} {
+		var out strings.Builder
+		got, err := choose(bufio.NewReader(strings.NewReader(tc.in)), &out, "? ", choices)
+		if got != tc.want || (err != nil) != tc.fails || strings.Count(out.String(), "? ") != tc.prompts {
+			t.Errorf("choose(%q) = %q, %v after %d prompts; want %q, error %v, %d prompts",
+				tc.in, got, err, strings.Count(out.String(), "? "), tc.want, tc.fails, tc.prompts)
+		}
 	}
 }
