@@ -14,6 +14,10 @@ var version = "0.1.0-dev"
 const usage = `Usage: kinto [--ini PATH] [command]
 
 Commands:
+  init           write a kinto.ini (at --ini, else config/kinto.ini) with new
+                 secrets; --backend and --cache-backend memory|postgresql|redis
+                 (asked on a terminal, else memory), --host ADDRESS; never
+                 overwrites a file
   serve          start the server (the default; "start" is an alias);
                  --port N listens on N
   version        print the version
@@ -24,6 +28,8 @@ Commands:
                  tombstones of each list of each resource; with --before MS
                  or --older-than DURATION (no MAX_RETAINED), remove the
                  tombstones older than that
+  create-user    --username NAME --password PASSWORD (asked on a terminal when
+                 missing): create the account NAME, or set its password
   healthcheck    exit 0 when the local server answers __lbheartbeat__, else 1
 
 Settings come from KINTO_* environment variables, then the INI file given by
@@ -46,6 +52,10 @@ func command() runner.Service[settings] {
 			"migrate":       runner.MigrateCommand[settings](backendOptions),
 			"flush-cache":   flushCacheCommand,
 			"purge-deleted": purgeDeletedCommand,
+			"create-user":   createUserCommand,
+		},
+		Setup: map[string]runner.Command[settings]{
+			"init": initCommand,
 		},
 	}
 }

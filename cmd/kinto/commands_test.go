@@ -21,7 +21,7 @@ func TestHelpListsCommands(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("kinto --help: exit %d", code)
 	}
-	for _, c := range []string{"serve", "start", "--port", "migrate", "--dry-run", "flush-cache", "purge-deleted", "version", "healthcheck"} {
+	for _, c := range []string{"init", "--backend", "--cache-backend", "create-user", "--username", "serve", "start", "--port", "migrate", "--dry-run", "flush-cache", "purge-deleted", "version", "healthcheck"} {
 		if !strings.Contains(out, c) {
 			t.Errorf("kinto --help does not list %q:\n%s", c, out)
 		}

@@ -105,9 +105,7 @@ func newAccounts(b *runner.Backends, bus *app.Bus, s *settings, principals map[s
 	if policy != nil {
 		opts.OnChange = policy.Invalidate
 	}
-	accounts := kintoapp.NewAccounts(b.Storage, b.Permission, opts)
-	accounts.Engine.WithUnits(bus)
-	return accounts
+	return kintoapp.NewAccounts(b.Storage, b.Permission, opts).WithUnits(bus)
 }
 
 // defaultBucketEnabled keeps the personal bucket on unless an includes

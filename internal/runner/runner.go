@@ -35,6 +35,7 @@ import (
 	"syscall"
 
 	"github.com/sirupsen/logrus"
+	"golang.org/x/term"
 
 	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
 	"github.com/cliquet-go/cliquet/internal/config"
@@ -76,7 +77,15 @@ type Service[S any] struct {
 	// settings are loaded, without a logger; they write to env.Stdout and
 	// env.Stderr and return the exit code. Built-in names take precedence.
 	Commands map[string]Command[S]
+	// Setup are the service's commands that run before any setting is
+	// loaded (kinto init, which writes the INI file the others read):
+	// env.Settings and env.Source are nil, env.INI names the file.
+	Setup map[string]Command[S]
 
+	// Stdin is where commands read answers to their prompts; Main sets it
+	// to the process's standard input. Nil reads nothing: commands then
+	// never prompt (Env.Interactive).
+	Stdin io.Reader
 	// Stdout and Stderr receive the output; Main sets them to the
 	// process's streams. Logs go to Stderr.
 	Stdout, Stderr io.Writer
@@ -99,8 +108,13 @@ type Env[S any] struct {
 	// Args are the command's own arguments, after its name, without
 	// --ini; a service command parses them (ParseFlags).
 	Args []string
+	// INI is the INI file the command was pointed at: --ini, else
+	// <EnvPrefix>_INI, else the service's DefaultINI, whether or not it
+	// exists (Setup commands create it).
+	INI string
 	// Log is built from log_format and log_level; it is nil outside serve.
 	Log            *logrus.Logger
+	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 
 	core     *config.Core
@@ -113,7 +127,7 @@ type Env[S any] struct {
 // the server on SIGINT or SIGTERM, and exits with the command's code.
 func Main[S any](svc Service[S]) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	svc.Stdout, svc.Stderr = os.Stdout, os.Stderr
+	svc.Stdin, svc.Stdout, svc.Stderr = os.Stdin, os.Stdout, os.Stderr
 	code := svc.Run(ctx, os.Args[1:])
 	stop()
 	os.Exit(code)
@@ -146,6 +160,10 @@ func (svc Service[S]) Run(ctx context.Context, args []string) int {
 		return ExitOK
 	case "serve", "start", "healthcheck":
 	default:
+		if setup, ok := svc.Setup[command]; ok {
+			return setup(ctx, &Env[S]{Args: rest, INI: svc.iniPath(iniPath),
+				Stdin: svc.Stdin, Stdout: svc.Stdout, Stderr: svc.Stderr, version: svc.Version})
+		}
 		if _, ok := svc.Commands[command]; !ok {
 			fmt.Fprintf(svc.Stderr, "%s: unknown command %q\n%s", svc.Name, command, svc.Usage)
 			return ExitUsage
@@ -157,7 +175,8 @@ func (svc Service[S]) Run(ctx context.Context, args []string) int {
 		fmt.Fprintf(svc.Stderr, "%s: %v\n", svc.Name, err)
 		return ExitUsage
 	}
-	env := &Env[S]{Settings: s, Source: src, Args: rest, Stdout: svc.Stdout, Stderr: svc.Stderr,
+	env := &Env[S]{Settings: s, Source: src, Args: rest, INI: svc.iniPath(iniPath),
+		Stdin: svc.Stdin, Stdout: svc.Stdout, Stderr: svc.Stderr,
 		core: svc.Core(s), version: svc.Version, onListen: svc.OnListen, onPprof: svc.OnPprof}
 	if port != 0 {
 		env.core.HTTPPort = port
@@ -293,6 +312,30 @@ func (svc Service[S]) Load(iniPath string) (*S, *config.Source, error) {
 		}
 	}
 	return s, src, nil
+}
+
+// iniPath is the INI file a command is pointed at: the --ini flag, else
+// <EnvPrefix>_INI, else DefaultINI (which Load reads only when it exists).
+func (svc Service[S]) iniPath(flagValue string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if v := os.Getenv(svc.EnvPrefix + "_INI"); v != "" {
+		return v
+	}
+	return svc.DefaultINI
+}
+
+// Version returns the binary's version (Service.Version).
+func (e *Env[S]) Version() string { return e.version }
+
+// Interactive reports whether the command may prompt: its standard input
+// is a terminal. Kinto always prompts for what its flags leave out; here a
+// script or a test with no terminal gets the defaults (or an error)
+// instead of a command waiting for input nobody will type.
+func (e *Env[S]) Interactive() bool {
+	f, ok := e.Stdin.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // ParseFlags parses env.Args with fs, the flags of a service command; on

@@ -517,3 +517,45 @@ func TestNotBuiltListsEachIgnoredItem(t *testing.T) {
 		t.Errorf("NotBuilt: settings %q, want %q", got, want)
 	}
 }
+
+// TestSetupCommand: a Setup command runs before any setting is loaded (so
+// a missing INI file or a bad variable does not stop it), is told which
+// INI file it was pointed at, and never prompts without a terminal.
+func TestSetupCommand(t *testing.T) {
+	cleanEnv(t)
+	svc := demo()
+	svc.DefaultINI = "config/demo.ini"
+	svc.Setup = map[string]runner.Command[demoSettings]{
+		"setup": func(_ context.Context, env *runner.Env[demoSettings]) int {
+			if env.Settings != nil || env.Source != nil {
+				fmt.Fprintln(env.Stderr, "settings were loaded")
+				return runner.ExitFailure
+			}
+			fmt.Fprintf(env.Stdout, "ini=%s args=%q interactive=%v version=%s", env.INI, env.Args, env.Interactive(), env.Version())
+			return runner.ExitOK
+		},
+	}
+	t.Setenv("DEMO_BATCH_MAX_REQUESTS", "not a number") // would fail Load
+	missing := filepath.Join(t.TempDir(), "new.ini")
+	for _, tc := range []struct {
+		args   []string
+		envINI string
+		want   string
+	}{
+		{[]string{"setup", "--ini", missing, "-x"}, "", "ini=" + missing + ` args=["-x"]`},
+		{[]string{"--ini", missing, "setup"}, "", "ini=" + missing + " args=[]"},
+		{[]string{"setup"}, "from-env.ini", "ini=from-env.ini args=[]"},
+		{[]string{"setup"}, "", "ini=config/demo.ini args=[]"},
+	} {
+		t.Setenv("DEMO_INI", tc.envINI)
+		code, out, errOut := runnertest.Run(t, svc, tc.args...)
+		if code != 0 || !strings.HasPrefix(out, tc.want+" interactive=false version=1.2.3") {
+			t.Errorf("%q (DEMO_INI=%q): exit %d, %q %q; want %q", tc.args, tc.envINI, code, out, errOut, tc.want)
+		}
+	}
+	// Other commands still load, and refuse, the settings.
+	t.Setenv("DEMO_INI", "")
+	if code, _, _ := runnertest.Run(t, svc, "greet"); code != runner.ExitUsage {
+		t.Errorf("greet with a bad setting: exit %d, want %d", code, runner.ExitUsage)
+	}
+}

@@ -75,6 +75,10 @@ type Accounts struct {
 
 	perms    ports.Permission
 	settings AccountSettings
+	// operator writes accounts for the operator's commands (SetPassword):
+	// the same resource and hooks, without the guard, since whoever can
+	// run the command on the server's settings needs no grant.
+	operator *app.Engine
 }
 
 // NewAccounts declares the account resource over the storage and
@@ -88,6 +92,7 @@ func NewAccounts(store ports.Storage, perms ports.Permission, settings AccountSe
 	// AfterWrite hook gives write to the account itself.
 	guard := app.NewGuard(accountLists{perms}, settings.Principals, false)
 	a.Engine = app.NewEngine(store, guard)
+	a.operator = app.NewEngine(store, nil)
 	a.Resource = &app.Resource{
 		Name: accountResource, Plural: "accounts", IDs: AccountIDs{},
 		Permissions: []string{"read", "write"},
@@ -97,6 +102,30 @@ func NewAccounts(store ports.Storage, perms ports.Permission, settings AccountSe
 		Writer:      a.writer,
 	}
 	return a
+}
+
+// WithUnits makes every write, the requests' and SetPassword's, one unit
+// of work of units (see app.Engine.WithUnits).
+func (a *Accounts) WithUnits(units ports.UnitOfWork) *Accounts {
+	a.Engine.WithUnits(units)
+	a.operator.WithUnits(units)
+	return a
+}
+
+// SetPassword creates account id with password, or gives an existing
+// account that password, as `kinto create-user` does, whoever may write
+// accounts: the id and password are checked and the password hashed as on
+// PUT /accounts/{id}, and the account alone may then write it. It reports
+// whether the account was created. A bad id or password fails with
+// domain.Invalid.
+func (a *Accounts) SetPassword(ctx context.Context, id, password string) (created bool, err error) {
+	req := &app.Request{Resource: a.Resource, Caller: app.Caller{Principals: []string{app.Everyone}},
+		Vars: map[string]string{"id": id}}
+	obj, err := a.operator.Replace(ctx, req, id, app.Body{Data: map[string]any{"password": password}})
+	if err != nil {
+		return false, fmt.Errorf("set the password of account %q: %w", id, err)
+	}
+	return obj.Created, nil
 }
 
 // writer is Kinto's current principal on accounts: an anonymous caller

@@ -433,3 +433,48 @@ func TestAccountChangeFailsWhenTheCacheCannotForget(t *testing.T) {
 		t.Fatalf("PUT /accounts/bob with the cache down = %v, want the Unavailable cache error", err)
 	}
 }
+
+// TestSetPassword: the operator's path creates or updates an account
+// without any grant, hashes the password and gives the account alone the
+// write permission, as a sign-up does.
+func TestSetPassword(t *testing.T) {
+	f := newAccounts(t, map[string][]string{}) // nobody may create or manage accounts
+	ctx := context.Background()
+	created, err := f.SetPassword(ctx, "alice@example.com", "pw1")
+	if err != nil || !created {
+		t.Fatalf("SetPassword(new): created %v, %v; want created", created, err)
+	}
+	stored, err := f.store.Get(ctx, kinto.AccountParent(), "alice@example.com")
+	if err != nil {
+		t.Fatalf("Get(alice): %v", err)
+	}
+	hash, _ := stored.Data["password"].(string)
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte("pw1")) != nil {
+		t.Errorf("stored password %q is not the bcrypt hash of pw1", hash)
+	}
+	if acl := f.acl(t, "alice@example.com"); !reflect.DeepEqual(acl, ports.ACL{"write": {"account:alice@example.com"}}) {
+		t.Errorf("ACL %v, want write for the account alone", acl)
+	}
+	created, err = f.SetPassword(ctx, "alice@example.com", "pw2")
+	if err != nil || created {
+		t.Fatalf("SetPassword(existing): created %v, %v; want updated", created, err)
+	}
+	stored, _ = f.store.Get(ctx, kinto.AccountParent(), "alice@example.com")
+	hash, _ = stored.Data["password"].(string)
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte("pw2")) != nil {
+		t.Errorf("after the second SetPassword the hash is not pw2's")
+	}
+	if !slices.Equal(f.changed, []string{"alice@example.com", "alice@example.com"}) {
+		t.Errorf("OnChange calls %v, want one per write", f.changed)
+	}
+	for _, tc := range []struct{ id, password string }{
+		{"b o b", "pw"}, {"", "pw"}, {"bob", ""}, {"bob", strings.Repeat("x", 73)},
+	} {
+		if _, err := f.SetPassword(ctx, tc.id, tc.password); domain.KindOf(err) != domain.Invalid {
+			t.Errorf("SetPassword(%q, %d bytes): kind %v (%v), want Invalid", tc.id, len(tc.password), domain.KindOf(err), err)
+		}
+	}
+	if _, err := f.store.Get(ctx, kinto.AccountParent(), "bob"); domain.KindOf(err) != domain.NotFound {
+		t.Errorf("Get(bob) after refused writes: %v, want NotFound", err)
+	}
+}
