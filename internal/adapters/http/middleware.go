@@ -179,6 +179,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 				"errno":  errnoUndefined,
 				"stack":  string(debug.Stack()),
 			}).Error(fmt.Sprintf("panic: %v", v))
+			s.reportCause(r, fmt.Errorf("panic: %v", v), http.StatusInternalServerError)
 			st := stateOf(r.Context())
 			if st != nil && st.w.wrote {
 				st.errno = errnoUndefined

@@ -29,6 +29,14 @@ func (s *Server) WithMetrics(m ports.Metrics) *Server {
 	return s
 }
 
+// WithErrorReporter sends the cause of every 5xx answer to rep (Sentry),
+// with the request's method, path, user id and request id. Call it before
+// serving.
+func (s *Server) WithErrorReporter(rep ports.ErrorReporter) *Server {
+	s.reporter = rep
+	return s
+}
+
 // MountMetricsEndpoint serves h, unauthenticated, at /__metrics__ under
 // the version prefix, where Kinto's prometheus plugin serves.
 func (s *Server) MountMetricsEndpoint(h http.Handler) {
