@@ -111,7 +111,7 @@ type Core struct {
 	MultiauthPolicies List   `setting:"multiauth.policies" envconfig:"MULTIAUTH_POLICIES" def:"basicauth"`
 	UserIDHMACSecret  string `setting:"userid_hmac_secret" envconfig:"USERID_HMAC_SECRET"`
 
-	StatsdURL    string `setting:"statsd_url" envconfig:"STATSD_URL"`
+	StatsdURL string `setting:"statsd_url" envconfig:"STATSD_URL"`
 
 	// Sentry error reports: the cause of every 5xx answer goes to
 	// sentry_dsn when set. sentry_timeout_seconds is not a Kinto setting:
@@ -119,7 +119,7 @@ type Core struct {
 	SentryDSN            string `setting:"sentry_dsn" envconfig:"SENTRY_DSN"`
 	SentryEnv            string `setting:"sentry_env" envconfig:"SENTRY_ENV"`
 	SentryTimeoutSeconds int    `setting:"sentry_timeout_seconds" envconfig:"SENTRY_TIMEOUT_SECONDS" def:"5"`
-	StatsdPrefix string `setting:"statsd_prefix" envconfig:"STATSD_PREFIX" def:"kinto.core"`
+	StatsdPrefix         string `setting:"statsd_prefix" envconfig:"STATSD_PREFIX" def:"kinto.core"`
 
 	// Kinto's prometheus plugin settings, read when includes lists
 	// kinto.plugins.prometheus. prometheus_prefix defaults to project_name
