@@ -111,8 +111,15 @@ type Core struct {
 	MultiauthPolicies List   `setting:"multiauth.policies" envconfig:"MULTIAUTH_POLICIES" def:"basicauth"`
 	UserIDHMACSecret  string `setting:"userid_hmac_secret" envconfig:"USERID_HMAC_SECRET"`
 
-	StatsdURL    string `setting:"statsd_url" envconfig:"STATSD_URL"`
-	StatsdPrefix string `setting:"statsd_prefix" envconfig:"STATSD_PREFIX" def:"kinto.core"`
+	StatsdURL string `setting:"statsd_url" envconfig:"STATSD_URL"`
+
+	// Sentry error reports: the cause of every 5xx answer goes to
+	// sentry_dsn when set. sentry_timeout_seconds is not a Kinto setting:
+	// it bounds each send and the flush of queued reports at shutdown.
+	SentryDSN            string `setting:"sentry_dsn" envconfig:"SENTRY_DSN"`
+	SentryEnv            string `setting:"sentry_env" envconfig:"SENTRY_ENV"`
+	SentryTimeoutSeconds int    `setting:"sentry_timeout_seconds" envconfig:"SENTRY_TIMEOUT_SECONDS" def:"5"`
+	StatsdPrefix         string `setting:"statsd_prefix" envconfig:"STATSD_PREFIX" def:"kinto.core"`
 
 	// Kinto's prometheus plugin settings, read when includes lists
 	// kinto.plugins.prometheus. prometheus_prefix defaults to project_name
@@ -274,6 +281,7 @@ func (c *Core) Validate() error {
 		{"storage_connect_timeout_seconds", c.StorageConnectTimeoutSeconds},
 		{"permission_connect_timeout_seconds", c.PermissionConnectTimeoutSeconds},
 		{"cache_connect_timeout_seconds", c.CacheConnectTimeoutSeconds},
+		{"sentry_timeout_seconds", c.SentryTimeoutSeconds},
 	} {
 		if d.value <= 0 {
 			return &SettingError{Setting: d.setting, Err: fmt.Errorf("%d is not a positive number of seconds", d.value)}

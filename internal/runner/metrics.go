@@ -7,6 +7,7 @@ import (
 
 	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
 	"github.com/cliquet-go/cliquet/internal/adapters/prometheus"
+	"github.com/cliquet-go/cliquet/internal/adapters/sentry"
 	"github.com/cliquet-go/cliquet/internal/adapters/statsd"
 	"github.com/cliquet-go/cliquet/internal/app/metered"
 	"github.com/cliquet-go/cliquet/internal/config"
@@ -32,15 +33,25 @@ type Metrics struct {
 	Prometheus *prometheus.Metrics
 	// StatsD is the StatsD client; nil when off.
 	StatsD *statsd.Metrics
+	// Sentry receives the cause of every 5xx answer when sentry_dsn is
+	// set; nil when off. It travels with the metrics because it is built,
+	// mounted and flushed at the same points of the service's life.
+	Sentry *sentry.Reporter
+
+	log logrus.FieldLogger
 }
 
 // Enabled reports whether any metrics backend is configured.
 func (m *Metrics) Enabled() bool { return m.Prometheus != nil || m.StatsD != nil }
 
-// Close flushes and closes the StatsD client.
+// Close flushes and closes the StatsD client, and sends the queued Sentry
+// reports, waiting at most sentry_timeout_seconds.
 func (m *Metrics) Close() {
 	if m.StatsD != nil {
 		_ = m.StatsD.Close()
+	}
+	if m.Sentry != nil && !m.Sentry.Close() && m.log != nil {
+		m.log.Warn("Sentry reports still queued at shutdown were dropped: sentry_timeout_seconds elapsed")
 	}
 }
 
@@ -49,7 +60,19 @@ func (m *Metrics) Close() {
 // Prometheus prefix is prometheus_prefix, project_name when unset. A bad
 // statsd_url is a *config.SettingError.
 func OpenMetrics(core *config.Core, src *config.Source, log logrus.FieldLogger) (*Metrics, error) {
-	out := &Metrics{}
+	out := &Metrics{log: log}
+	if core.SentryDSN != "" {
+		rep, err := sentry.NewReporter(sentry.Options{
+			DSN:         core.SentryDSN,
+			Environment: core.SentryEnv,
+			Release:     core.ProjectVersion,
+			Timeout:     time.Duration(core.SentryTimeoutSeconds) * time.Second,
+		})
+		if err != nil {
+			return nil, &config.SettingError{Setting: "sentry_dsn", Err: err}
+		}
+		out.Sentry = rep
+	}
 	var fan ports.FanOut
 	if core.StatsdURL != "" {
 		addr, err := statsd.Address(core.StatsdURL)
@@ -107,6 +130,9 @@ func OpenMetrics(core *config.Core, src *config.Source, log logrus.FieldLogger) 
 // Kinto's prometheus capability, when Prometheus is on; it also hands the
 // measurements to srv. Call it before serving.
 func (m *Metrics) Mount(srv *httpadapter.Server) {
+	if m.Sentry != nil {
+		srv.WithErrorReporter(m.Sentry)
+	}
 	if !m.Enabled() {
 		return
 	}

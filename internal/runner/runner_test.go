@@ -503,7 +503,7 @@ func TestNotBuiltListsEachIgnoredItem(t *testing.T) {
 	t.Setenv("DEMO_EVENT_LISTENERS", "redis sqs")
 	t.Setenv("DEMO_STATSD_URL", "udp://127.0.0.1:8125")
 	t.Setenv("DEMO_PROMETHEUS_PREFIX", "x")
-	s, src, err = demo().Load(writeINI(t, "sentry_dsn = \"https://k@sentry.example.com/1\"\n"))
+	s, src, err = demo().Load(writeINI(t, "sentry_dsn = \"https://k@sentry.example.com/1\"\nsentry_events_min_level = 30\n"))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
@@ -511,8 +511,9 @@ func TestNotBuiltListsEachIgnoredItem(t *testing.T) {
 	for _, w := range runner.NotBuilt(&s.Core, src) {
 		got = append(got, w.Setting)
 	}
-	// statsd_url is built; prometheus_prefix without the plugin is not used.
-	want := []string{"sentry_dsn", "prometheus_prefix", "event_listeners", "event_listeners"}
+	// statsd_url and sentry_dsn are built; prometheus_prefix without the
+	// plugin and Sentry's log levels are not used.
+	want := []string{"sentry_events_min_level", "prometheus_prefix", "event_listeners", "event_listeners"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("NotBuilt: settings %q, want %q", got, want)
 	}

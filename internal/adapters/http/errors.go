@@ -11,6 +11,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/cliquet-go/cliquet/internal/domain"
+	"github.com/cliquet-go/cliquet/internal/ports"
 )
 
 // The errnos of the protocol (PROTOCOL-core §3.2) that this adapter emits.
@@ -221,7 +222,7 @@ func (s *Server) fromDomain(r *http.Request, err error) *apiError {
 	}
 	st, known := statusFor[kind]
 	if !known {
-		s.logCause(r, err, errnoUndefined, "internal error")
+		s.logCause(r, err, http.StatusInternalServerError, errnoUndefined, "internal error")
 		return s.internalError()
 	}
 	ae := &apiError{status: st.code, errno: st.errno}
@@ -244,7 +245,7 @@ func (s *Server) fromDomain(r *http.Request, err error) *apiError {
 		}
 		return ae
 	case domain.Unavailable:
-		s.logCause(r, err, st.errno, "backend unavailable")
+		s.logCause(r, err, st.code, st.errno, "backend unavailable")
 		ae.message = msgUnavailable
 		ae.header = http.Header{"Retry-After": {strconv.Itoa(s.cfg.RetryAfterSeconds)}}
 		return ae
@@ -345,10 +346,24 @@ func (s *Server) discardBody(r *http.Request) {
 }
 
 // logCause logs the hidden cause of a 5xx answer.
-func (s *Server) logCause(r *http.Request, err error, errno int, msg string) {
+func (s *Server) logCause(r *http.Request, err error, status, errno int, msg string) {
 	s.logFor(r).WithError(err).WithFields(logrus.Fields{
 		"method": r.Method,
 		"path":   r.URL.Path,
 		"errno":  errno,
 	}).Error(msg)
+	s.reportCause(r, err, status)
+}
+
+// reportCause hands the cause of a 5xx answer to the error reporter, with
+// the request's method, path, user id and request id only.
+func (s *Server) reportCause(r *http.Request, err error, status int) {
+	if s.reporter == nil {
+		return
+	}
+	in := ports.Incident{Method: r.Method, Path: r.URL.Path, Status: status}
+	if st := stateOf(r.Context()); st != nil {
+		in.UserID, in.RequestID = st.uid, st.rid
+	}
+	s.reporter.Report(r.Context(), err, in)
 }

@@ -29,6 +29,14 @@ func (s *Server) WithMetrics(m ports.Metrics) *Server {
 	return s
 }
 
+// WithErrorReporter sends the cause of every 5xx answer to rep (Sentry),
+// with the request's method, path, user id and request id. Call it before
+// serving.
+func (s *Server) WithErrorReporter(rep ports.ErrorReporter) *Server {
+	s.reporter = rep
+	return s
+}
+
 // MountMetricsEndpoint serves h, unauthenticated, at /__metrics__ under
 // the version prefix, where Kinto's prometheus plugin serves.
 func (s *Server) MountMetricsEndpoint(h http.Handler) {
@@ -95,7 +103,10 @@ func endpointName(route string) string {
 	return route
 }
 
-// measure records Kinto's request metrics for one answered request.
+// measure records Kinto's request metrics for one answered request. The
+// label sets are slices of the request's own scratch array: a variadic
+// list passed through the Metrics interface would be a heap allocation per
+// measurement, and the metrics never keep the slice they are given.
 func (s *Server) measure(r *http.Request, st *reqState, d time.Duration) {
 	m := s.metrics
 	status := st.w.status
@@ -106,19 +117,61 @@ func (s *Server) measure(r *http.Request, st *reqState, d time.Duration) {
 			endpoint = "unknown" // unknown URLs must not multiply label values
 		}
 	}
-	method := ports.Label{Name: "method", Value: strings.ToLower(r.Method)}
-	ep := ports.Label{Name: "endpoint", Value: endpoint}
+	l := &st.labels
 	if st.uid != "" {
 		auth, uid, _ := strings.Cut(st.uid, ":")
-		m.Count("users", 1, ports.Label{Name: "auth", Value: auth},
-			ports.Label{Name: "userid", Value: strings.ReplaceAll(uid, ":", ".")})
+		l[0] = ports.Label{Name: "auth", Value: auth}
+		l[1] = ports.Label{Name: "userid", Value: strings.ReplaceAll(uid, ":", ".")}
+		m.Count("users", 1, l[:2]...)
 	}
-	m.Count("request_summary", 1, method, ep, ports.Label{Name: "status", Value: strconv.Itoa(status)})
-	m.Timing("request_duration_seconds", d, method, ep)
-	m.Observe("request_size", float64(st.w.size), method, ep)
+	l[0] = ports.Label{Name: "method", Value: lowerMethod(r.Method)}
+	l[1] = ports.Label{Name: "endpoint", Value: endpoint}
+	l[2] = ports.Label{Name: "status", Value: statusText(status)}
+	m.Count("request_summary", 1, l[:3]...)
+	m.Timing("request_duration_seconds", d, l[:2]...)
+	m.Observe("request_size", float64(st.w.size), l[:2]...)
 	if st.authType != "" {
-		m.Count("authentication", 1, ports.Label{Name: "type", Value: st.authType})
+		l[0] = ports.Label{Name: "type", Value: st.authType}
+		m.Count("authentication", 1, l[:1]...)
 	}
+}
+
+// lowerMethod is strings.ToLower(method), without allocating for the
+// methods the protocol serves.
+func lowerMethod(method string) string {
+	switch method {
+	case http.MethodGet:
+		return "get"
+	case http.MethodHead:
+		return "head"
+	case http.MethodPost:
+		return "post"
+	case http.MethodPut:
+		return "put"
+	case http.MethodPatch:
+		return "patch"
+	case http.MethodDelete:
+		return "delete"
+	case http.MethodOptions:
+		return "options"
+	}
+	return strings.ToLower(method)
+}
+
+// statusTexts are the decimal forms of the statuses, built once.
+var statusTexts = func() (out [600]string) {
+	for i := range out {
+		out[i] = strconv.Itoa(i)
+	}
+	return out
+}()
+
+// statusText is strconv.Itoa(status), without allocating.
+func statusText(status int) string {
+	if status >= 0 && status < len(statusTexts) {
+		return statusTexts[status]
+	}
+	return strconv.Itoa(status)
 }
 
 // querystring is the query of r as Kinto logs it: each name with its

@@ -16,7 +16,7 @@ func (s *Server) writeJSON(w http.ResponseWriter, r *http.Request, status int, v
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // keep "<", ">" and "&" readable, as the reference does
 	if err := enc.Encode(v); err != nil {
-		s.logCause(r, err, errnoUndefined, "encode response")
+		s.logCause(r, err, http.StatusInternalServerError, errnoUndefined, "encode response")
 		if st := stateOf(r.Context()); st != nil {
 			st.errno = errnoUndefined
 		}

@@ -25,6 +25,9 @@ type Server struct {
 	// metrics receives the request and heartbeat measurements
 	// (WithMetrics); ports.NopMetrics by default.
 	metrics ports.Metrics
+	// reporter receives the causes of 5xx answers (WithErrorReporter);
+	// nil: none.
+	reporter ports.ErrorReporter
 
 	prefix  string // "/v1"
 	origins []originPattern

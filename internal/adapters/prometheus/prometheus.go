@@ -51,6 +51,29 @@ type Metrics struct {
 
 	mu      sync.RWMutex
 	metrics map[string]*metric // by key as given; nil: disabled
+
+	// children caches the collector child of each key and label values
+	// seen, so that a measurement seen before costs one map lookup rather
+	// than the vector's hashing and lookup of its label values.
+	cmu      sync.RWMutex
+	children map[tuple]any
+}
+
+// maxCachedLabels is the most labels a cached measurement has; Kinto's
+// measurements have at most three.
+const maxCachedLabels = 4
+
+// maxCached bounds the child cache: label values such as user ids are
+// unbounded, and past this many tuples children are found on each call.
+const maxCached = 10000
+
+// tuple identifies a measurement by kind, key and label names and values.
+type tuple struct {
+	kind   kind
+	key    string
+	n      int
+	names  [maxCachedLabels]string
+	values [maxCachedLabels]string
 }
 
 type kind uint8
@@ -131,15 +154,15 @@ var nameFixer = strings.NewReplacer("-", "_", ".", "_", " ", "_")
 
 // Timing observes d, in seconds, in a histogram.
 func (m *Metrics) Timing(key string, d time.Duration, labels ...ports.Label) {
-	if v, ok := m.get(key, histogram, labels); ok {
-		v.(*prometheus.HistogramVec).WithLabelValues(values(labels)...).Observe(d.Seconds())
+	if c := m.child(key, histogram, labels); c != nil {
+		c.(prometheus.Observer).Observe(d.Seconds())
 	}
 }
 
 // Observe records value in a summary (count and sum, no quantiles).
 func (m *Metrics) Observe(key string, value float64, labels ...ports.Label) {
-	if v, ok := m.get(key, summary, labels); ok {
-		v.(*prometheus.SummaryVec).WithLabelValues(values(labels)...).Observe(value)
+	if c := m.child(key, summary, labels); c != nil {
+		c.(prometheus.Observer).Observe(value)
 	}
 }
 
@@ -149,15 +172,68 @@ func (m *Metrics) Count(key string, n int, labels ...ports.Label) {
 	if n < 0 {
 		return // a counter never decreases; no caller counts negatively
 	}
-	if v, ok := m.get(key, counter, labels); ok {
-		v.(*prometheus.CounterVec).WithLabelValues(values(labels)...).Add(float64(n))
+	if c := m.child(key, counter, labels); c != nil {
+		c.(prometheus.Counter).Add(float64(n))
 	}
 }
 
 // Gauge sets a gauge.
 func (m *Metrics) Gauge(key string, value float64, labels ...ports.Label) {
-	if v, ok := m.get(key, gauge, labels); ok {
-		v.(*prometheus.GaugeVec).WithLabelValues(values(labels)...).Set(value)
+	if c := m.child(key, gauge, labels); c != nil {
+		c.(prometheus.Gauge).Set(value)
+	}
+}
+
+// child returns the collector child of key for these label values (a
+// prometheus.Observer, Counter or Gauge by kind), nil when the measurement
+// is dropped (disabled, or kind or label names differ from the first use).
+// The tuple holds the label names, so a cached child is only ever reused
+// for a use get accepted.
+func (m *Metrics) child(key string, k kind, labels []ports.Label) any {
+	if len(labels) > maxCachedLabels {
+		return m.resolve(key, k, labels)
+	}
+	t := tuple{kind: k, key: key, n: len(labels)}
+	for i, l := range labels {
+		t.names[i], t.values[i] = l.Name, l.Value
+	}
+	m.cmu.RLock()
+	c, ok := m.children[t]
+	m.cmu.RUnlock()
+	if ok {
+		return c
+	}
+	c = m.resolve(key, k, labels)
+	if c == nil {
+		return nil // not cached: a dropped use warns once, through get
+	}
+	m.cmu.Lock()
+	if m.children == nil {
+		m.children = map[tuple]any{}
+	}
+	if len(m.children) < maxCached {
+		m.children[t] = c
+	}
+	m.cmu.Unlock()
+	return c
+}
+
+// resolve finds the child of key for labels through its vector.
+func (m *Metrics) resolve(key string, k kind, labels []ports.Label) any {
+	v, ok := m.get(key, k, labels)
+	if !ok {
+		return nil
+	}
+	vals := values(labels)
+	switch k {
+	case histogram:
+		return v.(*prometheus.HistogramVec).WithLabelValues(vals...)
+	case summary:
+		return v.(*prometheus.SummaryVec).WithLabelValues(vals...)
+	case counter:
+		return v.(*prometheus.CounterVec).WithLabelValues(vals...)
+	default:
+		return v.(*prometheus.GaugeVec).WithLabelValues(vals...)
 	}
 }
 

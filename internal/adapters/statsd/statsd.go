@@ -25,6 +25,34 @@ var _ ports.Metrics = (*Metrics)(nil)
 // Kinto's client does.
 const DefaultPort = 8125
 
+// MaxPacketSize is the largest packet sent over a network: 1440 bytes
+// stays under the MTU of an Ethernet path with IPv6 and tunnel headers, so
+// that a packet is never fragmented (a lost fragment loses the whole
+// packet).
+const MaxPacketSize = 1440
+
+// LoopbackPacketSize is the largest packet sent to a daemon on a loopback
+// address (a local agent, the usual deployment). Loopback's MTU is 64 KiB,
+// so these packets are never fragmented either, and each one saves five
+// sends: a send costs the sender both ends of the delivery, and was most
+// of what measuring cost a request.
+const LoopbackPacketSize = 8192
+
+// packetSize is the largest packet for a daemon at addr (host:port).
+func packetSize(addr string) int {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return MaxPacketSize
+	}
+	if host == "localhost" {
+		return LoopbackPacketSize
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return LoopbackPacketSize
+	}
+	return MaxPacketSize
+}
+
 // Options configure a Metrics.
 type Options struct {
 	// Prefix starts every key ("kinto"); a dot separates it from the key.
@@ -46,6 +74,11 @@ type Metrics struct {
 	client atomic.Pointer[alexstatsd.Client] // nil until the daemon answers
 	stop   chan struct{}
 	once   sync.Once
+
+	// keys caches the label-extended keys of timers and gauges, sets the
+	// joined labels of counters, so that a measurement seen before costs a
+	// map lookup rather than string building.
+	keys, sets keyCache
 }
 
 // Address returns the host:port of a statsd_url ("udp://localhost:8125").
@@ -75,6 +108,9 @@ func NewMetrics(addr string, opts Options) (*Metrics, error) {
 	if opts.FlushPeriod > 0 {
 		o = append(o, alexstatsd.FlushPeriod(opts.FlushPeriod))
 	}
+	// Measurements are buffered and sent together, by the client's own
+	// goroutine every FlushPeriod, or as soon as a packet is full.
+	o = append(o, alexstatsd.MaxPacketSize(packetSize(addr)))
 	if opts.OnError != nil {
 		o = append(o, alexstatsd.ErrorHandler(throttle(opts.OnError, opts.ErrorInterval)))
 	}
@@ -140,14 +176,11 @@ func throttle(f func(error), interval time.Duration) func(error) {
 // Timing sends a timer in milliseconds; the labels extend the key
 // ("backend.storage.seconds.method.get"), as in Kinto's plugin.
 func (m *Metrics) Timing(key string, d time.Duration, labels ...ports.Label) {
-	if len(labels) > 0 {
-		key += "." + joinLabels(labels)
-	}
 	c := m.client.Load()
 	if c == nil {
 		return
 	}
-	c.Timing(key, float64(d)/float64(time.Millisecond))
+	c.Timing(m.keys.get(key, labels, true), float64(d)/float64(time.Millisecond))
 }
 
 // Observe sends a gauge of the key alone: Kinto's plugin drops the labels
@@ -168,17 +201,14 @@ func (m *Metrics) Count(key string, n int, labels ...ports.Label) {
 	case len(labels) == 0:
 		c.Count(key, n)
 	default:
-		c.Unique(key, joinLabels(labels))
+		c.Unique(key, m.sets.get(key, labels, false))
 	}
 }
 
 // Gauge sends a gauge whose key the labels extend, as timers do.
 func (m *Metrics) Gauge(key string, value float64, labels ...ports.Label) {
-	if len(labels) > 0 {
-		key += "." + joinLabels(labels)
-	}
 	if c := m.client.Load(); c != nil {
-		c.Gauge(key, value)
+		c.Gauge(m.keys.get(key, labels, true), value)
 	}
 }
 
@@ -221,4 +251,63 @@ func sanitize(v string) string {
 		return unsafeChars.Replace(v)
 	}
 	return v
+}
+
+// maxCachedLabels is the most labels a cached measurement has; Kinto's
+// measurements have at most three.
+const maxCachedLabels = 4
+
+// maxCached bounds each cache: label values such as user ids are
+// unbounded, and past this many tuples strings are built on each call.
+const maxCached = 10000
+
+// tuple identifies a key with its label names and values.
+type tuple struct {
+	key    string
+	n      int
+	names  [maxCachedLabels]string
+	values [maxCachedLabels]string
+}
+
+// keyCache maps a tuple to the string sent for it: the key extended by the
+// labels (extend), or the joined labels alone.
+type keyCache struct {
+	mu sync.RWMutex
+	m  map[tuple]string
+}
+
+func (c *keyCache) get(key string, labels []ports.Label, extend bool) string {
+	if len(labels) == 0 {
+		return key
+	}
+	if len(labels) > maxCachedLabels {
+		return build(key, labels, extend)
+	}
+	t := tuple{key: key, n: len(labels)}
+	for i, l := range labels {
+		t.names[i], t.values[i] = l.Name, l.Value
+	}
+	c.mu.RLock()
+	s, ok := c.m[t]
+	c.mu.RUnlock()
+	if ok {
+		return s
+	}
+	s = build(key, labels, extend)
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[tuple]string{}
+	}
+	if len(c.m) < maxCached {
+		c.m[t] = s
+	}
+	c.mu.Unlock()
+	return s
+}
+
+func build(key string, labels []ports.Label, extend bool) string {
+	if extend {
+		return key + "." + joinLabels(labels)
+	}
+	return joinLabels(labels)
 }

@@ -80,3 +80,49 @@ func TestAddress(t *testing.T) {
 		t.Error("Address(no host): no error")
 	}
 }
+
+// A daemon on loopback gets packets up to LoopbackPacketSize, never more,
+// and a cached key stays right when the same labels come back.
+func TestLoopbackPackets(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	defer pc.Close()
+	m, err := statsd.NewMetrics(pc.LocalAddr().String(), statsd.Options{FlushPeriod: time.Hour})
+	if err != nil {
+		t.Fatalf("NewMetrics: %v", err)
+	}
+	defer m.Close()
+	const n = 400 // ~40 bytes each: about two loopback packets
+	for range n {
+		m.Timing("backend.storage.seconds", time.Millisecond, ports.Label{Name: "method", Value: "get"})
+	}
+	m.Flush()
+	var sizes []int
+	lines := 0
+	buf := make([]byte, 65536)
+	for {
+		_ = pc.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		k, _, err := pc.ReadFrom(buf)
+		if err != nil {
+			break
+		}
+		if k == 0 {
+			continue // the client's probe
+		}
+		sizes = append(sizes, k)
+		for _, l := range strings.Split(strings.TrimSpace(string(buf[:k])), "\n") {
+			if l != "backend.storage.seconds.method.get:1|ms" {
+				t.Fatalf("line %q", l)
+			}
+			lines++
+		}
+	}
+	if lines != n {
+		t.Errorf("%d lines received, want %d", lines, n)
+	}
+	if len(sizes) == 0 || slices.Max(sizes) <= statsd.MaxPacketSize || slices.Max(sizes) > statsd.LoopbackPacketSize {
+		t.Errorf("packet sizes %v: want some over %d, none over %d", sizes, statsd.MaxPacketSize, statsd.LoopbackPacketSize)
+	}
+}

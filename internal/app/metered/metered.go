@@ -14,7 +14,7 @@ import (
 	"github.com/cliquet-go/cliquet/internal/ports"
 )
 
-// timer records one key's timings; the method labels are built once.
+// timer records one key's timings.
 type timer struct {
 	m   ports.Metrics
 	key string
@@ -24,9 +24,34 @@ func newTimer(m ports.Metrics, prefix, name string) timer {
 	return timer{m: m, key: prefix + "." + name + ".seconds"}
 }
 
-// since records the time elapsed since start for method.
+// since records the time elapsed since start for method. The label set of
+// each method is built once: a variadic label passed through the Metrics
+// interface would otherwise be a heap allocation on every backend call.
 func (t timer) since(method string, start time.Time) {
-	t.m.Timing(t.key, time.Since(start), ports.Label{Name: "method", Value: method})
+	labels, ok := methodLabels[method]
+	if !ok {
+		labels = []ports.Label{{Name: "method", Value: method}}
+	}
+	t.m.Timing(t.key, time.Since(start), labels...)
+}
+
+// methodLabels are the label sets of every method the decorators time.
+// Read-only once built, so safe for concurrent use.
+var methodLabels = labelSets(
+	"accessible", "add_principal", "add_user_principal", "any_granted", "authenticate",
+	"count", "create", "create_fresh", "create_owned", "delete", "delete_acls",
+	"delete_many", "expire", "flush", "get", "granted_and_acl", "healthy", "list",
+	"lock_list", "object_acl", "purge", "purge_deleted", "remove_principal",
+	"remove_user_principal", "remove_user_principals_under", "replace_acl", "set",
+	"timestamp", "ttl", "update", "user_principals",
+)
+
+func labelSets(methods ...string) map[string][]ports.Label {
+	out := make(map[string][]ports.Label, len(methods))
+	for _, m := range methods {
+		out[m] = []ports.Label{{Name: "method", Value: m}}
+	}
+	return out
 }
 
 // Storage times the calls of a ports.Storage. Wrap it with WrapStorage,
