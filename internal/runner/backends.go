@@ -92,7 +92,6 @@ func OpenBackends(ctx context.Context, core *config.Core, clock domain.Clock, op
 	permission := permissionBackend(core)
 	// A storage-only service still gets a store's storage, for its units.
 	shared := opts.StorageOnly || (storage.value == permission.value && storage.url == permission.url)
-	var sharedRedis *redis.Pool // storage's pool, when permission uses the same Redis
 	switch storage.value {
 	case config.BackendMemory:
 		if shared {
@@ -125,9 +124,15 @@ func OpenBackends(ctx context.Context, core *config.Core, clock domain.Clock, op
 			return nil, err
 		}
 		b.closers = append(b.closers, pool.Close)
-		b.Storage = redis.NewStorage(pool, redisStoragePrefix, clock)
 		if shared {
-			sharedRedis = pool
+			st := redis.NewStore(pool, clock, redis.StoreOptions{StoragePrefix: redisStoragePrefix,
+				PermissionPrefix: redisPermissionPrefix, UnitPrefix: redisUnitPrefix, LockTimeout: storage.bounds.StatementTimeout})
+			b.Storage, b.Permission, b.Units = st.Storage(), st.Permission(), st
+			if opts.StorageOnly {
+				b.Permission = nil
+			}
+		} else {
+			b.Storage = redis.NewStorage(pool, redisStoragePrefix, clock)
 		}
 	default:
 		return nil, storage.notBuilt()
@@ -159,13 +164,11 @@ func OpenBackends(ctx context.Context, core *config.Core, clock domain.Clock, op
 		b.closers = append(b.closers, db.Close)
 		b.Permission = postgres.NewPermission(db)
 	case permission.value == config.BackendRedis:
-		pool := sharedRedis
-		if pool == nil {
-			if pool, err = permission.openRedis(ctx); err != nil {
-				return nil, err
-			}
-			b.closers = append(b.closers, pool.Close)
+		pool, err := permission.openRedis(ctx)
+		if err != nil {
+			return nil, err
 		}
+		b.closers = append(b.closers, pool.Close)
 		b.Permission = redis.NewPermission(pool, redisPermissionPrefix)
 	default:
 		return nil, permission.notBuilt()

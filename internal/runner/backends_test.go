@@ -394,6 +394,13 @@ func TestOpenBackendsRedisStorage(t *testing.T) {
 	if b.Checks["storage"] != ports.HealthChecker(b.Storage) || b.Checks["permission"] != ports.HealthChecker(b.Permission) {
 		t.Errorf("Checks = %v, want the storage and permission themselves", b.Checks)
 	}
+	// Same URL: one Store, whose units span storage and permission.
+	if st, ok := b.Units.(ports.Store); !ok || st.Storage() != b.Storage || st.Permission() != b.Permission {
+		t.Errorf("Units = %T, want the Store of the storage and permission", b.Units)
+	}
+	if _, unitless := b.Units.(ports.Unitless); unitless {
+		t.Error("Units is ports.Unitless on one Redis URL, want a Store")
+	}
 	for name, c := range b.Checks {
 		if err := c.Healthy(context.Background()); err != nil {
 			t.Errorf("Checks[%s].Healthy: %v", name, err)

@@ -23,7 +23,7 @@ var (
 )
 
 // FlushRedisKeys deletes the keys of the Redis storage and permission
-// backends on the server at url, so that a test starts and ends empty.
+// backends (and of their units of work) on the server at url, so that a test starts and ends empty.
 func FlushRedisKeys(t testing.TB, url string) {
 	t.Helper()
 	pool, err := redis.NewPool(redis.PoolOptions{URL: url, PoolTimeout: 5 * time.Second,
@@ -32,7 +32,7 @@ func FlushRedisKeys(t testing.TB, url string) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	for _, prefix := range []string{redisStoragePrefix, redisPermissionPrefix} {
+	for _, prefix := range []string{redisStoragePrefix, redisPermissionPrefix, redisUnitPrefix} {
 		if err := redis.NewCache(pool, prefix).Flush(context.Background()); err != nil {
 			t.Fatalf("flush %s: %v", prefix, err)
 		}

@@ -9,11 +9,13 @@ import (
 	"github.com/cliquet-go/cliquet/internal/config"
 )
 
-// The key prefixes of the Redis storage and permission backends, so that
-// both (and a cache with its own cache_prefix) can share one database.
+// The key prefixes of the Redis storage and permission backends and of
+// their units of work (lock and undo log), so that all three (and a cache
+// with its own cache_prefix) can share one database.
 const (
 	redisStoragePrefix    = "storage:"
 	redisPermissionPrefix = "permission:"
+	redisUnitPrefix       = "unit:"
 )
 
 // openRedis opens the Redis pool of a storage or permission backend on its

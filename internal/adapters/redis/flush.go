@@ -13,12 +13,61 @@ import (
 // Flush deletes every key of the storage (its prefix): objects, tombstones,
 // list timestamps and the list of lists.
 func (s *Storage) Flush(ctx context.Context) error {
-	return deletePrefixed(ctx, "redis.Storage.Flush", s.pool, s.prefix)
+	if s.guard == nil {
+		return deletePrefixed(ctx, "redis.Storage.Flush", s.pool, s.prefix)
+	}
+	return s.guard.flush(ctx, "redis.Storage.Flush", s.prefix)
 }
 
 // Flush deletes every key of the permission backend (its prefix).
 func (p *Permission) Flush(ctx context.Context) error {
-	return deletePrefixed(ctx, "redis.Permission.Flush", p.pool, p.prefix)
+	if p.guard == nil {
+		return deletePrefixed(ctx, "redis.Permission.Flush", p.pool, p.prefix)
+	}
+	return p.guard.flush(ctx, "redis.Permission.Flush", p.prefix)
+}
+
+// delKeysScript deletes the keys ARGV names, logging each for rollback.
+var delKeysScript = redigo.NewScript(0, unitLib+`
+for i = 1, #ARGV do u_del(ARGV[i]) end
+return 1`)
+
+// flush deletes the keys under prefix in a unit, so that a rollback
+// restores them (from their DUMP in the undo log).
+func (st *Store) flush(ctx context.Context, op, prefix string) error {
+	return st.write(ctx, func(ctx context.Context, uargs []any) error {
+		conn, err := st.pool.get(ctx, op)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		pattern := globEscape(prefix) + "*"
+		cursor := "0"
+		for {
+			values, err := redigo.Values(redigo.DoContext(conn, ctx, "SCAN", cursor, "MATCH", pattern, "COUNT", flushBatch))
+			if err != nil {
+				return translate(op, ctx, err)
+			}
+			if len(values) != 2 {
+				return domain.Errorf(domain.Internal, op, "SCAN replied %d values, want 2", len(values))
+			}
+			if cursor, err = redigo.String(values[0], nil); err != nil {
+				return domain.Wrap(domain.Internal, op, err)
+			}
+			keys, err := redigo.Values(values[1], nil)
+			if err != nil {
+				return domain.Wrap(domain.Internal, op, err)
+			}
+			if len(keys) > 0 {
+				if _, err := delKeysScript.DoContext(ctx, conn, append(uargs, keys...)...); err != nil {
+					return translate(op, ctx, err)
+				}
+			}
+			if cursor == "0" {
+				return nil
+			}
+		}
+	})
 }
 
 // purgeDeletedScript removes the tombstones of one list that ARGV selects:
@@ -26,7 +75,7 @@ func (p *Permission) Flush(ctx context.Context) error {
 // ARGV[2] newest. Tombstones are the ids of all that live lacks. It moves
 // the list's version when it removed any, and returns how many.
 // KEYS: meta, obj, all, live.
-var purgeDeletedScript = redigo.NewScript(4, `
+var purgeDeletedScript = redigo.NewScript(4, unitLib+`
 local before, keep = tonumber(ARGV[1]), tonumber(ARGV[2])
 local ids = redis.call('ZREVRANGE', KEYS[3], 0, -1, 'WITHSCORES')
 local seen, n = 0, 0
@@ -41,8 +90,8 @@ for i = 1, #ids, 2 do
       purge = seen > keep
     end
     if purge then
-      redis.call('HDEL', KEYS[2], id)
-      redis.call('ZREM', KEYS[3], id)
+      u_hdel(KEYS[2], id)
+      u_zrem(KEYS[3], id)
       n = n + 1
     end
   end
@@ -52,8 +101,16 @@ return n`)
 
 // PurgeDeleted removes the selected tombstones of every list of resource,
 // one list at a time (each atomically).
-func (s *Storage) PurgeDeleted(ctx context.Context, resource string, opts ports.PurgeOptions) (int, error) {
+func (s *Storage) PurgeDeleted(ctx context.Context, resource string, opts ports.PurgeOptions) (total int, err error) {
 	const op = "redis.Storage.PurgeDeleted"
+	err = s.guard.write(ctx, func(ctx context.Context, uargs []any) error {
+		total, err = s.purgeDeleted(ctx, op, resource, opts, uargs)
+		return err
+	})
+	return total, err
+}
+
+func (s *Storage) purgeDeleted(ctx context.Context, op, resource string, opts ports.PurgeOptions, uargs []any) (int, error) {
 	c, err := s.pool.get(ctx, op)
 	if err != nil {
 		return 0, err
@@ -73,7 +130,8 @@ func (s *Storage) PurgeDeleted(ctx context.Context, resource string, opts ports.
 			continue
 		}
 		k := s.keysOf(domain.Parent{Resource: res, ID: id})
-		n, err := redigo.Int(purgeDeletedScript.DoContext(ctx, c, k.meta, k.obj, k.all, k.live, opts.Before, max(opts.MaxRetained, 0)))
+		args := append([]any{k.meta, k.obj, k.all, k.live}, uargs...)
+		n, err := redigo.Int(purgeDeletedScript.DoContext(ctx, c, append(args, opts.Before, max(opts.MaxRetained, 0))...))
 		if err != nil {
 			return total, translate(op, ctx, err)
 		}

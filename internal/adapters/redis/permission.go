@@ -34,6 +34,7 @@ var _ ports.Permission = (*Permission)(nil)
 type Permission struct {
 	pool   *Pool
 	prefix string
+	guard  *Store // the Store this backend belongs to, or nil
 }
 
 // NewPermission returns a Permission on pool whose keys start with prefix.
@@ -43,18 +44,18 @@ func NewPermission(pool *Pool, prefix string) *Permission {
 
 // permLib holds the Lua helpers every permission script starts with;
 // ARGV[1] is always the key prefix.
-const permLib = `
+const permLib = unitLib + `
 local P = ARGV[1]
 local function add(obj, perm, pr)
-  redis.call('HSET', P .. 'acl:' .. obj, perm .. '\0' .. pr, '1')
-  redis.call('ZADD', P .. 'held:' .. pr, 0, obj .. '\0' .. perm)
-  redis.call('ZADD', P .. 'objects', 0, obj)
+  u_hset(P .. 'acl:' .. obj, perm .. '\0' .. pr, '1')
+  u_zadd(P .. 'held:' .. pr, 0, obj .. '\0' .. perm)
+  u_zadd(P .. 'objects', 0, obj)
 end
 local function remove(obj, perm, pr)
   local key = P .. 'acl:' .. obj
-  if redis.call('HDEL', key, perm .. '\0' .. pr) == 0 then return end
-  redis.call('ZREM', P .. 'held:' .. pr, obj .. '\0' .. perm)
-  if redis.call('HLEN', key) == 0 then redis.call('ZREM', P .. 'objects', obj) end
+  if u_hdel(key, perm .. '\0' .. pr) == 0 then return end
+  u_zrem(P .. 'held:' .. pr, obj .. '\0' .. perm)
+  if redis.call('HLEN', key) == 0 then u_zrem(P .. 'objects', obj) end
 end
 local function split(s)
   local i = string.find(s, '\0', 1, true)
@@ -69,6 +70,12 @@ end
 `
 
 func permScript(body string) *redigo.Script { return redigo.NewScript(0, permLib+body) }
+
+// permReadScript is a read-only script: no unit arguments, ARGV[1] is the
+// prefix.
+func permReadScript(body string) *redigo.Script {
+	return redigo.NewScript(0, "local P = ARGV[1]\n"+body)
+}
 
 var (
 	addScript    = permScript(`add(ARGV[2], ARGV[3], ARGV[4]) return 1`)
@@ -102,7 +109,7 @@ return 1`)
 	// grantedScript: ARGV[2] is the object whose ACL to return ('' for
 	// none), ARGV[3] the count n of principals, the n principals, then
 	// (object, perm) pairs. It returns {granted, ACL fields}.
-	grantedScript = permScript(`
+	grantedScript = permReadScript(`
 local n = tonumber(ARGV[3])
 local granted = 0
 local i = 4 + n
@@ -118,7 +125,7 @@ if ARGV[2] ~= '' then acl = redis.call('HKEYS', P .. 'acl:' .. ARGV[2]) end
 return {granted, acl}`)
 	// heldScript returns, for each principal in ARGV[3:], its entries
 	// whose object starts with ARGV[2].
-	heldScript = permScript(`
+	heldScript = permReadScript(`
 local out = {}
 for i = 3, #ARGV do
   local m = redis.call('ZRANGEBYLEX', P .. 'held:' .. ARGV[i], '[' .. ARGV[2], '[' .. ARGV[2] .. '\255')
@@ -126,34 +133,68 @@ for i = 3, #ARGV do
 end
 return out`)
 	addUserScript = permScript(`
-redis.call('SADD', P .. 'user:' .. ARGV[2], ARGV[3])
-redis.call('SADD', P .. 'holders:' .. ARGV[3], ARGV[2])
-redis.call('ZADD', P .. 'principals', 0, ARGV[3])
+u_sadd(P .. 'user:' .. ARGV[2], ARGV[3])
+u_sadd(P .. 'holders:' .. ARGV[3], ARGV[2])
+u_zadd(P .. 'principals', 0, ARGV[3])
 return 1`)
 	removeUserScript = permScript(`
-redis.call('SREM', P .. 'user:' .. ARGV[2], ARGV[3])
-redis.call('SREM', P .. 'holders:' .. ARGV[3], ARGV[2])
-if redis.call('SCARD', P .. 'holders:' .. ARGV[3]) == 0 then redis.call('ZREM', P .. 'principals', ARGV[3]) end
+u_srem(P .. 'user:' .. ARGV[2], ARGV[3])
+u_srem(P .. 'holders:' .. ARGV[3], ARGV[2])
+if redis.call('SCARD', P .. 'holders:' .. ARGV[3]) == 0 then u_zrem(P .. 'principals', ARGV[3]) end
 return 1`)
 	removeUsersUnderScript = permScript(`
 for _, pr in ipairs(under(P .. 'principals', ARGV[2])) do
   for _, u in ipairs(redis.call('SMEMBERS', P .. 'holders:' .. pr)) do
-    redis.call('SREM', P .. 'user:' .. u, pr)
+    u_srem(P .. 'user:' .. u, pr)
   end
-  redis.call('DEL', P .. 'holders:' .. pr)
-  redis.call('ZREM', P .. 'principals', pr)
+  u_del(P .. 'holders:' .. pr)
+  u_zrem(P .. 'principals', pr)
 end
 return 1`)
 )
 
-// run runs a permission script with the prefix as ARGV[1].
-func (p *Permission) run(ctx context.Context, op string, sc *redigo.Script, args ...any) (any, error) {
+// run runs a permission write script with the unit's arguments, then the
+// prefix as ARGV[1].
+func (p *Permission) run(ctx context.Context, op string, sc *redigo.Script, args ...any) (reply any, err error) {
+	err = p.guard.write(ctx, func(ctx context.Context, uargs []any) error {
+		c, err := p.pool.get(ctx, op)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		all := append(append(uargs[:len(uargs):len(uargs)], p.prefix), args...)
+		reply, err = sc.DoContext(ctx, c, all...)
+		if err != nil && !errors.Is(err, redigo.ErrNil) {
+			return translate(op, ctx, err)
+		}
+		return nil
+	})
+	return reply, err
+}
+
+// query runs a read-only permission script with the prefix as ARGV[1],
+// guarded outside a unit of the store.
+func (p *Permission) query(ctx context.Context, op string, sc *redigo.Script, args ...any) (any, error) {
 	c, err := p.pool.get(ctx, op)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	reply, err := sc.DoContext(ctx, c, append([]any{p.prefix}, args...)...)
+	reply, err := sc.DoContext(ctx, p.guard.reader(ctx, op, c), append([]any{p.prefix}, args...)...)
+	if err != nil && !errors.Is(err, redigo.ErrNil) {
+		return nil, translate(op, ctx, err)
+	}
+	return reply, nil
+}
+
+// read runs one read command, guarded outside a unit of the store.
+func (p *Permission) read(ctx context.Context, op, cmd string, args ...any) (any, error) {
+	c, err := p.pool.get(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	reply, err := redigo.DoContext(p.guard.reader(ctx, op, c), ctx, cmd, args...)
 	if err != nil && !errors.Is(err, redigo.ErrNil) {
 		return nil, translate(op, ctx, err)
 	}
@@ -169,7 +210,7 @@ func (p *Permission) Healthy(ctx context.Context) error {
 // ObjectACL reads the object's hash of entries.
 func (p *Permission) ObjectACL(ctx context.Context, object string) (ports.ACL, error) {
 	const op = "redis.Permission.ObjectACL"
-	fields, err := redigo.Strings(p.pool.do(ctx, op, "HKEYS", p.prefix+"acl:"+object))
+	fields, err := redigo.Strings(p.read(ctx, op, "HKEYS", p.prefix+"acl:"+object))
 	if err != nil {
 		return nil, translate(op, ctx, err)
 	}
@@ -247,7 +288,7 @@ func (p *Permission) granted(ctx context.Context, op string, principals []string
 	for _, pair := range pairs {
 		args = append(args, pair.Object, pair.Perm)
 	}
-	reply, err := p.run(ctx, op, grantedScript, args...)
+	reply, err := p.query(ctx, op, grantedScript, args...)
 	if err != nil {
 		return false, nil, err
 	}
@@ -283,7 +324,7 @@ func (p *Permission) Accessible(ctx context.Context, principals []string, patter
 	for _, pr := range principals {
 		args = append(args, pr)
 	}
-	entries, err := redigo.Strings(p.run(ctx, op, heldScript, args...))
+	entries, err := redigo.Strings(p.query(ctx, op, heldScript, args...))
 	if err != nil {
 		return nil, translate(op, ctx, err)
 	}
@@ -357,7 +398,7 @@ func (p *Permission) UserPrincipals(ctx context.Context, users ...string) ([]str
 	for i, u := range users {
 		args[i] = p.prefix + "user:" + u
 	}
-	principals, err := redigo.Strings(p.pool.do(ctx, op, "SUNION", args...))
+	principals, err := redigo.Strings(p.read(ctx, op, "SUNION", args...))
 	if err != nil {
 		return nil, translate(op, ctx, err)
 	}

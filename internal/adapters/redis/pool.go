@@ -1,8 +1,8 @@
 // Package redis holds the adapters on Redis, through a redigo pool: the
 // cache (Kinto's kinto_redis.cache), the storage and the permission
-// backend. There is no Store (units of work) yet: a service on Redis
-// storage and permission runs them as ports.Unitless, each write
-// committing on its own.
+// backend, and the Store that makes storage and permission writes units of
+// work (see Store for the design: one lock per store, an undo log in
+// Redis, readers kept off uncommitted writes).
 package redis
 
 import (
@@ -156,7 +156,8 @@ func translate(op string, ctx context.Context, err error) error {
 		return &domain.Error{Kind: domain.Unavailable, Op: op, Message: "Redis request interrupted", Err: err}
 	case errors.As(err, &reply):
 		if strings.HasPrefix(string(reply), "LOADING") || strings.HasPrefix(string(reply), "READONLY") ||
-			strings.HasPrefix(string(reply), "MASTERDOWN") || strings.HasPrefix(string(reply), "BUSY") {
+			strings.HasPrefix(string(reply), "MASTERDOWN") || strings.HasPrefix(string(reply), "BUSY") ||
+			strings.HasPrefix(string(reply), "CLIQUETLOCK") { // a unit whose lease expired
 			return &domain.Error{Kind: domain.Unavailable, Op: op, Message: "Redis unavailable", Err: err}
 		}
 		return &domain.Error{Kind: domain.Internal, Op: op, Err: err}

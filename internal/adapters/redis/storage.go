@@ -56,6 +56,7 @@ type Storage struct {
 	pool   *Pool
 	prefix string
 	clock  domain.Clock
+	guard  *Store // the Store this storage belongs to, or nil
 }
 
 // NewStorage returns a Storage on pool whose keys start with prefix,
@@ -142,10 +143,10 @@ func (s *Storage) Healthy(ctx context.Context) error {
 // timestampScript returns the list timestamp, storing ARGV[1] (the clock)
 // for a list never stamped; storing it moves the version, so that a write
 // that read the list before cannot stamp an object at or below it.
-var timestampScript = redigo.NewScript(1, `
+var timestampScript = redigo.NewScript(1, unitLib+`
 local ts = redis.call('HGET', KEYS[1], 'ts')
 if ts then return ts end
-redis.call('HSET', KEYS[1], 'ts', ARGV[1])
+u_hset(KEYS[1], 'ts', ARGV[1])
 redis.call('HINCRBY', KEYS[1], 'ver', 1)
 return ARGV[1]`)
 
@@ -154,15 +155,39 @@ return ARGV[1]`)
 func (s *Storage) Timestamp(ctx context.Context, p domain.Parent) (int64, error) {
 	const op = "redis.Storage.Timestamp"
 	k := s.keysOf(p)
-	reply, err := s.script(ctx, op, timestampScript, k.meta, s.clock.NowMillis())
+	// Most lists are stamped already: read first, write only if not.
+	reply, err := s.read(ctx, op, "HGET", k.meta, "ts")
 	if err != nil {
 		return 0, err
+	}
+	if reply == nil {
+		err = s.guard.write(ctx, func(ctx context.Context, uargs []any) error {
+			reply, err = s.script(ctx, op, timestampScript, append(append([]any{k.meta}, uargs...), s.clock.NowMillis())...)
+			return err
+		})
+		if err != nil {
+			return 0, err
+		}
 	}
 	ts, err := redigo.Int64(reply, nil)
 	if err != nil {
 		return 0, domain.Wrap(domain.Internal, op, err)
 	}
 	return ts, nil
+}
+
+// read runs one read command, guarded outside a unit of the store.
+func (s *Storage) read(ctx context.Context, op, cmd string, args ...any) (any, error) {
+	c, err := s.pool.get(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	reply, err := redigo.DoContext(s.guard.reader(ctx, op, c), ctx, cmd, args...)
+	if err != nil && !errors.Is(err, redigo.ErrNil) {
+		return nil, translate(op, ctx, err)
+	}
+	return reply, nil
 }
 
 // script runs a Lua script on a connection of the pool.
@@ -179,7 +204,8 @@ func (s *Storage) script(ctx context.Context, op string, sc *redigo.Script, keys
 	return reply, nil
 }
 
-// LockList does nothing: outside a unit, every write is atomic on its own.
+// LockList does nothing: outside a unit, every write is atomic on its own,
+// and a unit of a Store holds the whole store's lock already.
 func (s *Storage) LockList(ctx context.Context, _ domain.Parent) error {
 	if err := ctx.Err(); err != nil {
 		return domain.Wrap(domain.Unavailable, "redis.Storage.LockList", err)
@@ -224,19 +250,19 @@ func (s *Storage) readState(ctx context.Context, c redigo.Conn, op string, k key
 // arguments (id, stored object, last_modified, deleted) stores the object
 // and its place in the sorted sets. It returns 0 when the version moved.
 // KEYS: meta, obj, all, live, lists.
-var applyScript = redigo.NewScript(5, `
+var applyScript = redigo.NewScript(5, unitLib+`
 if (redis.call('HGET', KEYS[1], 'ver') or '0') ~= ARGV[1] then return 0 end
 redis.call('HINCRBY', KEYS[1], 'ver', 1)
-redis.call('HSET', KEYS[1], 'ts', ARGV[2])
-redis.call('ZADD', KEYS[5], 0, ARGV[3])
+u_hset(KEYS[1], 'ts', ARGV[2])
+u_zadd(KEYS[5], 0, ARGV[3])
 for i = 4, #ARGV, 4 do
   local id = ARGV[i]
-  redis.call('HSET', KEYS[2], id, ARGV[i+1])
-  redis.call('ZADD', KEYS[3], ARGV[i+2], id)
+  u_hset(KEYS[2], id, ARGV[i+1])
+  u_zadd(KEYS[3], ARGV[i+2], id)
   if ARGV[i+3] == '1' then
-    redis.call('ZREM', KEYS[4], id)
+    u_zrem(KEYS[4], id)
   else
-    redis.call('ZADD', KEYS[4], ARGV[i+2], id)
+    u_zadd(KEYS[4], ARGV[i+2], id)
   end
 end
 return 1`)
@@ -249,6 +275,14 @@ var errRetry = errors.New("list changed, retry")
 // timestamp; the loop sends them with applyScript and starts again when
 // another write got in between.
 func (s *Storage) write(ctx context.Context, op string, p domain.Parent,
+	decide func(c redigo.Conn, st listState) (recs []domain.Record, listTS int64, err error)) error {
+	return s.guard.write(ctx, func(ctx context.Context, uargs []any) error {
+		return s.writeLoop(ctx, op, p, uargs, decide)
+	})
+}
+
+// writeLoop is write with the unit's arguments for the script.
+func (s *Storage) writeLoop(ctx context.Context, op string, p domain.Parent, uargs []any,
 	decide func(c redigo.Conn, st listState) (recs []domain.Record, listTS int64, err error)) error {
 	k := s.keysOf(p)
 	c, err := s.pool.get(ctx, op)
@@ -271,7 +305,8 @@ func (s *Storage) write(ctx context.Context, op string, p domain.Parent,
 		if len(recs) == 0 {
 			return nil
 		}
-		args := []any{k.meta, k.obj, k.all, k.live, k.lists, st.ver, listTS, k.member}
+		args := append([]any{k.meta, k.obj, k.all, k.live, k.lists}, uargs...)
+		args = append(args, st.ver, listTS, k.member)
 		for _, r := range recs {
 			b, err := encode(r)
 			if err != nil {
@@ -428,7 +463,7 @@ func (s *Storage) put(ctx context.Context, op string, p domain.Parent, rec domai
 // Get returns the live object id of p; see ports.Storage.
 func (s *Storage) Get(ctx context.Context, p domain.Parent, id string) (domain.Record, error) {
 	const op = "redis.Storage.Get"
-	reply, err := s.pool.do(ctx, op, "HGET", s.keysOf(p).obj, id)
+	reply, err := s.read(ctx, op, "HGET", s.keysOf(p).obj, id)
 	if err != nil {
 		return domain.Record{}, err
 	}
@@ -482,7 +517,7 @@ func (s *Storage) List(ctx context.Context, p domain.Parent, q domain.Query) ([]
 		return nil, err
 	}
 	defer c.Close()
-	return s.query(ctx, c, op, s.keysOf(p), q)
+	return s.query(ctx, s.guard.reader(ctx, op, c), op, s.keysOf(p), q)
 }
 
 // query selects the objects of q on c: by id lookups when a filter names
@@ -664,7 +699,7 @@ func (s *Storage) Count(ctx context.Context, p domain.Parent, filters []domain.F
 	const op = "redis.Storage.Count"
 	k := s.keysOf(p)
 	if len(filters) == 0 {
-		reply, err := s.pool.do(ctx, op, "ZCARD", k.live)
+		reply, err := s.read(ctx, op, "ZCARD", k.live)
 		if err != nil {
 			return 0, err
 		}
@@ -679,7 +714,7 @@ func (s *Storage) Count(ctx context.Context, p domain.Parent, filters []domain.F
 		return 0, err
 	}
 	defer c.Close()
-	recs, err := s.query(ctx, c, op, k, domain.Query{Filters: filters})
+	recs, err := s.query(ctx, s.guard.reader(ctx, op, c), op, k, domain.Query{Filters: filters})
 	if err != nil {
 		return 0, err
 	}
@@ -718,17 +753,27 @@ func (s *Storage) DeleteMany(ctx context.Context, p domain.Parent, q domain.Quer
 // list recreated later never goes back in time) and moving its version, and
 // returns how many objects it removed. KEYS: meta, obj, all, live, lists;
 // ARGV: the list's name in lists.
-var purgeScript = redigo.NewScript(5, `
+var purgeScript = redigo.NewScript(5, unitLib+`
 local n = redis.call('HLEN', KEYS[2])
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+u_del(KEYS[2])
+u_del(KEYS[3])
+u_del(KEYS[4])
 redis.call('HINCRBY', KEYS[1], 'ver', 1)
-redis.call('ZREM', KEYS[5], ARGV[1])
+u_zrem(KEYS[5], ARGV[1])
 return n`)
 
 // Purge removes the objects and tombstones of every list under parentID,
 // one list at a time (each atomically).
-func (s *Storage) Purge(ctx context.Context, parentID string) (int, error) {
+func (s *Storage) Purge(ctx context.Context, parentID string) (total int, err error) {
 	const op = "redis.Storage.Purge"
+	err = s.guard.write(ctx, func(ctx context.Context, uargs []any) error {
+		total, err = s.purge(ctx, op, parentID, uargs)
+		return err
+	})
+	return total, err
+}
+
+func (s *Storage) purge(ctx context.Context, op, parentID string, uargs []any) (int, error) {
 	c, err := s.pool.get(ctx, op)
 	if err != nil {
 		return 0, err
@@ -752,7 +797,8 @@ func (s *Storage) Purge(ctx context.Context, parentID string) (int, error) {
 			return total, domain.Errorf(domain.Internal, op, "malformed list name %q", m)
 		}
 		k := s.keysOf(domain.Parent{Resource: resource, ID: id})
-		n, err := redigo.Int(purgeScript.DoContext(ctx, c, k.meta, k.obj, k.all, k.live, k.lists, k.member))
+		args := append([]any{k.meta, k.obj, k.all, k.live, k.lists}, uargs...)
+		n, err := redigo.Int(purgeScript.DoContext(ctx, c, append(args, k.member)...))
 		if err != nil {
 			return total, translate(op, ctx, err)
 		}
