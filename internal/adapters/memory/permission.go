@@ -234,7 +234,7 @@ func (p *Permission) Accessible(ctx context.Context, principals []string, patter
 	} else if len(wanted) > 0 {
 		for _, principal := range principals {
 			for object, held := range p.byPrincipal[principal] {
-				if !matchPattern(pattern, object) {
+				if !domain.MatchObjectPattern(pattern, object) {
 					continue
 				}
 				for perm := range held {
@@ -422,50 +422,6 @@ func parentPath(path string) string {
 		return path[:i]
 	}
 	return ""
-}
-
-// matchPattern reports whether object matches pattern segment by segment:
-// both must have the same number of "/"-separated segments, and "*" inside a
-// pattern segment never crosses a "/".
-func matchPattern(pattern, object string) bool {
-	for {
-		pseg, prest, pmore := strings.Cut(pattern, "/")
-		oseg, orest, omore := strings.Cut(object, "/")
-		if pmore != omore || !matchSegment(pseg, oseg) {
-			return false
-		}
-		if !pmore {
-			return true
-		}
-		pattern, object = prest, orest
-	}
-}
-
-// matchSegment is a glob match where "*" matches any run of characters,
-// possibly empty; it backtracks only to the last "*" seen, which suffices
-// when "*" is the only special character.
-func matchSegment(pattern, s string) bool {
-	pi, si := 0, 0
-	star, mark := -1, 0
-	for si < len(s) {
-		switch {
-		case pi < len(pattern) && pattern[pi] == '*':
-			star, mark = pi, si
-			pi++
-		case pi < len(pattern) && pattern[pi] == s[si]:
-			pi++
-			si++
-		case star >= 0:
-			mark++
-			pi, si = star+1, mark
-		default:
-			return false
-		}
-	}
-	for pi < len(pattern) && pattern[pi] == '*' {
-		pi++
-	}
-	return pi == len(pattern)
 }
 
 // addTo adds value to the set m[key], creating it when needed.

@@ -608,49 +608,14 @@ func (l *objectList) scan(q domain.Query) []domain.Record {
 // has one of them. Dropping it also spares a linear search of the id list
 // per object.
 func (l *objectList) byIDs(filters []domain.Filter) (named []domain.Record, rest []domain.Filter, ok bool) {
-	best := -1
-	var ids []any
-	for i, f := range filters {
-		if f.Field != "id" {
-			continue
-		}
-		var values []any
-		switch f.Op {
-		case domain.OpEq, "":
-			values = []any{f.Value}
-		case domain.OpIn:
-			// domain.Match takes a value that is not a list as a list of one.
-			list, isList := f.Value.([]any)
-			if !isList {
-				list = []any{f.Value}
-			}
-			values = list
-		default:
-			continue
-		}
-		if best < 0 || len(values) < len(ids) {
-			best, ids = i, values
-		}
-	}
-	if best < 0 {
+	ids, rest, ok := domain.IDLookup(filters)
+	if !ok {
 		return nil, nil, false
 	}
-	seen := make(map[string]struct{}, len(ids))
-	for _, v := range ids {
-		id, isString := v.(string)
-		if !isString {
-			continue
-		}
-		if _, dup := seen[id]; dup {
-			continue
-		}
-		seen[id] = struct{}{}
+	for _, id := range ids {
 		if r, found := l.byID[id]; found {
 			named = append(named, r)
 		}
 	}
-	rest = make([]domain.Filter, 0, len(filters)-1)
-	rest = append(rest, filters[:best]...)
-	rest = append(rest, filters[best+1:]...)
 	return named, rest, true
 }

@@ -330,7 +330,7 @@ func (p *Permission) Accessible(ctx context.Context, principals []string, patter
 	}
 	for _, e := range entries {
 		object, perm, ok := strings.Cut(e, "\x00")
-		if !ok || !slices.Contains(perms, perm) || !matchPattern(pattern, object) {
+		if !ok || !slices.Contains(perms, perm) || !domain.MatchObjectPattern(pattern, object) {
 			continue
 		}
 		if held := out[object]; !slices.Contains(held, perm) {
@@ -341,48 +341,6 @@ func (p *Permission) Accessible(ctx context.Context, principals []string, patter
 		slices.Sort(held)
 	}
 	return out, nil
-}
-
-// matchPattern reports whether object matches pattern segment by segment,
-// "*" matching any run of characters within one segment.
-func matchPattern(pattern, object string) bool {
-	for {
-		pseg, prest, pmore := strings.Cut(pattern, "/")
-		oseg, orest, omore := strings.Cut(object, "/")
-		if pmore != omore || !matchSegment(pseg, oseg) {
-			return false
-		}
-		if !pmore {
-			return true
-		}
-		pattern, object = prest, orest
-	}
-}
-
-// matchSegment is a glob match where "*" is the only special character.
-func matchSegment(pattern, s string) bool {
-	pi, si := 0, 0
-	star, mark := -1, 0
-	for si < len(s) {
-		switch {
-		case pi < len(pattern) && pattern[pi] == '*':
-			star, mark = pi, si
-			pi++
-		case pi < len(pattern) && pattern[pi] == s[si]:
-			pi++
-			si++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			si = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(pattern) && pattern[pi] == '*' {
-		pi++
-	}
-	return pi == len(pattern)
 }
 
 // UserPrincipals returns the union of the users' principals, sorted.

@@ -641,50 +641,17 @@ func boolArg(b bool) string {
 // so only string values can equal it and the picked filter is fully
 // decided by the lookup.
 func byIDs(ctx context.Context, c redigo.Conn, op string, k keys, filters []domain.Filter) (named []domain.Record, rest []domain.Filter, ok bool, err error) {
-	best := -1
-	var ids []any
-	for i, f := range filters {
-		if f.Field != "id" {
-			continue
-		}
-		var values []any
-		switch f.Op {
-		case domain.OpEq, "":
-			values = []any{f.Value}
-		case domain.OpIn:
-			list, isList := f.Value.([]any)
-			if !isList {
-				list = []any{f.Value}
-			}
-			values = list
-		default:
-			continue
-		}
-		if best < 0 || len(values) < len(ids) {
-			best, ids = i, values
-		}
-	}
-	if best < 0 {
+	ids, rest, ok := domain.IDLookup(filters)
+	if !ok {
 		return nil, nil, false, nil
 	}
-	rest = make([]domain.Filter, 0, len(filters)-1)
-	rest = append(rest, filters[:best]...)
-	rest = append(rest, filters[best+1:]...)
-	seen := make(map[string]struct{}, len(ids))
-	args := []any{k.obj}
-	for _, v := range ids {
-		id, isString := v.(string)
-		if !isString {
-			continue
-		}
-		if _, dup := seen[id]; dup {
-			continue
-		}
-		seen[id] = struct{}{}
-		args = append(args, id)
-	}
-	if len(args) == 1 {
+	if len(ids) == 0 {
 		return []domain.Record{}, rest, true, nil
+	}
+	args := make([]any, 0, len(ids)+1)
+	args = append(args, k.obj)
+	for _, id := range ids {
+		args = append(args, id)
 	}
 	reply, err := redigo.DoContext(c, ctx, "HMGET", args...)
 	if err != nil {
