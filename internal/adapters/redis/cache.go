@@ -104,8 +104,7 @@ func (c *Cache) Flush(ctx context.Context) error {
 	return deletePrefixed(ctx, "redis.Cache.Flush", c.pool, c.prefix)
 }
 
-// deletePrefixed deletes the keys under prefix, SCANning for them with the
-// prefix's glob characters escaped so that it matches only itself. Keys
+// deletePrefixed deletes the keys under prefix; see eachPrefixed. Keys
 // set while it runs may survive, as with any SCAN.
 func deletePrefixed(ctx context.Context, op string, pool *Pool, prefix string) error {
 	conn, err := pool.get(ctx, op)
@@ -113,6 +112,18 @@ func deletePrefixed(ctx context.Context, op string, pool *Pool, prefix string) e
 		return err
 	}
 	defer conn.Close()
+	return eachPrefixed(ctx, conn, op, prefix, func(keys []any) error {
+		if _, err := redigo.DoContext(conn, ctx, "DEL", keys...); err != nil {
+			return translate(op, ctx, err)
+		}
+		return nil
+	})
+}
+
+// eachPrefixed calls fn with each batch of the keys under prefix, SCANning
+// for them with the prefix's glob characters escaped so that it matches
+// only itself.
+func eachPrefixed(ctx context.Context, conn redigo.Conn, op, prefix string, fn func(keys []any) error) error {
 	pattern := globEscape(prefix) + "*"
 	cursor := "0"
 	for {
@@ -131,8 +142,8 @@ func deletePrefixed(ctx context.Context, op string, pool *Pool, prefix string) e
 			return domain.Wrap(domain.Internal, op, err)
 		}
 		if len(keys) > 0 {
-			if _, err := redigo.DoContext(conn, ctx, "DEL", keys...); err != nil {
-				return translate(op, ctx, err)
+			if err := fn(keys); err != nil {
+				return err
 			}
 		}
 		if cursor == "0" {

@@ -41,32 +41,12 @@ func (st *Store) flush(ctx context.Context, op, prefix string) error {
 			return err
 		}
 		defer conn.Close()
-		pattern := globEscape(prefix) + "*"
-		cursor := "0"
-		for {
-			values, err := redigo.Values(redigo.DoContext(conn, ctx, "SCAN", cursor, "MATCH", pattern, "COUNT", flushBatch))
-			if err != nil {
+		return eachPrefixed(ctx, conn, op, prefix, func(keys []any) error {
+			if _, err := delKeysScript.DoContext(ctx, conn, append(uargs, keys...)...); err != nil {
 				return translate(op, ctx, err)
 			}
-			if len(values) != 2 {
-				return domain.Errorf(domain.Internal, op, "SCAN replied %d values, want 2", len(values))
-			}
-			if cursor, err = redigo.String(values[0], nil); err != nil {
-				return domain.Wrap(domain.Internal, op, err)
-			}
-			keys, err := redigo.Values(values[1], nil)
-			if err != nil {
-				return domain.Wrap(domain.Internal, op, err)
-			}
-			if len(keys) > 0 {
-				if _, err := delKeysScript.DoContext(ctx, conn, append(uargs, keys...)...); err != nil {
-					return translate(op, ctx, err)
-				}
-			}
-			if cursor == "0" {
-				return nil
-			}
-		}
+			return nil
+		})
 	})
 }
 
