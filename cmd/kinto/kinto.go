@@ -8,6 +8,7 @@ import (
 	"github.com/cliquet-go/cliquet/internal/app"
 	kintoapp "github.com/cliquet-go/cliquet/internal/app/kinto"
 	"github.com/cliquet-go/cliquet/internal/config"
+	"github.com/cliquet-go/cliquet/internal/ports"
 	"github.com/cliquet-go/cliquet/internal/runner"
 )
 
@@ -45,7 +46,7 @@ func principalSettings(s *settings, src *config.Source) map[string][]string {
 //
 // Every write, and the batch, is a unit of bus, which carries the
 // changes to the event listeners.
-func mountKinto(srv *httpadapter.Server, b *runner.Backends, bus *app.Bus, s *settings, src *config.Source, accounts *auth.Accounts, log logrus.FieldLogger) (*kintoapp.Service, error) {
+func mountKinto(srv *httpadapter.Server, b *runner.Backends, bus *app.Bus, s *settings, src *config.Source, accounts *auth.Accounts, m ports.Metrics, log logrus.FieldLogger) (*kintoapp.Service, error) {
 	principals := principalSettings(s, src)
 	svc := kintoapp.New(b.Storage, b.Permission, kintoapp.Settings{
 		Principals:          principals,
@@ -76,7 +77,7 @@ func mountKinto(srv *httpadapter.Server, b *runner.Backends, bus *app.Bus, s *se
 		svc.ListInPermissions(accountsRes.Resource)
 	}
 	if s.Includes.Contains(kintoapp.HistoryPlugin) {
-		mountHistory(srv, svc, bus, src, log)
+		mountHistory(srv, svc, bus, src, m, log)
 	}
 	srv.MountBatchWithUnits(bus)
 	admin := s.Includes.Contains(adminPlugin)

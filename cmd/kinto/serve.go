@@ -67,11 +67,11 @@ func newServer(s *settings, src *config.Source, b *runner.Backends, m *runner.Me
 	}
 	srv := httpadapter.NewServer(runner.HTTPConfig(&s.Core, version), log, b.Checks, m.MeterAuthenticators(auths))
 	m.Mount(srv)
-	bus, err := newBus(s, src, b, log)
+	bus, err := newBus(s, src, b, m, log)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := mountKinto(srv, b, bus, s, src, accounts, log); err != nil {
+	if _, err := mountKinto(srv, b, bus, s, src, accounts, m, log); err != nil {
 		return nil, err
 	}
 	return srv, nil

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cliquet-go/cliquet/internal/adapters/redis"
+	"github.com/cliquet-go/cliquet/internal/app/metered"
 	"github.com/cliquet-go/cliquet/internal/config"
 	"github.com/cliquet-go/cliquet/internal/ports"
 )
@@ -39,7 +40,9 @@ func builtListener(src *config.Source, name string) bool {
 // its .actions and .resources filters. They are meant to run after
 // commit. closers release their connections. Errors are
 // *config.SettingError.
-func OpenListeners(ctx context.Context, core *config.Core, src *config.Source) (ls []ports.Listener, closers []func() error, err error) {
+//
+// Each listener is timed under Kinto's "listeners.<name>.seconds" in m.
+func OpenListeners(ctx context.Context, core *config.Core, src *config.Source, m ports.Metrics) (ls []ports.Listener, closers []func() error, err error) {
 	defer func() {
 		if err != nil {
 			for _, c := range closers {
@@ -63,7 +66,7 @@ func OpenListeners(ctx context.Context, core *config.Core, src *config.Source) (
 			return nil, closers, err
 		}
 		f.L = l
-		ls = append(ls, f)
+		ls = append(ls, metered.WrapListener(f, m, "listeners."+name+".seconds"))
 	}
 	return ls, closers, nil
 }

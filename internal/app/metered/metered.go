@@ -362,3 +362,28 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorization string) 
 	defer a.t.since("authenticate", time.Now())
 	return a.Authenticator.Authenticate(ctx, authorization)
 }
+
+// Listener times the calls of an event listener under key (Kinto's
+// "listeners.<name>.seconds", "plugins.history.seconds").
+type Listener struct {
+	next ports.Listener
+	m    ports.Metrics
+	key  string
+}
+
+var _ ports.Listener = Listener{}
+
+// WrapListener returns l timed under key.
+func WrapListener(l ports.Listener, m ports.Metrics, key string) Listener {
+	return Listener{next: l, m: m, key: key}
+}
+
+func (l Listener) Changed(ctx context.Context, ev ports.ResourceChanged) error {
+	defer func(start time.Time) { l.m.Timing(l.key, time.Since(start)) }(time.Now())
+	return l.next.Changed(ctx, ev)
+}
+
+func (l Listener) Read(ctx context.Context, ev ports.ResourceRead) error {
+	defer func(start time.Time) { l.m.Timing(l.key, time.Since(start)) }(time.Now())
+	return l.next.Read(ctx, ev)
+}

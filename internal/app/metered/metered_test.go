@@ -2,6 +2,8 @@ package metered_test
 
 import (
 	"context"
+	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -79,5 +81,31 @@ func TestWrapStorageKeepsOptionalInterfaces(t *testing.T) {
 		if (isOwned || isFresh) && len(m.keys) < 2 {
 			t.Errorf("%s: the optional create was not timed: %v", tc.name, m.keys)
 		}
+	}
+}
+
+// A timed listener passes events and errors through, timing each call.
+func TestWrapListenerTimesCalls(t *testing.T) {
+	m := &timings{Metrics: ports.NopMetrics{}}
+	fail := errors.New("listener failed")
+	var got []ports.EventAction
+	l := metered.WrapListener(ports.ListenerFuncs{
+		OnChanged: func(_ context.Context, ev ports.ResourceChanged) error {
+			got = append(got, ev.Action)
+			return fail
+		},
+	}, m, "listeners.redis.seconds")
+	ev := ports.ResourceChanged{EventPayload: ports.EventPayload{Action: ports.EventCreate}}
+	if err := l.Changed(context.Background(), ev); !errors.Is(err, fail) {
+		t.Errorf("Changed = %v, want the listener's error", err)
+	}
+	if err := l.Read(context.Background(), ports.ResourceRead{}); err != nil {
+		t.Errorf("Read = %v", err)
+	}
+	if len(got) != 1 || got[0] != ports.EventCreate {
+		t.Errorf("listener saw %v", got)
+	}
+	if want := []string{"listeners.redis.seconds", "listeners.redis.seconds"}; !reflect.DeepEqual(m.keys, want) {
+		t.Errorf("timed %v, want %v", m.keys, want)
 	}
 }
