@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"database/sql"
 	"flag"
 	"fmt"
 	"time"
@@ -51,6 +52,31 @@ type Backends struct {
 	Checks map[string]ports.HealthChecker
 
 	closers []func() error
+	// pools report the connections of each networked pool, by backend
+	// name, for the pool gauges (see Meter).
+	pools map[string]func() (open, inUse, idle int)
+}
+
+// addPool registers the connection counts of a backend's pool.
+func (b *Backends) addPool(name string, stats func() (open, inUse, idle int)) {
+	if b.pools == nil {
+		b.pools = map[string]func() (open, inUse, idle int){}
+	}
+	b.pools[name] = stats
+}
+
+func sqlPool(db interface{ Stats() sql.DBStats }) func() (int, int, int) {
+	return func() (int, int, int) {
+		st := db.Stats()
+		return st.OpenConnections, st.InUse, st.Idle
+	}
+}
+
+func redisPool(p *redis.Pool) func() (int, int, int) {
+	return func() (int, int, int) {
+		open, idle := p.Stats()
+		return open, open - idle, idle
+	}
 }
 
 // OnClose adds fn to what Close runs, for resources built beside the
@@ -109,6 +135,7 @@ func OpenBackends(ctx context.Context, core *config.Core, clock domain.Clock, op
 			return nil, err
 		}
 		b.closers = append(b.closers, db.Close)
+		b.addPool("storage", sqlPool(db))
 		if shared {
 			st := postgres.NewStore(db, clock)
 			b.Storage, b.Permission, b.Units = st.Storage(), st.Permission(), st
@@ -124,6 +151,7 @@ func OpenBackends(ctx context.Context, core *config.Core, clock domain.Clock, op
 			return nil, err
 		}
 		b.closers = append(b.closers, pool.Close)
+		b.addPool("storage", redisPool(pool))
 		if shared {
 			st := redis.NewStore(pool, clock, redis.StoreOptions{StoragePrefix: redisStoragePrefix,
 				PermissionPrefix: redisPermissionPrefix, UnitPrefix: redisUnitPrefix, LockTimeout: storage.bounds.StatementTimeout})
@@ -162,6 +190,7 @@ func OpenBackends(ctx context.Context, core *config.Core, clock domain.Clock, op
 			return nil, err
 		}
 		b.closers = append(b.closers, db.Close)
+		b.addPool("permission", sqlPool(db))
 		b.Permission = postgres.NewPermission(db)
 	case permission.value == config.BackendRedis:
 		pool, err := permission.openRedis(ctx)
@@ -169,6 +198,7 @@ func OpenBackends(ctx context.Context, core *config.Core, clock domain.Clock, op
 			return nil, err
 		}
 		b.closers = append(b.closers, pool.Close)
+		b.addPool("permission", redisPool(pool))
 		b.Permission = redis.NewPermission(pool, redisPermissionPrefix)
 	default:
 		return nil, permission.notBuilt()

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -343,6 +344,56 @@ func TestOpenBackendsAndMigrateOnPostgres(t *testing.T) {
 		t.Errorf("Checks = %q, want %q", got, want)
 	}
 	exercise(t, b)
+
+	// The pool gauges: sampled at once, then every interval.
+	g := &gauges{}
+	runner.SamplePools(b, g, 5*time.Millisecond)
+	deadline := time.Now().Add(5 * time.Second)
+	for g.count("storage open") < 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if open := g.last("storage open"); g.count("storage open") < 2 || open < 1 || open > 2 {
+		t.Errorf("storage pool gauge sampled %d times, last open %v; want repeated samples of 1 or 2 (pool size 2)", g.count("storage open"), open)
+	}
+	if _, ok := g.values["storage in_use"]; !ok {
+		t.Errorf("gauges %v lack storage in_use", g.values)
+	}
+}
+
+// gauges records the backend_pool_connections gauges by "backend state".
+type gauges struct {
+	ports.NopMetrics
+	mu     sync.Mutex
+	values map[string][]float64
+}
+
+func (g *gauges) Gauge(key string, v float64, labels ...ports.Label) {
+	if key != "backend_pool_connections" || len(labels) != 2 {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.values == nil {
+		g.values = map[string][]float64{}
+	}
+	k := labels[0].Value + " " + labels[1].Value
+	g.values[k] = append(g.values[k], v)
+}
+
+func (g *gauges) count(k string) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.values[k])
+}
+
+func (g *gauges) last(k string) float64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	vs := g.values[k]
+	if len(vs) == 0 {
+		return -1
+	}
+	return vs[len(vs)-1]
 }
 
 // TestOpenBackendsRedisCache opens a Redis cache on the test server: it

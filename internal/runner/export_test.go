@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cliquet-go/cliquet/internal/adapters/redis"
+	"github.com/cliquet-go/cliquet/internal/ports"
 )
 
 // ServeUntilDone exposes the graceful shutdown to the tests, which drive
@@ -38,3 +39,7 @@ func FlushRedisKeys(t testing.TB, url string) {
 		}
 	}
 }
+
+// SamplePools runs the pool gauges of b into m every interval, until b
+// closes.
+func SamplePools(b *Backends, m ports.Metrics, every time.Duration) { b.samplePools(m, every) }

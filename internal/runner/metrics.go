@@ -178,6 +178,52 @@ func (b *Backends) Meter(m *Metrics) {
 		b.Cache = metered.WrapCache(b.Cache, m.Metrics)
 		b.Checks["cache"] = b.Cache
 	}
+	b.samplePools(m.Metrics, poolSampleInterval)
+}
+
+// poolSampleInterval is how often the pool gauges are sampled.
+const poolSampleInterval = 10 * time.Second
+
+// samplePools sets, now and every interval until Close, the gauge
+// backend_pool_connections of each networked pool, with labels backend
+// (storage, permission) and state (open, in_use, idle). Kinto has no such
+// gauges: the names are this version's.
+func (b *Backends) samplePools(m ports.Metrics, every time.Duration) {
+	if len(b.pools) == 0 {
+		return
+	}
+	sample := func() {
+		for name, stats := range b.pools {
+			open, inUse, idle := stats()
+			for _, g := range []struct {
+				state string
+				n     int
+			}{{"open", open}, {"in_use", inUse}, {"idle", idle}} {
+				m.Gauge("backend_pool_connections", float64(g.n),
+					ports.Label{Name: "backend", Value: name}, ports.Label{Name: "state", Value: g.state})
+			}
+		}
+	}
+	sample()
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				sample()
+			}
+		}
+	}()
+	b.OnClose(func() error {
+		close(stop)
+		<-done
+		return nil
+	})
 }
 
 // MeterAuthenticators times each policy under

@@ -97,6 +97,13 @@ func NewPool(opts PoolOptions) (*Pool, error) {
 // Close closes the pool's connections.
 func (p *Pool) Close() error { return p.pool.Close() }
 
+// Stats returns how many connections the pool holds and how many of them
+// are idle.
+func (p *Pool) Stats() (open, idle int) {
+	st := p.pool.Stats()
+	return st.ActiveCount, st.IdleCount
+}
+
 // do runs one command on a connection of the pool under ctx, translating
 // errors at the adapter's boundary.
 func (p *Pool) do(ctx context.Context, op, cmd string, args ...any) (any, error) {
