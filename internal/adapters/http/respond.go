@@ -46,7 +46,7 @@ func (s *Server) writeEncoded(w http.ResponseWriter, r *http.Request, status int
 // writeRaw answers an already encoded JSON document.
 func writeRaw(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
+	h["Content-Type"] = jsonContentValue
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
 	_, _ = w.Write(body) // a client gone away is not our error to report
