@@ -23,7 +23,7 @@ FUZZTIME  ?= 10s
 BENCHTIME ?= 200ms
 TESTFLAGS ?=
 
-.PHONY: admin test-browser bench-pg count-statements run-readinglist test-e2e-postgres help run build version-json test test-integration test-e2e fuzz bench lint docker docker-test clean
+.PHONY: bench-http admin test-browser bench-pg count-statements run-readinglist test-e2e-postgres help run build version-json test test-integration test-e2e fuzz bench lint docker docker-test clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -77,6 +77,9 @@ fuzz: ## Run every Fuzz target for FUZZTIME (10s) each
 
 bench: ## Run the issue benchmarks and print the ratios they promise (BENCHTIME=200ms)
 	BENCHTIME=$(BENCHTIME) GO=$(GO) scripts/bench.sh
+
+bench-http: ## Bare net/http vs the service on memory with JSON logs (GET record, hello), ratios printed (~40 s)
+	GO=$(GO) scripts/bench-http.sh
 
 # The dedicated database of bench-pg and count-statements, dropped and
 # recreated by each run, on the server of BENCH_PG_ADMIN_URL.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench.sh runs the benchmarks of the performance requirements of issues 4
 # (record protocol: memory storage and HTTP handler) and 5 (permission
-# filtering through the Kinto wiring), briefly, then prints the ratios the
+# filtering through the Kinto wiring) and 15 (allocations per request at
+# the HTTP edge), briefly, then prints the ratios the
 # issues ask for: page 100 against page 1, and the cost with many objects
 # the caller cannot see against the cost with few. Each ratio should be
 # about 1; on a busy machine expect noise of a few tens of percent.
@@ -24,7 +25,18 @@ run() { # package, benchmark regexp
 
 run ./internal/adapters/memory/ '.'
 run ./internal/adapters/http/ '^BenchmarkHTTP'
-run ./cmd/kinto/ '^BenchmarkKinto'
+run ./cmd/kinto/ '^Benchmark(Kinto|Edge)'
+
+echo
+echo "edge cost per request, JSON logs on (issue 15; targets: GET record <= 50 allocs and 6 KB, POST <= 100 allocs):"
+awk '/^BenchmarkEdge\// {
+	name = $1; sub(/-[0-9]+$/, "", name); sub(/^BenchmarkEdge\//, "", name)
+	for (i = 2; i < NF; i++) {
+		if ($(i + 1) == "B/op") { by = $i }
+		if ($(i + 1) == "allocs/op") { al = $i }
+	}
+	printf "  %-14s %6s allocs %8s B\n", name, al, by
+}' "$out"
 
 echo
 echo "ratios (want about 1):"

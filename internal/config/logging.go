@@ -1,14 +1,16 @@
 package config
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/sirupsen/logrus"
+
+	"github.com/cliquet-go/cliquet/internal/domain"
 )
 
 // NewLogger builds the service's logger from log_format and log_level,
@@ -83,36 +85,70 @@ var syslogSeverity = map[logrus.Level]int{
 	logrus.TraceLevel: 7,
 }
 
-// Format renders one entry as a JSON line.
+// Format renders one entry as a JSON line: the bytes encoding/json would
+// write for the struct of the doc comment (HTML left unescaped, fields
+// sorted), appended by hand into logrus's pooled buffer because this runs
+// once per request and encoding/json's map encoder allocates per field.
 func (f *MozlogFormatter) Format(e *logrus.Entry) ([]byte, error) {
-	fields := make(map[string]any, len(e.Data)+1)
+	var keysArr [24]string
+	keys := keysArr[:0]
 	typ := ""
+	hasMsg := false
 	for k, v := range e.Data {
 		if k == "type" {
 			typ = fmt.Sprint(v)
 			continue
 		}
+		if k == "msg" {
+			hasMsg = true
+		}
+		keys = append(keys, k)
+	}
+	if !hasMsg {
+		keys = append(keys, "msg")
+	}
+	slices.Sort(keys)
+	var dst []byte
+	if e.Buffer != nil {
+		dst = e.Buffer.AvailableBuffer()
+	}
+	dst = append(dst, `{"Timestamp":`...)
+	dst = strconv.AppendInt(dst, e.Time.UnixNano(), 10)
+	dst = append(dst, `,"Type":`...)
+	dst = domain.AppendJSONString(dst, typ, false)
+	dst = append(dst, `,"Logger":`...)
+	dst = domain.AppendJSONString(dst, f.logger, false)
+	dst = append(dst, `,"Hostname":`...)
+	dst = domain.AppendJSONString(dst, f.hostname, false)
+	dst = append(dst, `,"EnvVersion":"2.0","Severity":`...)
+	dst = strconv.AppendInt(dst, int64(syslogSeverity[e.Level]), 10)
+	dst = append(dst, `,"Pid":`...)
+	dst = strconv.AppendInt(dst, int64(f.pid), 10)
+	dst = append(dst, `,"Fields":{`...)
+	for i, k := range keys {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = domain.AppendJSONString(dst, k, false)
+		dst = append(dst, ':')
+		var v any = e.Message // the message wins over a "msg" field
+		if k != "msg" {
+			v = e.Data[k]
+		}
 		if err, ok := v.(error); ok {
 			v = err.Error() // errors marshal to {} otherwise
 		}
-		fields[k] = v
+		var err error
+		if dst, err = domain.AppendJSON(dst, v, false); err != nil {
+			return nil, fmt.Errorf("mozlog: encode field %s: %w", k, err)
+		}
 	}
-	fields["msg"] = e.Message
-	out := struct {
-		Timestamp  int64          `json:"Timestamp"`
-		Type       string         `json:"Type"`
-		Logger     string         `json:"Logger"`
-		Hostname   string         `json:"Hostname"`
-		EnvVersion string         `json:"EnvVersion"`
-		Severity   int            `json:"Severity"`
-		Pid        int            `json:"Pid"`
-		Fields     map[string]any `json:"Fields"`
-	}{e.Time.UnixNano(), typ, f.logger, f.hostname, "2.0", syslogSeverity[e.Level], f.pid, fields}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(out); err != nil {
-		return nil, fmt.Errorf("mozlog: encode entry: %w", err)
+	dst = append(dst, "}}\n"...)
+	if e.Buffer != nil {
+		// Into the pooled buffer, so that it keeps the capacity for the
+		// next line; dst is its free space unless it had to grow.
+		e.Buffer.Write(dst)
+		return e.Buffer.Bytes(), nil
 	}
-	return buf.Bytes(), nil
+	return dst, nil
 }

@@ -91,7 +91,8 @@ func (r Record) Map() map[string]any {
 
 // MarshalJSON writes the protocol form.
 func (r Record) MarshalJSON() ([]byte, error) {
-	return json.Marshal(r.Map())
+	// HTML escaped, as json.Marshal of Map would write it.
+	return r.AppendJSON(nil, true)
 }
 
 // AsInt returns v as an int64 when it is an integral JSON number.

@@ -7,6 +7,12 @@
 //	post   client i POSTs records into collection i
 //	batch  every client POSTs /batch requests of -batch record creations
 //	       into one collection; the rate counts records, not requests
+//	raw    every client GETs -url itself and nothing is created first
+//	       (the hello view, or the bare server below)
+//
+// With -bare ADDR it runs no scenario and instead serves, on ADDR, a bare
+// net/http handler answering every request with a fixed small JSON: the
+// yardstick scripts/bench-http.sh compares the service with.
 //
 // Clients keep their connections alive. Any answer other than a 2xx (in
 // a batch: any sub-response) stops the run with exit status 1, so that a
@@ -48,14 +54,18 @@ func main() {
 	var userpass string
 	flag.StringVar(&o.base, "url", "http://127.0.0.1:8888/v1", "server root URL")
 	flag.StringVar(&userpass, "user", "bench:bench", "Basic auth user:password")
-	flag.StringVar(&o.mode, "mode", "get", "scenario: get, post or batch")
+	flag.StringVar(&o.mode, "mode", "get", "scenario: get, post, batch or raw")
 	flag.IntVar(&o.clients, "c", 32, "concurrent clients")
 	flag.DurationVar(&o.duration, "d", 10*time.Second, "measured duration")
 	flag.DurationVar(&o.warmup, "warmup", time.Second, "unmeasured run before the measure")
 	flag.IntVar(&o.batch, "batch", 25, "record creations per batch request (mode batch)")
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Second, "timeout of one request")
 	flag.StringVar(&o.bucket, "bucket", "bench", "bucket the scenario writes in")
+	bare := flag.String("bare", "", "serve the bare JSON handler on this address instead of running a scenario")
 	flag.Parse()
+	if *bare != "" {
+		fatalf("%v", serveBare(*bare))
+	}
 	var ok bool
 	o.user, o.password, ok = strings.Cut(userpass, ":")
 	if !ok {
@@ -189,6 +199,9 @@ func setup(c *client, o options) (work, string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	bucket := o.base + "/buckets/" + o.bucket
+	if o.mode == "raw" {
+		return rawWork(c, o), "requests", nil
+	}
 	put := func(url string, body string) error {
 		var b []byte
 		if body != "" {
@@ -257,7 +270,7 @@ func setup(c *client, o options) (work, string, error) {
 			return checkBatch(b, o.batch)
 		}, "records", nil
 	}
-	return nil, "", fmt.Errorf("unknown -mode %q (want get, post or batch)", o.mode)
+	return nil, "", fmt.Errorf("unknown -mode %q (want get, post, batch or raw)", o.mode)
 }
 
 // checkBatch requires want sub-responses, every one a 2xx.
@@ -281,4 +294,25 @@ func checkBatch(body []byte, want int) (int, error) {
 		}
 	}
 	return want, nil
+}
+
+// rawWork GETs the -url itself.
+func rawWork(c *client, o options) work {
+	return func(ctx context.Context, _ int) (int, error) {
+		_, err := c.do(ctx, http.MethodGet, o.base, nil)
+		return 1, err
+	}
+}
+
+// bareBody is about the size of a small record answer.
+var bareBody = []byte(`{"data":{"id":"the-record","last_modified":1700000000000,"title":"a record of the benchmark","done":false,"tags":["a","b"],"n":42},"permissions":{}}` + "\n")
+
+// serveBare serves bareBody to every request until the process is killed.
+func serveBare(addr string) error {
+	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(bareBody)
+	})
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	return srv.ListenAndServe()
 }

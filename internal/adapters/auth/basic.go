@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/cliquet-go/cliquet/internal/ports"
@@ -26,11 +27,22 @@ var _ ports.Authenticator = (*Basic)(nil)
 // no password is ever stored.
 type Basic struct {
 	secret []byte
+
+	// recent maps the SHA-256 of a recently accepted header value to its
+	// user id, so that a client's every request does not decode base64 and
+	// compute an HMAC again. The key is a digest, so that no password
+	// stays in memory; the map is bounded by basicCacheSize.
+	mu     sync.Mutex
+	recent map[[sha256.Size]byte]string
 }
+
+// basicCacheSize bounds the recent credentials Basic remembers; once full
+// it starts over, which costs one HMAC per client again.
+const basicCacheSize = 4096
 
 // NewBasic returns the policy keyed with secret (userid_hmac_secret).
 func NewBasic(secret string) *Basic {
-	return &Basic{secret: []byte(secret)}
+	return &Basic{secret: []byte(secret), recent: make(map[[sha256.Size]byte]string)}
 }
 
 // Name returns "basicauth", the prefix of this policy's user ids.
@@ -40,13 +52,27 @@ func (b *Basic) Name() string { return "basicauth" }
 // header carries Basic credentials with a non-empty user; "", false for
 // any other or malformed header. It never fails.
 func (b *Basic) Authenticate(_ context.Context, authorization string) (string, bool, error) {
+	key := sha256.Sum256([]byte(authorization))
+	b.mu.Lock()
+	uid, hit := b.recent[key]
+	b.mu.Unlock()
+	if hit {
+		return uid, true, nil
+	}
 	creds, ok := parseBasic(authorization)
 	if !ok {
 		return "", false, nil
 	}
 	mac := hmac.New(sha256.New, b.secret)
 	mac.Write([]byte(creds)) // hash.Hash writes never fail
-	return hex.EncodeToString(mac.Sum(nil)), true, nil
+	uid = hex.EncodeToString(mac.Sum(nil))
+	b.mu.Lock()
+	if len(b.recent) >= basicCacheSize {
+		clear(b.recent)
+	}
+	b.recent[key] = uid
+	b.mu.Unlock()
+	return uid, true, nil
 }
 
 // Challenge returns the WWW-Authenticate challenge of this policy.

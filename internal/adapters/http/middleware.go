@@ -17,6 +17,16 @@ import (
 // contentSecurityPolicy forbids everything: an API serves no active content.
 const contentSecurityPolicy = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
 
+// The constant header values, as the one-element slices http.Header holds.
+// Their capacity is their length, so that Header.Add appends to a copy and
+// never into the shared array; nothing in the server writes h[k][i].
+var (
+	cspValue         = []string{contentSecurityPolicy}[:1:1]
+	nosniffValue     = []string{"nosniff"}[:1:1]
+	exposedValue     = []string{exposedHeaders}[:1:1]
+	jsonContentValue = []string{"application/json"}[:1:1]
+)
+
 // middleware wraps the router with what every request goes through, outer
 // first: the summary log line, the always-present headers and end of
 // service, panic recovery, URL encoding checks and the read-only guard.
@@ -109,6 +119,9 @@ func (s *Server) summary(next http.Handler) http.Handler {
 		// reading the clock a third time.
 		end := start.Add(elapsed)
 
+		if lv, ok := s.log.(interface{ IsLevelEnabled(logrus.Level) bool }); ok && !lv.IsLevelEnabled(logrus.InfoLevel) {
+			return // the line would be dropped: spare building it
+		}
 		fields := logrus.Fields{
 			"type":   "request.summary", // mozlog Type in JSON logs
 			"agent":  r.UserAgent(),
@@ -137,10 +150,11 @@ func (s *Server) summary(next http.Handler) http.Handler {
 func (s *Server) commonHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
-		h.Set("X-Content-Type-Options", "nosniff")
+		// Shared, read-only values: no slice per header per request.
+		h["Content-Security-Policy"] = cspValue
+		h["X-Content-Type-Options"] = nosniffValue
 		if r.Method != http.MethodOptions {
-			h.Set("Access-Control-Expose-Headers", exposedHeaders)
+			h["Access-Control-Expose-Headers"] = exposedValue
 		}
 		if origin := r.Header.Get("Origin"); origin != "" {
 			if allowed, ok := s.allowOrigin(origin); ok {
