@@ -31,7 +31,16 @@ type ChangesOptions struct {
 	Buffer int
 	// PageSize caps the objects read from storage at once.
 	PageSize int
+	// NoticeWait is how long a live stream holds back an object read
+	// from storage before its own notice arrived (notices are sent after
+	// commit, so one may trail the read): the notice tells a creation from
+	// an update. Past it the object goes out as an update.
+	NoticeWait time.Duration
 }
+
+// errNoticePending stops a catch-up at an object whose notice has not
+// arrived yet.
+var errNoticePending = errors.New("notice pending")
 
 // changesEndpoint serves the change stream of one resource's lists.
 type changesEndpoint struct {
@@ -112,11 +121,15 @@ func (e *changesEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer sub.Close()
+	// horizon is the list's timestamp once subscribed: every object
+	// changed after it has a notice on its way.
+	horizon, err := e.engine.Timestamp(ctx, req)
+	if err != nil {
+		e.s.writeError(w, r, err)
+		return
+	}
 	if !resume {
-		if since, err = e.engine.Timestamp(ctx, req); err != nil {
-			e.s.writeError(w, r, err)
-			return
-		}
+		since = horizon
 	}
 
 	st := &sseStream{w: w, rc: http.NewResponseController(w), timeout: e.opts.WriteTimeout}
@@ -134,7 +147,10 @@ func (e *changesEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 	// from an update.
 	actions := map[string]ports.EventAction{}
 	last := since
-	catchUp := func() error {
+	// catchUp sends what storage holds after last. With wait, it stops
+	// before a live object changed since the subscription whose notice is
+	// still to come.
+	catchUp := func(wait bool) error {
 		for {
 			recs, err := e.engine.ChangesSince(ctx, req, p, last, e.opts.PageSize)
 			if err != nil {
@@ -146,6 +162,8 @@ func (e *changesEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 				switch {
 				case rec.Deleted:
 					action = ports.EventDelete
+				case !known && wait && rec.LastModified > horizon:
+					return errNoticePending
 				case !known:
 					action = ports.EventUpdate
 				}
@@ -166,14 +184,32 @@ func (e *changesEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	if err := catchUp(); err != nil {
+	beat := time.NewTicker(e.opts.Heartbeat)
+	defer beat.Stop()
+	grace := time.NewTimer(e.opts.NoticeWait)
+	grace.Stop()
+	defer grace.Stop()
+	// settle runs a live catch-up; an object still waiting for its notice
+	// arms the grace timer.
+	settle := func(wait bool) error {
+		err := catchUp(wait)
+		if errors.Is(err, errNoticePending) {
+			grace.Reset(e.opts.NoticeWait)
+			return nil
+		}
+		return err
+	}
+	if err := settle(true); err != nil {
 		e.closeStream(st, r, err)
 		return
 	}
-	beat := time.NewTicker(e.opts.Heartbeat)
-	defer beat.Stop()
 	for {
 		select {
+		case <-grace.C:
+			if err := settle(false); err != nil {
+				e.closeStream(st, r, err)
+				return
+			}
 		case <-ctx.Done():
 			return
 		case <-beat.C:
@@ -199,7 +235,7 @@ func (e *changesEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 					break drain
 				}
 			}
-			if err := catchUp(); err != nil {
+			if err := settle(true); err != nil {
 				e.closeStream(st, r, err)
 				return
 			}
