@@ -168,3 +168,16 @@ func (h *ChangeHub) removeLocked(s *Subscription, err error) {
 		}
 	}
 }
+
+// Wake hands every subscription an empty change (no ID), the cue to read
+// its list again: a feed adapter calls it after its backend connection
+// came back, since messages sent meanwhile were lost.
+func (h *ChangeHub) Wake() {
+	h.mu.Lock()
+	var all []Change
+	for p := range h.subs {
+		all = append(all, Change{Parent: p})
+	}
+	h.mu.Unlock()
+	h.Deliver(all...)
+}
