@@ -302,8 +302,33 @@ func TestChangesRefusesOutsiders(t *testing.T) {
 	if id, _ := recordOf(t, s.next(t)); id != "r1" {
 		t.Errorf("bob got %s, want r1", id)
 	}
-	missing := ce.open(t, "", "Authorization", aliceAuth)
-	_ = missing
+}
+
+func TestChangesInOpenAPI(t *testing.T) {
+	ce := newChangesEnv(t, httpadapter.ChangesOptions{})
+	body := decode(t, ce.do("GET", "/v1/__api__", ""))
+	paths, _ := body["paths"].(map[string]any)
+	item, _ := paths["/buckets/{bid}/collections/{cid}/changes"].(map[string]any)
+	if item["get"] == nil {
+		t.Fatalf("__api__ paths %v: no GET /buckets/{bid}/collections/{cid}/changes", paths)
+	}
+	if paths["/__heartbeat__"] == nil {
+		t.Error("__api__ lost the utility paths")
+	}
+}
+
+func TestChangesMissingCollection(t *testing.T) {
+	ce := newChangesEnv(t, httpadapter.ChangesOptions{})
+	r, _ := http.NewRequest("GET", ce.ts.URL+"/v1/buckets/b/collections/nope/changes", nil)
+	r.Header.Set("Authorization", aliceAuth)
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("missing collection: %d, want 404", resp.StatusCode)
+	}
 }
 
 func TestChangesClosesSlowClient(t *testing.T) {
