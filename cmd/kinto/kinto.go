@@ -79,6 +79,11 @@ func mountKinto(srv *httpadapter.Server, b *runner.Backends, bus *app.Bus, s *se
 	if s.Includes.Contains(kintoapp.HistoryPlugin) {
 		mountHistory(srv, svc, bus, src, m, log)
 	}
+	if s.ChangesEnabled {
+		if err := mountChanges(srv, svc, bus, s, b, log); err != nil {
+			return nil, err
+		}
+	}
 	srv.MountBatchWithUnits(bus)
 	admin := s.Includes.Contains(adminPlugin)
 	if admin {

@@ -31,6 +31,14 @@ type settings struct {
 	// admin plugin serves at /v1/admin/; empty means an admin folder
 	// beside the binary.
 	AdminAssetsPath string `setting:"admin_assets_path" envconfig:"ADMIN_ASSETS_PATH"`
+
+	// The live change stream of a collection (not a Kinto feature):
+	// GET /buckets/{bid}/collections/{cid}/changes; see README.
+	ChangesEnabled             config.Bool `setting:"changes_enabled" envconfig:"CHANGES_ENABLED" def:"true"`
+	ChangesHeartbeatSeconds    float64     `setting:"changes_heartbeat_seconds" envconfig:"CHANGES_HEARTBEAT_SECONDS" def:"15"`
+	ChangesWriteTimeoutSeconds float64     `setting:"changes_write_timeout_seconds" envconfig:"CHANGES_WRITE_TIMEOUT_SECONDS" def:"10"`
+	ChangesBuffer              int         `setting:"changes_buffer" envconfig:"CHANGES_BUFFER" def:"1000"`
+	ChangesNoticeWaitSeconds   float64     `setting:"changes_notice_wait_seconds" envconfig:"CHANGES_NOTICE_WAIT_SECONDS" def:"1"`
 }
 
 // Validate checks the generic settings, then Kinto's.
@@ -52,6 +60,22 @@ func (s *settings) Validate() error {
 	if s.AccountBcryptCost < bcrypt.MinCost || s.AccountBcryptCost > bcrypt.MaxCost {
 		return &config.SettingError{Setting: "account_bcrypt_cost",
 			Err: fmt.Errorf("%d is not between %d and %d", s.AccountBcryptCost, bcrypt.MinCost, bcrypt.MaxCost)}
+	}
+	for _, d := range []struct {
+		setting string
+		value   float64
+	}{
+		{"changes_heartbeat_seconds", s.ChangesHeartbeatSeconds},
+		{"changes_write_timeout_seconds", s.ChangesWriteTimeoutSeconds},
+		{"changes_notice_wait_seconds", s.ChangesNoticeWaitSeconds},
+	} {
+		// Each bounds a wait of every stream: none may be off.
+		if !(d.value > 0) || d.value > 86400 {
+			return &config.SettingError{Setting: d.setting, Err: fmt.Errorf("%v is not a number of seconds in (0, 86400]", d.value)}
+		}
+	}
+	if s.ChangesBuffer < 1 {
+		return &config.SettingError{Setting: "changes_buffer", Err: fmt.Errorf("%d is not a positive number", s.ChangesBuffer)}
 	}
 	return nil
 }

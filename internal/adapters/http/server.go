@@ -36,6 +36,9 @@ type Server struct {
 
 	router *mux.Router
 	routes map[string]*route
+	// apiPaths are OpenAPI path items of optional endpoints, added to the
+	// embedded document when mounted (MountChanges).
+	apiPaths map[string]any
 
 	mu           sync.RWMutex
 	capabilities map[string]any

@@ -105,5 +105,15 @@ func (s *Server) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	doc["securityDefinitions"] = security
+	if len(s.apiPaths) > 0 {
+		paths, _ := doc["paths"].(map[string]any)
+		if paths == nil {
+			paths = map[string]any{}
+		}
+		for k, v := range s.apiPaths {
+			paths[k] = v
+		}
+		doc["paths"] = paths
+	}
 	s.writeJSON(w, r, http.StatusOK, doc)
 }

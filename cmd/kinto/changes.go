@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
+	"github.com/cliquet-go/cliquet/internal/adapters/postgres"
+	"github.com/cliquet-go/cliquet/internal/app"
+	kintoapp "github.com/cliquet-go/cliquet/internal/app/kinto"
+	"github.com/cliquet-go/cliquet/internal/config"
+	"github.com/cliquet-go/cliquet/internal/ports"
+	"github.com/cliquet-go/cliquet/internal/runner"
+)
+
+// changesChannel is the NOTIFY channel the processes of one database
+// share for the change streams.
+const changesChannel = "cliquet_changes"
+
+// newChangeFeed builds the feed of the change streams on the storage
+// backend, so that every process on the same storage hears every change:
+// in process on memory, LISTEN/NOTIFY on PostgreSQL.
+func newChangeFeed(s *settings, b *runner.Backends, log logrus.FieldLogger) (ports.ChangeFeed, error) {
+	switch s.StorageBackend {
+	case config.BackendMemory:
+		hub := ports.NewChangeHub()
+		b.OnClose(func() error { hub.Close(nil); return nil })
+		return hub, nil
+	case config.BackendPostgreSQL:
+		pool, connect, statement := s.StorageBounds()
+		db, err := postgres.Open(s.StorageURL, postgres.Bounds{ConnectTimeout: connect, StatementTimeout: statement, PoolTimeout: pool})
+		if err != nil {
+			return nil, &config.SettingError{Setting: "storage_url", Err: fmt.Errorf("change feed: %w", err)}
+		}
+		db.SetMaxOpenConns(2)
+		// A LISTEN connection lost is retried at most every
+		// storage_connect_timeout_seconds (1s when 0); its first LISTEN
+		// is awaited that long plus the statement bound.
+		reconnect := max(connect, time.Second)
+		f, err := postgres.NewChangeFeed(db, s.StorageURL, changesChannel, reconnect, reconnect+statement,
+			func(err error) { log.WithError(err).Warn("change feed") })
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("change feed: %w", err)
+		}
+		b.OnClose(func() error { err := f.Close(); db.Close(); return err })
+		return f, nil
+	}
+	return nil, &config.SettingError{Setting: "changes_enabled",
+		Err: fmt.Errorf("the change stream is not built for storage_backend %q (memory and postgresql are)", s.StorageBackend)}
+}
+
+// mountChanges serves the live change stream of records at
+// /buckets/{bid}/collections/{cid}/changes, fed after each commit.
+func mountChanges(srv *httpadapter.Server, svc *kintoapp.Service, bus *app.Bus, s *settings, b *runner.Backends, log logrus.FieldLogger) error {
+	if s.StorageBackend == config.BackendRedis {
+		// Redis pub/sub is not built yet; an in-process feed would miss
+		// the changes other processes make, so there is no stream at all.
+		log.WithField("setting", "changes_enabled").Warn("changes_enabled ignored: the change stream is not built on the Redis storage backend")
+		return nil
+	}
+	feed, err := newChangeFeed(s, b, log)
+	if err != nil {
+		return err
+	}
+	bus.AfterCommit(ports.Filtered{L: app.FeedPublisher(feed), Resources: []string{svc.Record.Name}})
+	srv.MountChanges(svc.Engine, svc.Record, feed, httpadapter.ChangesOptions{
+		Heartbeat:    seconds(s.ChangesHeartbeatSeconds),
+		WriteTimeout: seconds(s.ChangesWriteTimeoutSeconds),
+		Buffer:       s.ChangesBuffer,
+		NoticeWait:   seconds(s.ChangesNoticeWaitSeconds),
+	})
+	return nil
+}
+
+func seconds(v float64) time.Duration { return time.Duration(v * float64(time.Second)) }
