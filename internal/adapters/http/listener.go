@@ -56,6 +56,13 @@ func (c *jsonConn) Read(b []byte) (int, error) {
 
 func (c *jsonConn) Write(b []byte) (int, error) {
 	c.mu.Lock()
+	// Only a write shaped like an early refusal needs a closer look (and
+	// the request line parsed): every answer of a handler goes out as is.
+	if !bytes.HasPrefix(b, []byte("HTTP/1.1 ")) || !bytes.Contains(b, []byte(earlyRefusal)) {
+		c.head = c.head[:0]
+		c.mu.Unlock()
+		return c.Conn.Write(b)
+	}
 	target := badTarget(c.head)
 	c.head = c.head[:0]
 	c.mu.Unlock()
