@@ -225,6 +225,10 @@ func runOutage(t *testing.T, c outageCase, migrate bool) {
 			}
 		}
 
+		if a := outageDo(t, http.MethodGet, srv.Base+"/v1/__lbheartbeat__", "", nil); a.status != http.StatusOK {
+			t.Errorf("%s: __lbheartbeat__: %d %s, want 200", mode.name, a.status, a.raw)
+		}
+
 		mode.mend()
 		// Recovery without restart: the pools drop the broken connections
 		// and open new ones. A Redis unit lock delivered late after a
