@@ -23,7 +23,7 @@ FUZZTIME  ?= 10s
 BENCHTIME ?= 200ms
 TESTFLAGS ?=
 
-.PHONY: bench-http admin test-browser bench-pg count-statements run-readinglist test-e2e-postgres help run build version-json test test-integration test-e2e fuzz bench lint docker docker-test clean
+.PHONY: bench-http admin test-browser bench-pg count-statements run-readinglist test-e2e-postgres test-e2e-redis help run build version-json test test-integration test-e2e fuzz bench lint docker docker-test clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -62,8 +62,14 @@ test-integration: ## Run the PostgreSQL and Redis suites against the local servi
 test-e2e: ## Build bin/kinto and run the published Kinto JS clients against it (test/e2e)
 	scripts/e2e.sh
 
-test-e2e-postgres: ## The end-to-end suite with storage and permissions on PostgreSQL (a database of its own, dropped after)
+test-e2e-postgres: ## The end-to-end suite with storage, permissions and cache on PostgreSQL (a database of its own, dropped after)
 	CLIQUET_TEST_POSTGRES_URL='$(CLIQUET_TEST_POSTGRES_URL)' scripts/e2e-postgres.sh
+
+# Redis database of test-e2e-redis: emptied (FLUSHDB) before each test file.
+E2E_REDIS_URL ?= redis://127.0.0.1:6379/11
+
+test-e2e-redis: ## The end-to-end suite with storage, permissions and cache on Redis (database E2E_REDIS_URL, emptied)
+	E2E_REDIS_URL='$(E2E_REDIS_URL)' scripts/e2e-redis.sh
 
 admin: ## Install a kinto-admin build from ARCHIVE (a release archive you downloaded) into bin/admin
 	@if [ -z "$(ARCHIVE)" ]; then echo "make admin ARCHIVE=path/to/kinto-admin-release.tar [ADMIN_DIR=bin/admin]" >&2; exit 2; fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # e2e-postgres.sh runs the end-to-end suite (scripts/e2e.sh) with the
-# storage and permission backends on PostgreSQL. Each test file gets a
+# storage, permission and cache backends on PostgreSQL. Each test file gets a
 # database of its own on the server of CLIQUET_TEST_POSTGRES_URL, prepared
 # with `kinto migrate` and dropped afterwards whatever happens, so that the
 # files stay as independent as they are on the memory backend (the same
@@ -35,8 +35,9 @@ for file in test/e2e/*.test.mjs; do
 	psql "$admin_url" -v ON_ERROR_STOP=1 -qc "CREATE DATABASE $current"
 	KINTO_STORAGE_BACKEND=postgresql KINTO_STORAGE_URL="$db_url" \
 		KINTO_PERMISSION_BACKEND=postgresql KINTO_PERMISSION_URL="$db_url" \
+		KINTO_CACHE_BACKEND=postgresql KINTO_CACHE_URL="$db_url" \
 		"$KINTO_BIN" migrate >/dev/null
-	export E2E_BACKEND_SETTINGS="{\"KINTO_STORAGE_BACKEND\":\"postgresql\",\"KINTO_STORAGE_URL\":\"$db_url\",\"KINTO_PERMISSION_BACKEND\":\"postgresql\",\"KINTO_PERMISSION_URL\":\"$db_url\"}"
+	export E2E_BACKEND_SETTINGS="{\"KINTO_STORAGE_BACKEND\":\"postgresql\",\"KINTO_STORAGE_URL\":\"$db_url\",\"KINTO_PERMISSION_BACKEND\":\"postgresql\",\"KINTO_PERMISSION_URL\":\"$db_url\",\"KINTO_CACHE_BACKEND\":\"postgresql\",\"KINTO_CACHE_URL\":\"$db_url\"}"
 	echo "e2e-postgres: $(basename "$file") on database $current"
 	scripts/e2e.sh "$root/$file" || status=$?
 	drop_current

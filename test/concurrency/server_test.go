@@ -129,6 +129,8 @@ func (b *syncBuffer) String() string {
 type server struct {
 	origin string // http://127.0.0.1:port
 	logs   *syncBuffer
+	proc   *os.Process   // for the crash tests' SIGKILL
+	exited chan struct{} // closed once the process is reaped
 }
 
 // startServer runs `kinto serve` with settings on a free loopback port and
@@ -172,7 +174,7 @@ func startOnce(t *testing.T, settings map[string]string) (*server, error) {
 	go func() { _ = cmd.Wait(); close(exited) }()
 	t.Cleanup(func() { stopProcess(t, cmd, exited) })
 
-	s := &server{origin: fmt.Sprintf("http://127.0.0.1:%d", port), logs: logs}
+	s := &server{origin: fmt.Sprintf("http://127.0.0.1:%d", port), logs: logs, proc: cmd.Process, exited: exited}
 	client := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(startTimeout)
 	for time.Now().Before(deadline) {
