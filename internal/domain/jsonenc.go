@@ -41,67 +41,15 @@ func AppendJSON(dst []byte, v any, escapeHTML bool) ([]byte, error) {
 		// an Encoder copies without undoing its escapes.
 		return x.AppendJSON(dst, true)
 	case map[string]any:
-		if x == nil {
-			return append(dst, "null"...), nil
-		}
-		return appendObject(dst, x, escapeHTML)
+		return appendMap(dst, x, escapeHTML, AppendJSON)
 	case map[string]string:
-		if x == nil {
-			return append(dst, "null"...), nil
-		}
-		keys := sortedKeys(x)
-		dst = append(dst, '{')
-		for i, k := range keys {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = AppendJSONString(dst, k, escapeHTML)
-			dst = append(dst, ':')
-			dst = AppendJSONString(dst, x[k], escapeHTML)
-		}
-		return append(dst, '}'), nil
+		return appendMap(dst, x, escapeHTML, appendString)
 	case map[string][]string:
-		if x == nil {
-			return append(dst, "null"...), nil
-		}
-		keys := sortedKeys(x)
-		dst = append(dst, '{')
-		for i, k := range keys {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = AppendJSONString(dst, k, escapeHTML)
-			dst = append(dst, ':')
-			dst, _ = AppendJSON(dst, x[k], escapeHTML)
-		}
-		return append(dst, '}'), nil
+		return appendMap(dst, x, escapeHTML, appendStrings)
 	case []string:
-		if x == nil {
-			return append(dst, "null"...), nil
-		}
-		dst = append(dst, '[')
-		for i, s := range x {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = AppendJSONString(dst, s, escapeHTML)
-		}
-		return append(dst, ']'), nil
+		return appendStrings(dst, x, escapeHTML)
 	case []any:
-		if x == nil {
-			return append(dst, "null"...), nil
-		}
-		dst = append(dst, '[')
-		for i, e := range x {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			var err error
-			if dst, err = AppendJSON(dst, e, escapeHTML); err != nil {
-				return dst, err
-			}
-		}
-		return append(dst, ']'), nil
+		return appendList(dst, x, escapeHTML, AppendJSON)
 	}
 	return appendSlow(dst, v, escapeHTML)
 }
@@ -126,21 +74,51 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-func appendObject(dst []byte, m map[string]any, escapeHTML bool) ([]byte, error) {
-	keys := sortedKeys(m)
+// appendMap appends m as a JSON object, keys sorted, each value through
+// value: typed per value so that no value is boxed into an interface.
+func appendMap[V any](dst []byte, m map[string]V, escapeHTML bool, value func([]byte, V, bool) ([]byte, error)) ([]byte, error) {
+	if m == nil {
+		return append(dst, "null"...), nil
+	}
 	dst = append(dst, '{')
-	for i, k := range keys {
+	for i, k := range sortedKeys(m) {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
 		dst = AppendJSONString(dst, k, escapeHTML)
 		dst = append(dst, ':')
 		var err error
-		if dst, err = AppendJSON(dst, m[k], escapeHTML); err != nil {
+		if dst, err = value(dst, m[k], escapeHTML); err != nil {
 			return dst, err
 		}
 	}
 	return append(dst, '}'), nil
+}
+
+// appendList appends l as a JSON array, each element through value.
+func appendList[V any](dst []byte, l []V, escapeHTML bool, value func([]byte, V, bool) ([]byte, error)) ([]byte, error) {
+	if l == nil {
+		return append(dst, "null"...), nil
+	}
+	dst = append(dst, '[')
+	for i, e := range l {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		var err error
+		if dst, err = value(dst, e, escapeHTML); err != nil {
+			return dst, err
+		}
+	}
+	return append(dst, ']'), nil
+}
+
+func appendString(dst []byte, s string, escapeHTML bool) ([]byte, error) {
+	return AppendJSONString(dst, s, escapeHTML), nil
+}
+
+func appendStrings(dst []byte, l []string, escapeHTML bool) ([]byte, error) {
+	return appendList(dst, l, escapeHTML, appendString)
 }
 
 // AppendJSON appends the protocol form of r (what MarshalJSON writes)
