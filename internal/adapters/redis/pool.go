@@ -104,6 +104,21 @@ func (p *Pool) Stats() (open, idle int) {
 	return st.ActiveCount, st.IdleCount
 }
 
+// script runs a Lua script on a connection of the pool under ctx; a nil
+// reply is no error.
+func (p *Pool) script(ctx context.Context, op string, sc *redigo.Script, keysAndArgs ...any) (any, error) {
+	c, err := p.get(ctx, op)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	reply, err := sc.DoContext(ctx, c, keysAndArgs...)
+	if err != nil && !errors.Is(err, redigo.ErrNil) {
+		return nil, translate(op, ctx, err)
+	}
+	return reply, nil
+}
+
 // do runs one command on a connection of the pool under ctx, translating
 // errors at the adapter's boundary.
 func (p *Pool) do(ctx context.Context, op, cmd string, args ...any) (any, error) {

@@ -192,16 +192,7 @@ func (s *Storage) read(ctx context.Context, op, cmd string, args ...any) (any, e
 
 // script runs a Lua script on a connection of the pool.
 func (s *Storage) script(ctx context.Context, op string, sc *redigo.Script, keysAndArgs ...any) (any, error) {
-	c, err := s.pool.get(ctx, op)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	reply, err := sc.DoContext(ctx, c, keysAndArgs...)
-	if err != nil && !errors.Is(err, redigo.ErrNil) {
-		return nil, translate(op, ctx, err)
-	}
-	return reply, nil
+	return s.pool.script(ctx, op, sc, keysAndArgs...)
 }
 
 // LockList does nothing: outside a unit, every write is atomic on its own,

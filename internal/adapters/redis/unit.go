@@ -416,16 +416,7 @@ func (st *Store) renew(token string, stop <-chan struct{}, done chan<- struct{})
 
 // run runs a script of the store on a connection of the pool.
 func (st *Store) run(ctx context.Context, op string, sc *redigo.Script, keysAndArgs ...any) (any, error) {
-	c, err := st.pool.get(ctx, op)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	reply, err := sc.DoContext(ctx, c, keysAndArgs...)
-	if err != nil && !errors.Is(err, redigo.ErrNil) {
-		return nil, translate(op, ctx, err)
-	}
-	return reply, nil
+	return st.pool.script(ctx, op, sc, keysAndArgs...)
 }
 
 // recoverDead takes and releases the lock, which rolls back the log a dead
