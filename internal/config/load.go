@@ -66,6 +66,10 @@ type Source struct {
 	prefix  string
 	iniPath string
 	app     map[string]string // [app:main], keys lower-case as in the file
+	// env is the process environment as Load found it: settings are read
+	// once, at start-up, so that a request never reads the environment
+	// and every lookup agrees with what Load decoded.
+	env     map[string]string
 	origins map[string]string
 }
 
@@ -117,8 +121,7 @@ func (s *Source) Present(prefix string) []string {
 		}
 	}
 	envPrefix := s.prefix + "_" + EnvName(prefix)
-	for _, kv := range os.Environ() {
-		key, _, _ := strings.Cut(kv, "=")
+	for key := range s.env {
 		if strings.HasPrefix(key, envPrefix) {
 			seen[strings.ToLower(strings.TrimPrefix(key, s.prefix+"_"))] = true
 		}
@@ -126,12 +129,23 @@ func (s *Source) Present(prefix string) []string {
 	return slices.Sorted(maps.Keys(seen))
 }
 
+// environment returns a copy of the process environment.
+func environment() map[string]string {
+	env := map[string]string{}
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	return env
+}
+
 func (s *Source) lookupRaw(name string) (string, bool) {
 	env := EnvName(name)
-	if v, ok := os.LookupEnv(s.prefix + "_" + env); ok {
+	if v, ok := s.env[s.prefix+"_"+env]; ok {
 		return v, true
 	}
-	if v, ok := os.LookupEnv(env); ok {
+	if v, ok := s.env[env]; ok {
 		return v, true
 	}
 	name = strings.ToLower(name)
@@ -196,7 +210,7 @@ func Load(prefix, iniPath string, dst any) (*Source, error) {
 	if iniPath == "" {
 		iniPath = os.Getenv(prefix + "_INI")
 	}
-	src := &Source{prefix: prefix, iniPath: iniPath, app: map[string]string{}, origins: map[string]string{}}
+	src := &Source{prefix: prefix, iniPath: iniPath, app: map[string]string{}, env: environment(), origins: map[string]string{}}
 
 	for _, f := range fields {
 		if !f.hasDef {
@@ -322,12 +336,12 @@ func (s *Source) applyINI(fields []field) error {
 func (s *Source) applyEnv(fields []field) error {
 	for _, f := range fields {
 		key := s.prefix + "_" + f.env
-		v, ok := os.LookupEnv(key)
+		v, ok := s.env[key]
 		if !ok {
 			// As in Kinto, the bare name applies when the prefixed
 			// one is absent.
 			key = f.env
-			v, ok = os.LookupEnv(key)
+			v, ok = s.env[key]
 		}
 		if !ok {
 			continue

@@ -332,11 +332,20 @@ func TestReadsKintoStyleINI(t *testing.T) {
 	if got, ok := src.Lookup("record_write_principals"); ok {
 		t.Errorf("Lookup(record_write_principals) = %q, want absent", got)
 	}
+	// The environment is read once, by Load: a variable set afterwards
+	// changes nothing until the next Load, which gives it precedence.
 	t.Setenv("KINTO_ACCOUNT_WRITE_PRINCIPALS", "account:root")
+	t.Setenv("MULTIAUTH_POLICY_ACCOUNT_USE", "bare")
+	if got, _ := src.Lookup("account_write_principals"); got != "account:admin" {
+		t.Errorf("Lookup(account_write_principals) after a later Setenv = %q, want the loaded account:admin", got)
+	}
+	_, src, err = load(t, filepath.Join("testdata", "kinto.ini"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got, _ := src.Lookup("account_write_principals"); got != "account:root" {
 		t.Errorf("Lookup(account_write_principals) with env = %q, want account:root", got)
 	}
-	t.Setenv("MULTIAUTH_POLICY_ACCOUNT_USE", "bare")
 	if got, _ := src.Lookup("multiauth.policy.account.use"); got != "bare" {
 		t.Errorf("Lookup(multiauth.policy.account.use) with bare env = %q, want bare", got)
 	}
