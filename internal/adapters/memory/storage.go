@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/cliquet-go/cliquet/internal/domain"
 	"github.com/cliquet-go/cliquet/internal/ports"
@@ -14,13 +13,8 @@ import (
 
 var _ ports.Storage = (*Storage)(nil)
 
-// SystemClock is the real domain.Clock: the wall clock in epoch
-// milliseconds. It lives here because reading the time is I/O and domain is
-// pure; main may hand the same value to every adapter that needs a clock.
-type SystemClock struct{}
-
-// NowMillis returns the current time in epoch milliseconds.
-func (SystemClock) NowMillis() int64 { return time.Now().UnixMilli() }
+// SystemClock is domain.SystemClock, kept while callers move to it.
+type SystemClock = domain.SystemClock
 
 // Storage is an in-memory ports.Storage. One lock guards everything, so
 // every write (timestamp rule, unique fields, id checks) is atomic. Objects
