@@ -13,9 +13,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cliquet-go/cliquet/cmd/internal/wire"
 	"github.com/cliquet-go/cliquet/internal/adapters/auth"
 	"github.com/cliquet-go/cliquet/internal/domain"
-	"github.com/cliquet-go/cliquet/internal/runner"
 	"github.com/cliquet-go/cliquet/internal/runner/runnertest"
 )
 
@@ -30,7 +30,7 @@ const benchSecret = "bench-secret"
 // benchKinto is one service under benchmark with its backends.
 type benchKinto struct {
 	h     http.Handler
-	b     *runner.Backends
+	b     *wire.Backends
 	basic *auth.Basic
 }
 

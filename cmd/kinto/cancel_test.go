@@ -17,11 +17,11 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/sirupsen/logrus"
 
+	"github.com/cliquet-go/cliquet/cmd/internal/wire"
 	"github.com/cliquet-go/cliquet/internal/adapters/memory"
 	"github.com/cliquet-go/cliquet/internal/adapters/postgres"
 	"github.com/cliquet-go/cliquet/internal/domain"
 	"github.com/cliquet-go/cliquet/internal/ports"
-	"github.com/cliquet-go/cliquet/internal/runner"
 	"github.com/cliquet-go/cliquet/internal/runner/runnertest"
 )
 
@@ -62,7 +62,7 @@ func testCanceledCreate(t *testing.T, newStore func(t *testing.T) ports.Store) {
 func testCanceledCreateWith(t *testing.T, store ports.Store, failCanceled bool) {
 	s, src := testSettings(t, nil)
 	cut := &canceler{failCanceled: failCanceled}
-	b := &runner.Backends{
+	b := &wire.Backends{
 		Storage:    newCutStorage(store.Storage(), cut),
 		Permission: cutPermission{store.Permission(), cut},
 		Units:      cutUnits{store, cut},

@@ -6,13 +6,13 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/cliquet-go/cliquet/cmd/internal/wire"
 	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
 	"github.com/cliquet-go/cliquet/internal/adapters/postgres"
 	"github.com/cliquet-go/cliquet/internal/app"
 	kintoapp "github.com/cliquet-go/cliquet/internal/app/kinto"
 	"github.com/cliquet-go/cliquet/internal/config"
 	"github.com/cliquet-go/cliquet/internal/ports"
-	"github.com/cliquet-go/cliquet/internal/runner"
 )
 
 // changesChannel is the NOTIFY channel the processes of one database
@@ -22,7 +22,7 @@ const changesChannel = "cliquet_changes"
 // newChangeFeed builds the feed of the change streams on the storage
 // backend, so that every process on the same storage hears every change:
 // in process on memory, LISTEN/NOTIFY on PostgreSQL.
-func newChangeFeed(s *settings, b *runner.Backends, log logrus.FieldLogger) (ports.ChangeFeed, error) {
+func newChangeFeed(s *settings, b *wire.Backends, log logrus.FieldLogger) (ports.ChangeFeed, error) {
 	switch s.StorageBackend {
 	case config.BackendMemory:
 		hub := ports.NewChangeHub()
@@ -54,7 +54,7 @@ func newChangeFeed(s *settings, b *runner.Backends, log logrus.FieldLogger) (por
 
 // mountChanges serves the live change stream of records at
 // /buckets/{bid}/collections/{cid}/changes, fed after each commit.
-func mountChanges(srv *httpadapter.Server, svc *kintoapp.Service, bus *app.Bus, s *settings, b *runner.Backends, log logrus.FieldLogger) error {
+func mountChanges(srv *httpadapter.Server, svc *kintoapp.Service, bus *app.Bus, s *settings, b *wire.Backends, log logrus.FieldLogger) error {
 	if s.StorageBackend == config.BackendRedis {
 		// Redis pub/sub is not built yet; an in-process feed would miss
 		// the changes other processes make, so there is no stream at all.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/cliquet-go/cliquet/cmd/internal/wire"
 	"github.com/cliquet-go/cliquet/internal/config"
 	"github.com/cliquet-go/cliquet/internal/runner"
 )
@@ -49,7 +50,7 @@ func command() runner.Service[settings] {
 		Core:       func(s *settings) *config.Core { return &s.Core },
 		Serve:      serve,
 		Commands: map[string]runner.Command[settings]{
-			"migrate":       runner.MigrateCommand[settings](backendOptions),
+			"migrate":       wire.MigrateCommand[settings](backendOptions),
 			"flush-cache":   flushCacheCommand,
 			"purge-deleted": purgeDeletedCommand,
 			"create-user":   createUserCommand,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/cliquet-go/cliquet/cmd/internal/wire"
 	"github.com/cliquet-go/cliquet/internal/adapters/memory"
 	"github.com/cliquet-go/cliquet/internal/ports"
 	"github.com/cliquet-go/cliquet/internal/runner"
@@ -16,8 +17,8 @@ import (
 
 // withBackends runs fn on the backends of the settings, as serve opens
 // them, and closes them after; failing to open them is ExitFailure.
-func withBackends(ctx context.Context, env *runner.Env[settings], name string, fn func(b *runner.Backends) int) int {
-	b, err := runner.OpenBackends(ctx, &env.Settings.Core, memory.SystemClock{}, backendOptions)
+func withBackends(ctx context.Context, env *runner.Env[settings], name string, fn func(b *wire.Backends) int) int {
+	b, err := wire.OpenBackends(ctx, &env.Settings.Core, memory.SystemClock{}, backendOptions)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "kinto: %s: %v\n", name, err)
 		return runner.ExitFailure
@@ -39,7 +40,7 @@ func flushCacheCommand(ctx context.Context, env *runner.Env[settings]) int {
 		fmt.Fprintf(env.Stderr, "kinto: flush-cache: unexpected argument %q\n", fs.Arg(0))
 		return runner.ExitUsage
 	}
-	return withBackends(ctx, env, "flush-cache", func(b *runner.Backends) int {
+	return withBackends(ctx, env, "flush-cache", func(b *wire.Backends) int {
 		if err := b.Cache.Flush(ctx); err != nil {
 			fmt.Fprintf(env.Stderr, "kinto: flush-cache: %v\n", err)
 			return runner.ExitFailure
@@ -90,7 +91,7 @@ func purgeDeletedCommand(ctx context.Context, env *runner.Env[settings]) int {
 	if len(args) == 0 {
 		return usage("want at least one resource (record, collection, group, bucket)")
 	}
-	return withBackends(ctx, env, "purge-deleted", func(b *runner.Backends) int {
+	return withBackends(ctx, env, "purge-deleted", func(b *wire.Backends) int {
 		total := 0
 		for _, res := range args {
 			n, err := b.Storage.PurgeDeleted(ctx, res, opts)

@@ -12,6 +12,7 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/term"
 
+	"github.com/cliquet-go/cliquet/cmd/internal/wire"
 	"github.com/cliquet-go/cliquet/internal/app"
 	kintoapp "github.com/cliquet-go/cliquet/internal/app/kinto"
 	"github.com/cliquet-go/cliquet/internal/config"
@@ -94,14 +95,14 @@ func createUserCommand(ctx context.Context, env *runner.Env[settings]) int {
 		password = first
 	}
 
-	return withBackends(ctx, env, "create-user", func(b *runner.Backends) int {
+	return withBackends(ctx, env, "create-user", func(b *wire.Backends) int {
 		return createUser(ctx, b, s, env.Source, username, password, env.Stdout, env.Stderr)
 	})
 }
 
 // createUser sets the password of account username on the backends b,
 // creating the account if need be, and returns the exit code.
-func createUser(ctx context.Context, b *runner.Backends, s *settings, src *config.Source, username, password string, stdout, stderr io.Writer) int {
+func createUser(ctx context.Context, b *wire.Backends, s *settings, src *config.Source, username, password string, stdout, stderr io.Writer) int {
 	log := logrus.New()
 	log.SetOutput(stderr)
 	// The server's accounts policy, so that the logins it remembers in a

@@ -8,7 +8,7 @@ import (
 
 	redigo "github.com/gomodule/redigo/redis"
 
-	"github.com/cliquet-go/cliquet/internal/runner"
+	"github.com/cliquet-go/cliquet/cmd/internal/wire"
 )
 
 // TestRedisListenerMessages drives a known sequence of writes and checks
@@ -31,7 +31,7 @@ func TestRedisListenerMessages(t *testing.T) {
 	}
 	s, src := testSettings(t, map[string]string{
 		"event_listeners":                 "redis",
-		"event_listeners.redis.use":       runner.RedisListener,
+		"event_listeners.redis.use":       wire.RedisListener,
 		"event_listeners.redis.url":       url,
 		"event_listeners.redis.listname":  list,
 		"event_listeners.redis.resources": "bucket record",
@@ -89,12 +89,12 @@ func TestRedisListenerMessages(t *testing.T) {
 func TestBuiltListenerDoesNotWarn(t *testing.T) {
 	_, src := testSettings(t, map[string]string{
 		"event_listeners":           "redis other",
-		"event_listeners.redis.use": runner.RedisListener,
+		"event_listeners.redis.use": wire.RedisListener,
 		"event_listeners.other.use": "kinto_elasticsearch.listener",
 	})
 	s, _ := testSettings(t, map[string]string{"event_listeners": "redis other"})
 	var listeners []string
-	for _, w := range runner.NotBuilt(&s.Core, src) {
+	for _, w := range wire.NotBuilt(&s.Core, src) {
 		if w.Setting == "event_listeners" {
 			listeners = append(listeners, w.Message)
 		}

@@ -3,13 +3,13 @@ package main
 import (
 	"github.com/sirupsen/logrus"
 
+	"github.com/cliquet-go/cliquet/cmd/internal/wire"
 	"github.com/cliquet-go/cliquet/internal/adapters/auth"
 	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
 	"github.com/cliquet-go/cliquet/internal/app"
 	kintoapp "github.com/cliquet-go/cliquet/internal/app/kinto"
 	"github.com/cliquet-go/cliquet/internal/config"
 	"github.com/cliquet-go/cliquet/internal/ports"
-	"github.com/cliquet-go/cliquet/internal/runner"
 )
 
 // principalResources and principalPerms span the "<resource>_<perm>_principals"
@@ -46,7 +46,7 @@ func principalSettings(s *settings, src *config.Source) map[string][]string {
 //
 // Every write, and the batch, is a unit of bus, which carries the
 // changes to the event listeners.
-func mountKinto(srv *httpadapter.Server, b *runner.Backends, bus *app.Bus, s *settings, src *config.Source, accounts *auth.Accounts, m ports.Metrics, log logrus.FieldLogger) (*kintoapp.Service, error) {
+func mountKinto(srv *httpadapter.Server, b *wire.Backends, bus *app.Bus, s *settings, src *config.Source, accounts *auth.Accounts, m ports.Metrics, log logrus.FieldLogger) (*kintoapp.Service, error) {
 	principals := principalSettings(s, src)
 	svc := kintoapp.New(b.Storage, b.Permission, kintoapp.Settings{
 		Principals:          principals,
@@ -106,7 +106,7 @@ func mountKinto(srv *httpadapter.Server, b *runner.Backends, bus *app.Bus, s *se
 // newAccounts builds Kinto's accounts plugin resource, for mountKinto to
 // serve at /accounts and advertise. Account changes drop the logins the
 // accounts policy remembers.
-func newAccounts(b *runner.Backends, bus *app.Bus, s *settings, principals map[string][]string, policy *auth.Accounts) *kintoapp.Accounts {
+func newAccounts(b *wire.Backends, bus *app.Bus, s *settings, principals map[string][]string, policy *auth.Accounts) *kintoapp.Accounts {
 	opts := kintoapp.AccountSettings{Principals: principals, BcryptCost: s.AccountBcryptCost}
 	if policy != nil {
 		opts.OnChange = policy.Invalidate

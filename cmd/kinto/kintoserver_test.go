@@ -17,9 +17,9 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/cliquet-go/cliquet/cmd/internal/wire"
 	"github.com/cliquet-go/cliquet/internal/adapters/memory"
 	"github.com/cliquet-go/cliquet/internal/config"
-	"github.com/cliquet-go/cliquet/internal/runner"
 	"github.com/cliquet-go/cliquet/internal/runner/runnertest"
 )
 
@@ -83,9 +83,9 @@ func newKintoServer(t *testing.T, s *settings, src *config.Source) *kintoServer 
 
 // newHandler builds the service from s on fresh backends, as serve does,
 // with its logs discarded.
-func newHandler(tb testing.TB, s *settings, src *config.Source) (http.Handler, *runner.Backends) {
+func newHandler(tb testing.TB, s *settings, src *config.Source) (http.Handler, *wire.Backends) {
 	tb.Helper()
-	b, err := runner.OpenBackends(context.Background(), &s.Core, memory.SystemClock{}, backendOptions)
+	b, err := wire.OpenBackends(context.Background(), &s.Core, memory.SystemClock{}, backendOptions)
 	if err != nil {
 		tb.Fatalf("OpenBackends: %v", err)
 	}

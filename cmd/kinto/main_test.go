@@ -157,7 +157,7 @@ func TestCommands(t *testing.T) {
 func TestAuthenticators(t *testing.T) {
 	runnertest.CleanEnv(t, command())
 	ini := filepath.Join(t.TempDir(), "kinto.ini")
-	body := "[app:main]\nmultiauth.policies = account basicauth custom\n" +
+	body := "[app:main]\nmultiauth.policies = account basicauth custom\nuserid_hmac_secret = s3cret\n" +
 		"multiauth.policy.account.use = kinto.plugins.accounts.AccountsPolicy\n" +
 		"multiauth.policy.custom.use = kinto.core.authentication.BasicAuthAuthenticationPolicy\n"
 	if err := os.WriteFile(ini, []byte(body), 0o600); err != nil {

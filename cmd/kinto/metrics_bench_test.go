@@ -13,8 +13,8 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/cliquet-go/cliquet/cmd/internal/wire"
 	"github.com/cliquet-go/cliquet/internal/adapters/memory"
-	"github.com/cliquet-go/cliquet/internal/runner"
 	"github.com/cliquet-go/cliquet/internal/runner/runnertest"
 )
 
@@ -55,13 +55,13 @@ func BenchmarkMetricsOverhead(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			backs, err := runner.OpenBackends(context.Background(), &s.Core, memory.SystemClock{}, backendOptions)
+			backs, err := wire.OpenBackends(context.Background(), &s.Core, memory.SystemClock{}, backendOptions)
 			if err != nil {
 				b.Fatal(err)
 			}
 			log := logrus.New()
 			log.SetOutput(io.Discard)
-			m, err := runner.OpenMetrics(&s.Core, src, log)
+			m, err := wire.OpenMetrics(&s.Core, src, log)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -17,9 +17,9 @@ import (
 	"github.com/sirupsen/logrus"
 	logtest "github.com/sirupsen/logrus/hooks/test"
 
+	"github.com/cliquet-go/cliquet/cmd/internal/wire"
 	"github.com/cliquet-go/cliquet/internal/adapters/auth"
 	"github.com/cliquet-go/cliquet/internal/adapters/memory"
-	"github.com/cliquet-go/cliquet/internal/runner"
 	"github.com/cliquet-go/cliquet/internal/runner/runnertest"
 )
 
@@ -48,16 +48,16 @@ func statsdListener(t *testing.T) (net.PacketConn, func() []string) {
 }
 
 // meteredHandler builds the service as serve does, with its metrics.
-func meteredHandler(t *testing.T, extra map[string]string) (http.Handler, *runner.Metrics) {
+func meteredHandler(t *testing.T, extra map[string]string) (http.Handler, *wire.Metrics) {
 	t.Helper()
 	s, src := testSettings(t, extra)
-	b, err := runner.OpenBackends(context.Background(), &s.Core, memory.SystemClock{}, backendOptions)
+	b, err := wire.OpenBackends(context.Background(), &s.Core, memory.SystemClock{}, backendOptions)
 	if err != nil {
 		t.Fatalf("OpenBackends: %v", err)
 	}
 	log := logrus.New()
 	log.SetOutput(io.Discard)
-	m, err := runner.OpenMetrics(&s.Core, src, log)
+	m, err := wire.OpenMetrics(&s.Core, src, log)
 	if err != nil {
 		t.Fatalf("OpenMetrics: %v", err)
 	}
@@ -300,7 +300,7 @@ func TestRequestID(t *testing.T) {
 			extra["trusted_request_id_header"] = "X-Request-ID"
 		}
 		s, src := testSettings(t, extra)
-		b, err := runner.OpenBackends(context.Background(), &s.Core, memory.SystemClock{}, backendOptions)
+		b, err := wire.OpenBackends(context.Background(), &s.Core, memory.SystemClock{}, backendOptions)
 		if err != nil {
 			t.Fatalf("OpenBackends: %v", err)
 		}

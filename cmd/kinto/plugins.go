@@ -6,8 +6,8 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/cliquet-go/cliquet/cmd/internal/wire"
 	"github.com/cliquet-go/cliquet/internal/config"
-	"github.com/cliquet-go/cliquet/internal/runner"
 )
 
 // builtPlugins are the includes entries this version serves.
@@ -17,7 +17,7 @@ var builtPlugins = map[string]bool{
 	adminPlugin:                    true,
 	"kinto.plugins.history":        true,
 	"kinto.plugins.flush":          true,
-	runner.PrometheusPlugin:        true, // /__metrics__, see runner.OpenMetrics
+	wire.PrometheusPlugin:          true, // /__metrics__, see wire.OpenMetrics
 }
 
 // restrictingPlugins are Kinto plugins that take rights away when they
@@ -49,7 +49,7 @@ func checkIncludes(s *settings, log logrus.FieldLogger) error {
 // flushBackends empties what Kinto's flush plugin empties: storage and
 // permissions, in one unit where the backends share one, then the cache
 // (the logins the accounts policy remembers included).
-func flushBackends(b *runner.Backends) func(ctx context.Context) error {
+func flushBackends(b *wire.Backends) func(ctx context.Context) error {
 	return func(ctx context.Context) error {
 		err := b.Units.Atomically(ctx, func(ctx context.Context) error {
 			if err := b.Storage.Flush(ctx); err != nil {

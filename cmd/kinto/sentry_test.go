@@ -13,10 +13,10 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/cliquet-go/cliquet/cmd/internal/wire"
 	"github.com/cliquet-go/cliquet/internal/adapters/memory"
 	"github.com/cliquet-go/cliquet/internal/domain"
 	"github.com/cliquet-go/cliquet/internal/ports"
-	"github.com/cliquet-go/cliquet/internal/runner"
 )
 
 // failingGets is a storage whose reads fail with an unexpected error, so
@@ -50,14 +50,14 @@ func TestSentryReportsInternalErrors(t *testing.T) {
 	dsn := strings.Replace(sentrySrv.URL, "http://", "http://publickey@", 1) + "/1"
 
 	s, src := testSettings(t, map[string]string{"sentry_dsn": dsn, "sentry_env": "testing"})
-	b, err := runner.OpenBackends(context.Background(), &s.Core, memory.SystemClock{}, backendOptions)
+	b, err := wire.OpenBackends(context.Background(), &s.Core, memory.SystemClock{}, backendOptions)
 	if err != nil {
 		t.Fatalf("OpenBackends: %v", err)
 	}
 	b.Storage = failingGets{b.Storage}
 	log := logrus.New()
 	log.SetOutput(io.Discard)
-	m, err := runner.OpenMetrics(&s.Core, src, log)
+	m, err := wire.OpenMetrics(&s.Core, src, log)
 	if err != nil {
 		t.Fatalf("OpenMetrics: %v", err)
 	}
@@ -116,7 +116,7 @@ func TestSentryBadDSN(t *testing.T) {
 	s, src := testSettings(t, map[string]string{"sentry_dsn": "secretkey@nowhere"})
 	log := logrus.New()
 	log.SetOutput(io.Discard)
-	_, err := runner.OpenMetrics(&s.Core, src, log)
+	_, err := wire.OpenMetrics(&s.Core, src, log)
 	if err == nil {
 		t.Fatal("OpenMetrics with a bad sentry_dsn: no error")
 	}

@@ -11,10 +11,10 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/cliquet-go/cliquet/cmd/internal/wire"
 	"github.com/cliquet-go/cliquet/internal/adapters/memory"
 	"github.com/cliquet-go/cliquet/internal/adapters/postgres"
 	"github.com/cliquet-go/cliquet/internal/ports"
-	"github.com/cliquet-go/cliquet/internal/runner"
 	"github.com/cliquet-go/cliquet/internal/runner/runnertest"
 )
 
@@ -65,7 +65,7 @@ func TestStatementBudgetOnPostgres(t *testing.T) {
 	s, src := testSettings(t, nil)
 	log := logrus.New()
 	log.SetOutput(io.Discard)
-	srv, err := newServer(s, src, &runner.Backends{
+	srv, err := newServer(s, src, &wire.Backends{
 		Storage: store.Storage(), Permission: store.Permission(), Units: store,
 		Checks: map[string]ports.HealthChecker{"storage": store.Storage(), "permission": store.Permission()},
 	}, nil, log)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/cliquet-go/cliquet/cmd/internal/wire"
 	"github.com/cliquet-go/cliquet/internal/config"
 	"github.com/cliquet-go/cliquet/internal/runner"
 )
@@ -34,6 +35,6 @@ func command() runner.Service[settings] {
 		Usage:     usage,
 		Core:      func(s *settings) *config.Core { return &s.Core },
 		Serve:     serve,
-		Commands:  map[string]runner.Command[settings]{"migrate": runner.MigrateCommand[settings](backendOptions)},
+		Commands:  map[string]runner.Command[settings]{"migrate": wire.MigrateCommand[settings](backendOptions)},
 	}
 }

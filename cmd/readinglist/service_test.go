@@ -16,10 +16,10 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/cliquet-go/cliquet/cmd/internal/wire"
 	"github.com/cliquet-go/cliquet/internal/adapters/memory"
 	"github.com/cliquet-go/cliquet/internal/domain"
 	"github.com/cliquet-go/cliquet/internal/ports"
-	"github.com/cliquet-go/cliquet/internal/runner"
 	"github.com/cliquet-go/cliquet/internal/runner/runnertest"
 )
 
@@ -52,7 +52,11 @@ func newService(t *testing.T, store ports.Storage) *service {
 	}
 	log := logrus.New()
 	log.SetOutput(io.Discard)
-	srv := newServer(runner.HTTPConfig(&s.Core, "test"), log, store, units, fixedClock(addedOn), newAuthenticators(s, src, log))
+	policies, err := wire.Policies(&s.Core, src, nil, log)
+	if err != nil {
+		t.Fatalf("policies: %v", err)
+	}
+	srv := newServer(wire.HTTPConfig(&s.Core, "test"), log, store, units, fixedClock(addedOn), policies.Authenticators)
 	return &service{h: srv.Handler()}
 }
 

@@ -27,7 +27,7 @@ import (
 func withBatch() runner.Service[demoSettings] {
 	svc := demo()
 	svc.Serve = func(ctx context.Context, env *runner.Env[demoSettings]) error {
-		srv := httpadapter.NewServer(runner.HTTPConfig(&env.Settings.Core, "1.2.3"), env.Log, map[string]ports.HealthChecker{}, nil)
+		srv := httpadapter.NewServer(demoHTTPConfig(&env.Settings.Core), env.Log, map[string]ports.HealthChecker{}, nil)
 		srv.MountBatch()
 		return env.ListenAndServe(ctx, srv, logrus.Fields{})
 	}

@@ -1,9 +1,8 @@
 // Package runner is the command-line shell every service binary shares:
 // flag parsing (--ini), the built-in commands serve (alias start), version,
 // help and healthcheck, a service's own commands, exit codes, settings
-// loading through internal/config, the logger, the backends of the core
-// settings (OpenBackends) with their migrate command (MigrateCommand), and
-// serving until the process is told to stop, with a graceful shutdown.
+// loading through internal/config, the logger, and serving an HTTP handler
+// until the process is told to stop, with a graceful shutdown.
 //
 // A service binary describes itself in a Service and hands it to Main:
 //
@@ -11,15 +10,13 @@
 //		runner.Main(runner.Service[settings]{
 //			Name: "mysvc", EnvPrefix: "MYSVC", Version: version, Usage: usage,
 //			Core:  func(s *settings) *config.Core { return &s.Core },
-//			Serve: serve, // OpenBackends, an *httpadapter.Server, then env.ListenAndServe
-//			Commands: map[string]runner.Command[settings]{
-//				"migrate": runner.MigrateCommand[settings](runner.BackendOptions{Service: "mysvc"}),
-//			},
+//			Serve: serve, // build the adapters and the server, then env.ListenAndServe
+//			Commands: map[string]runner.Command[settings]{"migrate": migrate},
 //		})
 //	}
 //
-// It is wiring support for cmd/*, like main itself, so it may import the
-// config package, the HTTP, memory and PostgreSQL adapters and logrus.
+// It imports no adapter: each service's main chooses and builds its
+// adapters (see cmd/internal/wire for the ones the services here share).
 package runner
 
 import (
@@ -37,7 +34,6 @@ import (
 	"github.com/sirupsen/logrus"
 	"golang.org/x/term"
 
-	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
 	"github.com/cliquet-go/cliquet/internal/config"
 )
 
@@ -304,13 +300,6 @@ func (svc Service[S]) Load(iniPath string) (*S, *config.Source, error) {
 	if src.Origin("project_name") == "default" {
 		core.ProjectName = svc.Name
 	}
-	if core.EOS != "" {
-		// config validated the format already; this keeps the adapter,
-		// which would otherwise log and ignore the date, in agreement.
-		if _, err := httpadapter.ParseEOS(core.EOS); err != nil {
-			return nil, nil, &config.SettingError{Setting: "eos", Origin: src.Origin("eos"), Err: err}
-		}
-	}
 	return s, src, nil
 }
 
@@ -325,6 +314,9 @@ func (svc Service[S]) iniPath(flagValue string) string {
 	}
 	return svc.DefaultINI
 }
+
+// Core returns the generic settings that Settings embeds.
+func (e *Env[S]) Core() *config.Core { return e.core }
 
 // Version returns the binary's version (Service.Version).
 func (e *Env[S]) Version() string { return e.version }

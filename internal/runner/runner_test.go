@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -45,7 +44,7 @@ func demo() runner.Service[demoSettings] {
 		Usage:     demoUsage,
 		Core:      func(s *demoSettings) *config.Core { return &s.Core },
 		Serve: func(ctx context.Context, env *runner.Env[demoSettings]) error {
-			srv := httpadapter.NewServer(runner.HTTPConfig(&env.Settings.Core, "1.2.3"), env.Log, map[string]ports.HealthChecker{}, nil)
+			srv := httpadapter.NewServer(demoHTTPConfig(&env.Settings.Core), env.Log, map[string]ports.HealthChecker{}, nil)
 			return env.ListenAndServe(ctx, srv, logrus.Fields{"greeting": env.Settings.Greeting})
 		},
 		Commands: map[string]runner.Command[demoSettings]{
@@ -419,42 +418,6 @@ func TestServeUntilDoneReportsAServeError(t *testing.T) {
 	}
 }
 
-func TestHTTPConfigFillsEveryField(t *testing.T) {
-	core := config.Core{
-		ProjectName: "p", ProjectDocs: "https://d/", HTTPAPIVersion: "1.23",
-		HTTPScheme: "https", HTTPHost: "h.example.com",
-		PaginateBy: config.NullInt{Int: 20, Valid: true}, StorageMaxFetchSize: 30,
-		ReadOnly: true, BatchMaxRequests: 5, ExplicitPermissions: true,
-		CORSOrigins: config.List{"*"}, CORSMaxAgeSeconds: config.NullInt{Int: 10, Valid: true},
-		VersionPrefixRedirectEnabled: true, VersionPrefixRedirectTTLSeconds: 1,
-		TrailingSlashRedirectEnabled: true, TrailingSlashRedirectTTLSeconds: 2, RootCacheExpiresSeconds: 3,
-		HeartbeatTimeoutSeconds: 1.5, VersionJSONPath: "v.json", ErrorInfoLink: "https://e/", MaxBodyBytes: 99,
-		HTTPBodyMemoryBytes: 999, HTTPBodyMemoryWaitSeconds: 2,
-		RetryAfterSeconds: 4, Backoff: config.NullInt{Int: 5, Valid: true}, BackoffPercentage: config.NullInt{Int: 6, Valid: true},
-		EOS: "2030-01-01", EOSMessage: "bye", EOSURL: "https://eos/",
-		TrustedRequestIDHeader: "X-Request-ID",
-	}
-	cfg := runner.HTTPConfig(&core, "1.2.3")
-	v := reflect.ValueOf(cfg)
-	for i := range v.NumField() {
-		if v.Field(i).IsZero() {
-			t.Errorf("HTTPConfig left %s zero", v.Type().Field(i).Name)
-		}
-	}
-	if cfg.ProjectVersion != "1.2.3" || cfg.HeartbeatTimeout != 1500*time.Millisecond || cfg.HTTPHost != "h.example.com" {
-		t.Errorf("HTTPConfig = %+v, want the binary version, 1.5s heartbeat and the public host", cfg)
-	}
-
-	// Null settings map to the adapter's "none" values.
-	core.CORSMaxAgeSeconds, core.Backoff, core.BackoffPercentage, core.PaginateBy = config.NullInt{}, config.NullInt{}, config.NullInt{}, config.NullInt{}
-	core.ProjectVersion = "7"
-	cfg = runner.HTTPConfig(&core, "1.2.3")
-	if cfg.CORSMaxAge != -1 || cfg.Backoff != 0 || cfg.BackoffPercentage != 0 || cfg.PaginateBy != 0 || cfg.ProjectVersion != "7" {
-		t.Errorf("HTTPConfig(nulls) = CORSMaxAge %d, Backoff %d, BackoffPercentage %d, PaginateBy %d, ProjectVersion %q; want -1, 0, 0, 0, 7",
-			cfg.CORSMaxAge, cfg.Backoff, cfg.BackoffPercentage, cfg.PaginateBy, cfg.ProjectVersion)
-	}
-}
-
 // DefaultINI is read when present and when nothing names another file.
 func TestLoadReadsTheDefaultINIWhenPresent(t *testing.T) {
 	cleanEnv(t)
@@ -487,35 +450,6 @@ func TestLoadReadsTheDefaultINIWhenPresent(t *testing.T) {
 	flag := writeINI(t, "greeting = from-flag\n")
 	if s, _, err = svc.Load(flag); err != nil || s.Greeting != "from-flag" {
 		t.Errorf("Load(--ini): %v, greeting %q; want the flag's file", err, s.Greeting)
-	}
-}
-
-func TestNotBuiltListsEachIgnoredItem(t *testing.T) {
-	cleanEnv(t)
-	s, src, err := demo().Load("")
-	if err != nil {
-		t.Fatalf("Load: %v", err)
-	}
-	if w := runner.NotBuilt(&s.Core, src); len(w) != 0 {
-		t.Errorf("NotBuilt with defaults = %v, want nothing", w)
-	}
-
-	t.Setenv("DEMO_EVENT_LISTENERS", "redis sqs")
-	t.Setenv("DEMO_STATSD_URL", "udp://127.0.0.1:8125")
-	t.Setenv("DEMO_PROMETHEUS_PREFIX", "x")
-	s, src, err = demo().Load(writeINI(t, "sentry_dsn = \"https://k@sentry.example.com/1\"\nsentry_events_min_level = 30\n"))
-	if err != nil {
-		t.Fatalf("Load: %v", err)
-	}
-	var got []string
-	for _, w := range runner.NotBuilt(&s.Core, src) {
-		got = append(got, w.Setting)
-	}
-	// statsd_url and sentry_dsn are built; prometheus_prefix without the
-	// plugin and Sentry's log levels are not used.
-	want := []string{"sentry_events_min_level", "prometheus_prefix", "event_listeners", "event_listeners"}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("NotBuilt: settings %q, want %q", got, want)
 	}
 }
 
@@ -558,5 +492,17 @@ func TestSetupCommand(t *testing.T) {
 	t.Setenv("DEMO_INI", "")
 	if code, _, _ := runnertest.Run(t, svc, "greet"); code != runner.ExitUsage {
 		t.Errorf("greet with a bad setting: exit %d, want %d", code, runner.ExitUsage)
+	}
+}
+
+// demoHTTPConfig is the HTTP adapter's configuration of the demo service:
+// the settings its tests read (the services' own translation of every
+// setting is in cmd/internal/wire).
+func demoHTTPConfig(core *config.Core) httpadapter.Config {
+	return httpadapter.Config{
+		ProjectName: core.ProjectName, ProjectVersion: "1.2.3", HTTPAPIVersion: core.HTTPAPIVersion,
+		BatchMaxRequests: core.BatchMaxRequests, MaxBodyBytes: core.MaxBodyBytes,
+		BodyMemoryBytes: core.HTTPBodyMemoryBytes, BodyMemoryWait: core.HTTPBodyMemoryWait(),
+		HeartbeatTimeout: core.HeartbeatTimeout(), CORSMaxAge: -1,
 	}
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/sirupsen/logrus"
 
-	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
 	"github.com/cliquet-go/cliquet/internal/config"
 )
 
@@ -52,13 +51,27 @@ func newHTTPServer(h http.Handler, limits serverLimits, errorLog *stdlog.Logger)
 	}
 }
 
+// HTTPService is what ListenAndServe serves: the HTTP adapter's Server, or
+// anything else with the same three methods, so that the runner needs no
+// adapter.
+type HTTPService interface {
+	// Handler is the root handler, with every middleware applied.
+	Handler() http.Handler
+	// Prefix is the version prefix of the routes ("/v1"), for the log line.
+	Prefix() string
+	// WrapListener wraps the listener the server accepts connections on
+	// (the HTTP adapter answers net/http's own early refusals in its
+	// error format there).
+	WrapListener(net.Listener) net.Listener
+}
+
 // ListenAndServe listens on listen_host:http_port, logs where, and serves
 // srv, cutting clients that break the http_*_timeout_seconds, until ctx
 // ends; then it stops accepting connections and lets
 // in-flight requests finish within shutdown_timeout_seconds. fields join
 // the "listening" log line (the service's backends); addr, version and ini
 // are always there. Only Service.Serve may call it: it needs env.Log.
-func (e *Env[S]) ListenAndServe(ctx context.Context, srv *httpadapter.Server, fields logrus.Fields) error {
+func (e *Env[S]) ListenAndServe(ctx context.Context, srv HTTPService, fields logrus.Fields) error {
 	addr := net.JoinHostPort(e.core.ListenHost, strconv.Itoa(e.core.HTTPPort))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -81,7 +94,7 @@ func (e *Env[S]) ListenAndServe(ctx context.Context, srv *httpadapter.Server, fi
 	if e.onListen != nil {
 		e.onListen(ln.Addr())
 	}
-	return serveUntilDone(ctx, ln, srv.Handler(), limitsOf(e.core), e.Log)
+	return serveUntilDone(ctx, srv.WrapListener(ln), srv.Handler(), limitsOf(e.core), e.Log)
 }
 
 // serveUntilDone serves h on ln within limits until ctx ends, then shuts
@@ -93,7 +106,7 @@ func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, limits
 	hs := newHTTPServer(h, limits, stdlog.New(errorLog, "", 0))
 	timeout := limits.ShutdownTimeout
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(httpadapter.Listener(ln)) }()
+	go func() { served <- hs.Serve(ln) }()
 
 	select {
 	case err := <-served:

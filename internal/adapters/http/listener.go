@@ -143,3 +143,6 @@ func earlyAnswer(b []byte, target bool) ([]byte, bool) {
 	out.Write(body)
 	return out.Bytes(), true
 }
+
+// WrapListener wraps ln with Listener, for the runner that serves s.
+func (s *Server) WrapListener(ln net.Listener) net.Listener { return Listener(ln) }

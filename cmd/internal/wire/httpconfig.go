@@ -1,4 +1,4 @@
-package runner
+package wire
 
 import (
 	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"

@@ -1,4 +1,4 @@
-package runner
+package wire
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"github.com/cliquet-go/cliquet/internal/config"
 	"github.com/cliquet-go/cliquet/internal/domain"
 	"github.com/cliquet-go/cliquet/internal/ports"
+	"github.com/cliquet-go/cliquet/internal/runner"
 )
 
 // BackendOptions says how a service uses the backends of config.Core.
@@ -291,22 +292,22 @@ func (b backendSetting) open(ctx context.Context, service string, checkSchema bo
 // backends (safe to run from several nodes at once) and reports each
 // schema's version on Stdout. The memory backends have none. A backend
 // this version cannot serve, an unreachable database or a failed migration
-// exit with ExitFailure and one line on Stderr.
-func MigrateCommand[S any](opts BackendOptions) Command[S] {
-	return func(ctx context.Context, env *Env[S]) int {
-		core := env.core
+// exit with runner.ExitFailure and one line on Stderr.
+func MigrateCommand[S any](opts BackendOptions) runner.Command[S] {
+	return func(ctx context.Context, env *runner.Env[S]) int {
+		core := env.Core()
 		fail := func(err error) int {
 			fmt.Fprintf(env.Stderr, "%s: migrate: %v\n", opts.Service, err)
-			return ExitFailure
+			return runner.ExitFailure
 		}
 		fs := flag.NewFlagSet(opts.Service+" migrate", flag.ContinueOnError)
 		dryRun := fs.Bool("dry-run", false, "print the migrations that would be applied, and apply none")
 		if !env.ParseFlags(fs) {
-			return ExitUsage
+			return runner.ExitUsage
 		}
 		if fs.NArg() > 0 {
 			fmt.Fprintf(env.Stderr, "%s: migrate: unexpected argument %q\n", opts.Service, fs.Arg(0))
-			return ExitUsage
+			return runner.ExitUsage
 		}
 		targets := []backendSetting{storageBackend(core)}
 		if !opts.StorageOnly {
@@ -362,6 +363,6 @@ func MigrateCommand[S any](opts BackendOptions) Command[S] {
 		if !migrated {
 			fmt.Fprintln(env.Stdout, "migrate: memory and Redis backends keep no schema; nothing to do")
 		}
-		return ExitOK
+		return runner.ExitOK
 	}
 }

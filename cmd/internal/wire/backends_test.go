@@ -1,4 +1,4 @@
-package runner_test
+package wire_test
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	"github.com/cliquet-go/cliquet/cmd/internal/wire"
 	"github.com/cliquet-go/cliquet/internal/config"
 	"github.com/cliquet-go/cliquet/internal/domain"
 	"github.com/cliquet-go/cliquet/internal/ports"
@@ -39,12 +40,12 @@ func (c fixedClock) NowMillis() int64 { return int64(c) }
 const stamp = fixedClock(1_700_000_000_000)
 
 // demoOptions are the backend options of the demo service.
-var demoOptions = runner.BackendOptions{Service: "demo"}
+var demoOptions = wire.BackendOptions{Service: "demo"}
 
 // migrating is the demo service with a migrate command built from opts.
-func migrating(opts runner.BackendOptions) runner.Service[demoSettings] {
+func migrating(opts wire.BackendOptions) runner.Service[demoSettings] {
 	svc := demo()
-	svc.Commands = map[string]runner.Command[demoSettings]{"migrate": runner.MigrateCommand[demoSettings](opts)}
+	svc.Commands = map[string]runner.Command[demoSettings]{"migrate": wire.MigrateCommand[demoSettings](opts)}
 	return svc
 }
 
@@ -63,7 +64,7 @@ func loadCore(t *testing.T, env map[string]string) *config.Core {
 }
 
 // checkNames returns the sorted names of b's heartbeat checks.
-func checkNames(b *runner.Backends) []string {
+func checkNames(b *wire.Backends) []string {
 	var names []string
 	for name := range b.Checks {
 		names = append(names, name)
@@ -75,7 +76,7 @@ func checkNames(b *runner.Backends) []string {
 // exercise writes and reads one record and, when there is a permission
 // backend, one ACL entry, failing t when a backend does not work or does
 // not stamp with stamp.
-func exercise(t *testing.T, b *runner.Backends) {
+func exercise(t *testing.T, b *wire.Backends) {
 	t.Helper()
 	ctx := context.Background()
 	for name, c := range b.Checks {
@@ -131,12 +132,12 @@ func TestOpenBackendsOnMemory(t *testing.T) {
 	tests := []struct {
 		name           string
 		env            map[string]string
-		opts           runner.BackendOptions
+		opts           wire.BackendOptions
 		wantChecks     []string
 		wantPermission bool
 	}{
 		{name: "defaults", opts: demoOptions, wantChecks: []string{"cache", "permission", "storage"}, wantPermission: true},
-		{name: "storage only ignores the cache and permission settings", opts: runner.BackendOptions{Service: "demo", StorageOnly: true},
+		{name: "storage only ignores the cache and permission settings", opts: wire.BackendOptions{Service: "demo", StorageOnly: true},
 			env: map[string]string{
 				"DEMO_CACHE_BACKEND": "redis", "DEMO_CACHE_URL": "redis://x",
 				"DEMO_PERMISSION_BACKEND": "postgresql", "DEMO_PERMISSION_URL": unreachablePostgres,
@@ -146,7 +147,7 @@ func TestOpenBackendsOnMemory(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			core := loadCore(t, tt.env)
-			b, err := runner.OpenBackends(context.Background(), core, stamp, tt.opts)
+			b, err := wire.OpenBackends(context.Background(), core, stamp, tt.opts)
 			if err != nil {
 				t.Fatalf("OpenBackends: %v", err)
 			}
@@ -191,7 +192,7 @@ func TestOpenBackendsRefusesBackendsNotBuilt(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			core := loadCore(t, nil)
 			tt.core(core)
-			b, err := runner.OpenBackends(context.Background(), core, stamp, demoOptions)
+			b, err := wire.OpenBackends(context.Background(), core, stamp, demoOptions)
 			var se *config.SettingError
 			if !errors.As(err, &se) || se.Setting != tt.setting {
 				t.Fatalf("OpenBackends = %v, %v; want a *config.SettingError for %s", b, err, tt.setting)
@@ -219,7 +220,7 @@ func TestOpenBackendsUnreachablePostgres(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			core := loadCore(t, tt.env)
-			b, err := runner.OpenBackends(context.Background(), core, stamp, demoOptions)
+			b, err := wire.OpenBackends(context.Background(), core, stamp, demoOptions)
 			if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
 				t.Fatalf("OpenBackends = %v, %v; want an error starting %q", b, err, tt.want)
 			}
@@ -234,7 +235,7 @@ func TestOpenBackendsUnreachablePostgres(t *testing.T) {
 func TestMigrateCommand(t *testing.T) {
 	tests := []struct {
 		name   string
-		opts   runner.BackendOptions
+		opts   wire.BackendOptions
 		env    map[string]string
 		code   int
 		stdout string
@@ -252,7 +253,7 @@ func TestMigrateCommand(t *testing.T) {
 			env: map[string]string{"DEMO_PERMISSION_BACKEND": "redis", "DEMO_PERMISSION_URL": "redis://127.0.0.1:1/0",
 				"DEMO_STORAGE_BACKEND": "redis", "DEMO_STORAGE_URL": "redis://127.0.0.1:1/0"},
 			stdout: "migrate: memory and Redis backends keep no schema; nothing to do\n"},
-		{name: "storage only ignores the cache and permission", opts: runner.BackendOptions{Service: "demo", StorageOnly: true}, code: runner.ExitOK,
+		{name: "storage only ignores the cache and permission", opts: wire.BackendOptions{Service: "demo", StorageOnly: true}, code: runner.ExitOK,
 			env: map[string]string{"DEMO_CACHE_BACKEND": "redis", "DEMO_CACHE_URL": "redis://x",
 				"DEMO_PERMISSION_BACKEND": "postgresql", "DEMO_PERMISSION_URL": unreachablePostgres},
 			stdout: "nothing to do"},
@@ -306,7 +307,7 @@ func TestOpenBackendsAndMigrateOnPostgres(t *testing.T) {
 	ctx := context.Background()
 
 	// Before migrate, the schema is missing: the error names the command.
-	b, err := runner.OpenBackends(ctx, core, stamp, demoOptions)
+	b, err := wire.OpenBackends(ctx, core, stamp, demoOptions)
 	if err == nil || !strings.HasPrefix(err.Error(), "storage database: schema version 0, want ") ||
 		!strings.HasSuffix(err.Error(), ": run `demo migrate` first") {
 		t.Fatalf("OpenBackends before migrate = %v, %v; want the schema error asking for `demo migrate`", b, err)
@@ -329,7 +330,7 @@ func TestOpenBackendsAndMigrateOnPostgres(t *testing.T) {
 		}
 	}
 
-	b, err = runner.OpenBackends(ctx, core, stamp, demoOptions)
+	b, err = wire.OpenBackends(ctx, core, stamp, demoOptions)
 	if err != nil {
 		t.Fatalf("OpenBackends after migrate: %v", err)
 	}
@@ -347,7 +348,7 @@ func TestOpenBackendsAndMigrateOnPostgres(t *testing.T) {
 
 	// The pool gauges: sampled at once, then every interval.
 	g := &gauges{}
-	runner.SamplePools(b, g, 5*time.Millisecond)
+	wire.SamplePools(b, g, 5*time.Millisecond)
 	deadline := time.Now().Add(5 * time.Second)
 	for g.count("storage open") < 2 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
@@ -411,7 +412,7 @@ func TestOpenBackendsRedisCache(t *testing.T) {
 	prefix := "cliquet-test-runner-" + hex.EncodeToString(rnd[:]) + ":"
 	core := loadCore(t, map[string]string{"DEMO_CACHE_BACKEND": "kinto_redis.cache", "DEMO_CACHE_URL": u,
 		"DEMO_CACHE_PREFIX": prefix, "DEMO_CACHE_POOL_SIZE": "2"})
-	b, err := runner.OpenBackends(context.Background(), core, stamp, demoOptions)
+	b, err := wire.OpenBackends(context.Background(), core, stamp, demoOptions)
 	if err != nil {
 		t.Fatalf("OpenBackends with a Redis cache: %v", err) // set but unreachable: fail
 	}
@@ -432,16 +433,16 @@ func TestOpenBackendsRedisStorage(t *testing.T) {
 	if u == "" {
 		t.Skip("CLIQUET_TEST_REDIS_URL not set: Redis backend tests skipped")
 	}
-	runner.FlushRedisKeys(t, u)
+	wire.FlushRedisKeys(t, u)
 	core := loadCore(t, map[string]string{"DEMO_STORAGE_BACKEND": "kinto.core.storage.redis", "DEMO_STORAGE_URL": u,
 		"DEMO_PERMISSION_BACKEND": "redis", "DEMO_PERMISSION_URL": u, "DEMO_STORAGE_POOL_SIZE": "2"})
-	b, err := runner.OpenBackends(context.Background(), core, stamp, demoOptions)
+	b, err := wire.OpenBackends(context.Background(), core, stamp, demoOptions)
 	if err != nil {
 		t.Fatalf("OpenBackends with Redis storage and permission: %v", err) // set but unreachable: fail
 	}
 	log, _ := quietLog()
 	defer b.Close(log)
-	t.Cleanup(func() { runner.FlushRedisKeys(t, u) })
+	t.Cleanup(func() { wire.FlushRedisKeys(t, u) })
 	if b.Checks["storage"] != ports.HealthChecker(b.Storage) || b.Checks["permission"] != ports.HealthChecker(b.Permission) {
 		t.Errorf("Checks = %v, want the storage and permission themselves", b.Checks)
 	}
