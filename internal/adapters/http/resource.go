@@ -28,7 +28,7 @@ type resourceEndpoints struct {
 // restrict the methods served.
 func (s *Server) MountResource(engine *app.Engine, res *app.Resource) {
 	e := &resourceEndpoints{s: s, engine: engine, res: res}
-	listPath, objectPath := res.Paths()
+	listPath, objectPath := resourcePaths(res)
 	list := map[string]http.Handler{
 		http.MethodGet:    http.HandlerFunc(e.getList),
 		http.MethodHead:   http.HandlerFunc(e.headList),
