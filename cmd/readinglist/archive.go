@@ -10,10 +10,11 @@ import (
 )
 
 // archive declares the read-only archive: the caller's archived articles at
-// custom paths, /v1/archive and /v1/archive/{id}, answering GET and HEAD
-// only (every other method is 405 errno 115). It is served by its own
-// engine over archiveStorage, so listing, filters, sorting, paging and
-// conditional requests behave exactly as on /v1/articles.
+// /v1/archive and /v1/archive/{id} (the paths of its plural, "archive"),
+// answering GET and HEAD only (every other method is 405 errno 115). It is
+// served by its own engine over archiveStorage, so listing, filters,
+// sorting, paging and conditional requests behave exactly as on
+// /v1/articles.
 //
 // Archiving and unarchiving happen on /v1/articles (PATCH archived). The
 // archive shows live archived articles only: it is for browsing, not for
@@ -26,8 +27,6 @@ func archive() *app.Resource {
 		PerUser:       true,
 		IDs:           app.UUID4{},
 		DefaultSort:   []domain.Sort{{Field: "last_modified", Desc: true}},
-		ListPath:      "/archive",
-		ObjectPath:    "/archive/{id}",
 		ListMethods:   readOnly,
 		ObjectMethods: readOnly,
 	}

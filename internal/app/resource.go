@@ -63,9 +63,6 @@ type Resource struct {
 	// DefaultSort orders lists when the request gives no _sort; the engine
 	// always adds -last_modified as the final tie-breaker.
 	DefaultSort []domain.Sort
-	// ListPath and ObjectPath override the URL patterns derived from Plural
-	// and Parent (gorilla/mux syntax, without the version prefix).
-	ListPath, ObjectPath string
 	// ListMethods and ObjectMethods restrict the methods served; nil serves
 	// the whole protocol.
 	ListMethods, ObjectMethods []string
@@ -113,22 +110,6 @@ func (r *Resource) URI(vars map[string]string, id string) string {
 // listURI returns the URI of the list of objects named by vars.
 func (r *Resource) listURI(vars map[string]string) string {
 	return r.ParentURI(vars) + "/" + r.Plural
-}
-
-// Paths returns the URL patterns of the list and object endpoints.
-func (r *Resource) Paths() (list, object string) {
-	list, object = r.ListPath, r.ObjectPath
-	if list == "" {
-		prefix := ""
-		if r.Parent != nil {
-			_, prefix = r.Parent.Paths()
-		}
-		list = prefix + "/" + r.Plural
-	}
-	if object == "" {
-		object = list + "/{" + r.idVar() + "}"
-	}
-	return list, object
 }
 
 // Caller identifies who makes a request.

@@ -55,3 +55,17 @@ type Query struct {
 	// WithDeleted includes tombstones (filtered like live objects).
 	WithDeleted bool
 }
+
+// Caps on one list query, for every backend: each filter and sort field
+// costs the database work and statement size (on PostgreSQL several
+// parameters and ORDER BY terms each), so a request may not ask for an
+// unbounded number. They are far above what a client needs; the http
+// adapter refuses a querystring past them with a 400 naming the parameter.
+const (
+	// MaxFilters caps the filters of a query (the querystring's
+	// _since/_before/_to included).
+	MaxFilters = 64
+	// MaxSortFields caps the fields of a query's Sort, the tie-breaking
+	// last_modified aside (_sort's fields).
+	MaxSortFields = 32
+)

@@ -65,7 +65,7 @@ func (s *Server) MountChanges(engine *app.Engine, res *app.Resource, feed ports.
 		opts.PageSize = 1000
 	}
 	e := &changesEndpoint{s: s, engine: engine, res: res, feed: feed, opts: opts}
-	list, _ := res.Paths()
+	list, _ := resourcePaths(res)
 	path := strings.TrimSuffix(list, "/"+res.Plural) + "/changes"
 	s.Route(res.Name+"-changes", path, map[string]http.Handler{http.MethodGet: http.HandlerFunc(e.serve)})
 	if s.apiPaths == nil {

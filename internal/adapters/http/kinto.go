@@ -170,7 +170,7 @@ func (s *Server) servePermissions(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, denyFor(UserID(r.Context())))
 		return
 	}
-	lr, err := domain.ParseQuery(r.URL.Query(), domain.ParseOptions{Now: s.now().UnixMilli()})
+	lr, err := ParseListQuery(r.URL.Query(), ListQueryOptions{Now: s.now().UnixMilli()})
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -28,7 +28,7 @@ type resourceEndpoints struct {
 // restrict the methods served.
 func (s *Server) MountResource(engine *app.Engine, res *app.Resource) {
 	e := &resourceEndpoints{s: s, engine: engine, res: res}
-	listPath, objectPath := res.Paths()
+	listPath, objectPath := resourcePaths(res)
 	list := map[string]http.Handler{
 		http.MethodGet:    http.HandlerFunc(e.getList),
 		http.MethodHead:   http.HandlerFunc(e.headList),
@@ -134,8 +134,8 @@ func (e *resourceEndpoints) fail(w http.ResponseWriter, r *http.Request, req *ap
 // list gets 401/403 rather than the validation error, as in Kinto; the
 // right is checked only when validation fails, since the engine's list
 // actions check it first anyway.
-func (e *resourceEndpoints) listRequest(w http.ResponseWriter, r *http.Request, read bool) (*app.Request, domain.ListRequest, bool) {
-	var lr domain.ListRequest
+func (e *resourceEndpoints) listRequest(w http.ResponseWriter, r *http.Request, read bool) (*app.Request, ListQuery, bool) {
+	var lr ListQuery
 	if read {
 		if err := checkAccept(r); err != nil {
 			e.s.writeError(w, r, err)
@@ -157,8 +157,8 @@ func (e *resourceEndpoints) listRequest(w http.ResponseWriter, r *http.Request, 
 }
 
 // parseList reads a list querystring.
-func (e *resourceEndpoints) parseList(r *http.Request) (domain.ListRequest, error) {
-	return domain.ParseQuery(r.URL.Query(), domain.ParseOptions{
+func (e *resourceEndpoints) parseList(r *http.Request) (ListQuery, error) {
+	return ParseListQuery(r.URL.Query(), ListQueryOptions{
 		DefaultSort:  e.res.DefaultSort,
 		PaginateBy:   e.s.cfg.PaginateBy,
 		MaxFetchSize: e.s.cfg.MaxFetchSize,
@@ -171,7 +171,7 @@ func (e *resourceEndpoints) getList(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	q := domain.Query{Filters: lr.Filters, Sort: lr.Sort, Limit: lr.Limit, After: lr.Token.After, WithDeleted: lr.WithDeleted}
+	q := domain.Query{Filters: lr.Filters, Sort: lr.Sort, Limit: lr.Limit, After: lr.After, WithDeleted: lr.WithDeleted}
 	page, err := e.engine.List(r.Context(), req, q)
 	if err != nil {
 		e.fail(w, r, req, err)
@@ -188,7 +188,7 @@ func (e *resourceEndpoints) getList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if page.Next != nil {
-		token, err := domain.EncodeToken(lr.Sort, domain.Token{After: page.Next})
+		token, err := pageToken{sort: lr.Sort, after: page.Next}.encode()
 		if err != nil {
 			e.s.writeError(w, r, err)
 			return
@@ -399,7 +399,7 @@ func (e *resourceEndpoints) getObject(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	e.writeObject(w, r, http.StatusOK, obj, domain.ParseFields(r.URL.Query()))
+	e.writeObject(w, r, http.StatusOK, obj, fieldsParam(r.URL.Query()))
 }
 
 // putObject and patchObject read the whole body before anything else, as

@@ -1,11 +1,14 @@
-package domain_test
+package http_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
 	"testing"
 
+	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
 	"github.com/cliquet-go/cliquet/internal/domain"
 )
 
@@ -21,7 +24,7 @@ func describe(t *testing.T, fs []domain.Filter) string {
 	return strings.Join(out, "; ")
 }
 
-func parse(t *testing.T, qs string, opts domain.ParseOptions) (domain.ListRequest, error) {
+func parse(t *testing.T, qs string, opts httpadapter.ListQueryOptions) (httpadapter.ListQuery, error) {
 	t.Helper()
 	values, err := url.ParseQuery(qs)
 	if err != nil {
@@ -30,7 +33,7 @@ func parse(t *testing.T, qs string, opts domain.ParseOptions) (domain.ListReques
 	if opts.Now == 0 {
 		opts.Now = testNow
 	}
-	return domain.ParseQuery(values, opts)
+	return httpadapter.ParseListQuery(values, opts)
 }
 
 // wantIssue checks that err is Invalid with the given first issue.
@@ -52,7 +55,7 @@ func wantIssue(t *testing.T, label string, err error, name, description string) 
 	}
 }
 
-func TestParseQueryFilters(t *testing.T) {
+func TestParseListQueryFilters(t *testing.T) {
 	tests := []struct {
 		qs   string
 		want string
@@ -119,25 +122,25 @@ func TestParseQueryFilters(t *testing.T) {
 		{"émoji=1", `eq émoji 1`},
 	}
 	for _, tt := range tests {
-		req, err := parse(t, tt.qs, domain.ParseOptions{})
+		req, err := parse(t, tt.qs, httpadapter.ListQueryOptions{})
 		if err != nil {
-			t.Errorf("ParseQuery(%q): %v", tt.qs, err)
+			t.Errorf("ParseListQuery(%q): %v", tt.qs, err)
 			continue
 		}
 		if got := describe(t, req.Filters); got != tt.want {
-			t.Errorf("ParseQuery(%q) filters = %s, want %s", tt.qs, got, tt.want)
+			t.Errorf("ParseListQuery(%q) filters = %s, want %s", tt.qs, got, tt.want)
 		}
 		wantDeleted := strings.Contains(tt.want, "last_modified")
 		if req.WithDeleted != wantDeleted {
-			t.Errorf("ParseQuery(%q) WithDeleted = %v, want %v", tt.qs, req.WithDeleted, wantDeleted)
+			t.Errorf("ParseListQuery(%q) WithDeleted = %v, want %v", tt.qs, req.WithDeleted, wantDeleted)
 		}
 		if req.DeprecatedTo != strings.HasPrefix(tt.qs, "_to=") {
-			t.Errorf("ParseQuery(%q) DeprecatedTo = %v", tt.qs, req.DeprecatedTo)
+			t.Errorf("ParseListQuery(%q) DeprecatedTo = %v", tt.qs, req.DeprecatedTo)
 		}
 	}
 }
 
-func TestParseQueryErrors(t *testing.T) {
+func TestParseListQueryErrors(t *testing.T) {
 	future := testNow + 2*24*3600*1000
 	tests := []struct {
 		qs, name, description string
@@ -198,39 +201,23 @@ func TestParseQueryErrors(t *testing.T) {
 		{"_token=%22abc%22", "", "_token has invalid content"},
 	}
 	for _, tt := range tests {
-		_, err := parse(t, tt.qs, domain.ParseOptions{})
-		wantIssue(t, fmt.Sprintf("ParseQuery(%q)", tt.qs), err, tt.name, tt.description)
+		_, err := parse(t, tt.qs, httpadapter.ListQueryOptions{})
+		wantIssue(t, fmt.Sprintf("ParseListQuery(%q)", tt.qs), err, tt.name, tt.description)
 	}
 }
 
-func TestParseQueryReportsEverySchemaIssue(t *testing.T) {
-	_, err := parse(t, "_since=abc&_limit=-1&title=a%00", domain.ParseOptions{})
+func TestParseListQueryReportsEverySchemaIssue(t *testing.T) {
+	_, err := parse(t, "_since=abc&_limit=-1&title=a%00", httpadapter.ListQueryOptions{})
 	e := domain.AsError(err)
 	if e == nil || len(e.Issues) != 2 {
-		t.Fatalf("ParseQuery: %v, want 2 issues", err)
+		t.Fatalf("ParseListQuery: %v, want 2 issues", err)
 	}
 	if e.Issues[0].Name != "_limit" || e.Issues[1].Name != "_since" {
 		t.Errorf("issues %+v, want _limit then _since", e.Issues)
 	}
 }
 
-func TestParseQueryKnownFields(t *testing.T) {
-	opts := domain.ParseOptions{KnownField: func(f string) bool { return f == "title" || f == "author" || f == "last_modified" || f == "id" }}
-	tests := []struct{ qs, name, description string }{
-		{"gt_bogus=1", "gt_bogus", "Unknown filter field 'gt_bogus'"},
-		{"_sort=bogus", "", "Unknown sort field 'bogus'"},
-		{"_fields=title,bogus.x", "Invalid _fields parameter", "Fields bogus do not exist"},
-	}
-	for _, tt := range tests {
-		_, err := parse(t, tt.qs, opts)
-		wantIssue(t, fmt.Sprintf("ParseQuery(%q, strict)", tt.qs), err, tt.name, tt.description)
-	}
-	if _, err := parse(t, "title=a&_sort=-title&_fields=author.name&_since=1", opts); err != nil {
-		t.Errorf("ParseQuery(known fields, strict): %v", err)
-	}
-}
-
-func TestParseQuerySort(t *testing.T) {
+func TestParseListQuerySort(t *testing.T) {
 	byTitle := []domain.Sort{{Field: "title"}}
 	tests := []struct {
 		qs      string
@@ -248,9 +235,9 @@ func TestParseQuerySort(t *testing.T) {
 		{"_sort=!!", byTitle, "title,-last_modified", "all malformed: default"},
 	}
 	for _, tt := range tests {
-		req, err := parse(t, tt.qs, domain.ParseOptions{DefaultSort: tt.deflt})
+		req, err := parse(t, tt.qs, httpadapter.ListQueryOptions{DefaultSort: tt.deflt})
 		if err != nil {
-			t.Errorf("ParseQuery(%q): %v", tt.qs, err)
+			t.Errorf("ParseListQuery(%q): %v", tt.qs, err)
 			continue
 		}
 		var names []string
@@ -262,12 +249,12 @@ func TestParseQuerySort(t *testing.T) {
 			}
 		}
 		if got := strings.Join(names, ","); got != tt.want {
-			t.Errorf("ParseQuery(%q) sort (%s) = %s, want %s", tt.qs, tt.comment, got, tt.want)
+			t.Errorf("ParseListQuery(%q) sort (%s) = %s, want %s", tt.qs, tt.comment, got, tt.want)
 		}
 	}
 }
 
-func TestParseQueryLimit(t *testing.T) {
+func TestParseListQueryLimit(t *testing.T) {
 	tests := []struct {
 		qs         string
 		paginateBy int
@@ -296,16 +283,13 @@ func TestParseQueryLimit(t *testing.T) {
 		{"_limit=%22%204%20%22", 0, 0, 4},
 	}
 	for _, tt := range tests {
-		req, err := parse(t, tt.qs, domain.ParseOptions{PaginateBy: tt.paginateBy, MaxFetchSize: tt.maxFetch})
+		req, err := parse(t, tt.qs, httpadapter.ListQueryOptions{PaginateBy: tt.paginateBy, MaxFetchSize: tt.maxFetch})
 		if err != nil {
-			t.Errorf("ParseQuery(%q): %v", tt.qs, err)
+			t.Errorf("ParseListQuery(%q): %v", tt.qs, err)
 			continue
 		}
 		if req.Limit != tt.want {
-			t.Errorf("ParseQuery(%q, paginate_by=%d, max=%d) limit = %d, want %d", tt.qs, tt.paginateBy, tt.maxFetch, req.Limit, tt.want)
-		}
-		if q := req.FetchQuery(); q.Limit != tt.want+1 {
-			t.Errorf("FetchQuery(%q).Limit = %d, want %d", tt.qs, q.Limit, tt.want+1)
+			t.Errorf("ParseListQuery(%q, paginate_by=%d, max=%d) limit = %d, want %d", tt.qs, tt.paginateBy, tt.maxFetch, req.Limit, tt.want)
 		}
 	}
 }
@@ -317,70 +301,82 @@ func TestComputeLimit(t *testing.T) {
 		paginateBy, max int
 		want            int
 	}{
-		{0, false, 0, 0, domain.DefaultMaxFetchSize},
+		{0, false, 0, 0, httpadapter.DefaultMaxFetchSize},
 		{3, true, 0, 0, 3},
 		{3, true, 2, 0, 2},
-		{0, true, 2, 0, domain.DefaultMaxFetchSize},
+		{0, true, 2, 0, httpadapter.DefaultMaxFetchSize},
 		{0, false, 2, 0, 2},
 		{1 << 40, true, 0, 100, 100},
 	}
 	for _, tt := range tests {
-		if got := domain.ComputeLimit(tt.limit, tt.given, tt.paginateBy, tt.max); got != tt.want {
+		if got := httpadapter.ComputeLimit(tt.limit, tt.given, tt.paginateBy, tt.max); got != tt.want {
 			t.Errorf("ComputeLimit(%d, %v, %d, %d) = %d, want %d", tt.limit, tt.given, tt.paginateBy, tt.max, got, tt.want)
 		}
 	}
 }
 
-func TestParseQueryFields(t *testing.T) {
-	req, err := parse(t, "_fields=title,author.name,,x", domain.ParseOptions{})
+func TestParseListQueryFields(t *testing.T) {
+	req, err := parse(t, "_fields=title,author.name,,x", httpadapter.ListQueryOptions{})
 	if err != nil {
-		t.Fatalf("ParseQuery: %v", err)
+		t.Fatalf("ParseListQuery: %v", err)
 	}
 	if got := strings.Join(req.Fields, "|"); got != "title|author.name|x" {
 		t.Errorf("Fields = %s, want title|author.name|x", got)
 	}
-	if req, _ := parse(t, "_fields=", domain.ParseOptions{}); req.Fields != nil {
+	if req, _ := parse(t, "_fields=", httpadapter.ListQueryOptions{}); req.Fields != nil {
 		t.Errorf("Fields(empty) = %v, want nil", req.Fields)
 	}
-	if got := domain.ParseFields(url.Values{"_fields": {"a", "b,c"}}); strings.Join(got, "|") != "b|c" {
+	if got := httpadapter.FieldsParam(url.Values{"_fields": {"a", "b,c"}}); strings.Join(got, "|") != "b|c" {
 		t.Errorf("ParseFields = %v, want [b c]", got)
 	}
-	if got := domain.ParseFields(url.Values{}); got != nil {
+	if got := httpadapter.FieldsParam(url.Values{}); got != nil {
 		t.Errorf("ParseFields(none) = %v, want nil", got)
 	}
 }
 
-func TestParseQueryTokenAndPaginate(t *testing.T) {
+func TestParseListQueryTokenAndPaginate(t *testing.T) {
 	recs := []domain.Record{
 		rec(t, `{"id":"a","last_modified":3,"title":"x"}`),
 		rec(t, `{"id":"b","last_modified":2}`),
 		rec(t, `{"id":"c","last_modified":1,"title":"y"}`),
 	}
-	req, err := parse(t, "_sort=title&_limit=2", domain.ParseOptions{})
+	req, err := parse(t, "_sort=title&_limit=2", httpadapter.ListQueryOptions{})
 	if err != nil {
-		t.Fatalf("ParseQuery: %v", err)
+		t.Fatalf("ParseListQuery: %v", err)
 	}
-	page, next, err := req.Paginate(domain.Select(recs, req.FetchQuery()), "n1")
+	page, next, err := paginate(recs, req)
 	if err != nil || ids(page) != "a,c" || next == "" {
-		t.Fatalf("Paginate page 1 = %s, %q, %v; want a,c and a token", ids(page), next, err)
+		t.Fatalf("paginate page 1 = %s, %q, %v; want a,c and a token", ids(page), next, err)
 	}
-	req2, err := parse(t, "_sort=title&_limit=2&_token="+url.QueryEscape(next), domain.ParseOptions{})
+	req2, err := parse(t, "_sort=title&_limit=2&_token="+url.QueryEscape(next), httpadapter.ListQueryOptions{})
 	if err != nil {
-		t.Fatalf("ParseQuery(page 2): %v", err)
+		t.Fatalf("ParseListQuery(page 2): %v", err)
 	}
-	if req2.Token.Nonce != "n1" {
-		t.Errorf("Token.Nonce = %q, want n1", req2.Token.Nonce)
-	}
-	page, next, err = req2.Paginate(domain.Select(recs, req2.FetchQuery()), "")
+	page, next, err = paginate(recs, req2)
 	if err != nil || ids(page) != "b" || next != "" {
-		t.Errorf("Paginate page 2 = %s, %q, %v; want b and no token", ids(page), next, err)
+		t.Errorf("paginate page 2 = %s, %q, %v; want b and no token", ids(page), next, err)
 	}
 	// A token of another sort is refused.
-	_, err = parse(t, "_sort=-title&_token="+url.QueryEscape(mustToken(t, req.Sort)), domain.ParseOptions{})
-	wantIssue(t, "ParseQuery(token of another sort)", err, "", "_token has invalid content")
-	if _, err := parse(t, "_sort=title&_token="+url.QueryEscape(mustToken(t, req.Sort)), domain.ParseOptions{}); err != nil {
-		t.Errorf("ParseQuery(token of the same sort): %v", err)
+	_, err = parse(t, "_sort=-title&_token="+url.QueryEscape(mustToken(t, req.Sort)), httpadapter.ListQueryOptions{})
+	wantIssue(t, "ParseListQuery(token of another sort)", err, "", "_token has invalid content")
+	if _, err := parse(t, "_sort=title&_token="+url.QueryEscape(mustToken(t, req.Sort)), httpadapter.ListQueryOptions{}); err != nil {
+		t.Errorf("ParseListQuery(token of the same sort): %v", err)
 	}
+}
+
+// paginate serves one page of recs for req as the server does: the engine
+// fetches one object more than the page (app.Engine.List), the page ends at
+// the limit, and its last object's cursor becomes the next page's _token
+// (empty on the last page).
+func paginate(recs []domain.Record, req httpadapter.ListQuery) (page []domain.Record, next string, err error) {
+	q := domain.Query{Filters: req.Filters, Sort: req.Sort, Limit: req.Limit + 1, After: req.After, WithDeleted: req.WithDeleted}
+	page = domain.Select(recs, q)
+	if len(page) <= req.Limit {
+		return page, "", nil
+	}
+	page = page[:req.Limit]
+	next, err = httpadapter.EncodePageToken(req.Sort, domain.CursorOf(page[len(page)-1], req.Sort))
+	return page, next, err
 }
 
 func mustToken(t *testing.T, sorts []domain.Sort) string {
@@ -389,9 +385,9 @@ func mustToken(t *testing.T, sorts []domain.Sort) string {
 	for i := range after {
 		after[i] = domain.SortValue{Value: j(t, `1`)}
 	}
-	tok, err := domain.EncodeToken(sorts, domain.Token{After: after})
+	tok, err := httpadapter.EncodePageToken(sorts, after)
 	if err != nil {
-		t.Fatalf("EncodeToken: %v", err)
+		t.Fatalf("EncodePageToken: %v", err)
 	}
 	return tok
 }
@@ -399,30 +395,30 @@ func mustToken(t *testing.T, sorts []domain.Sort) string {
 // Every timestamp the server can hand out (proposals are capped at an hour
 // ahead, far below the day Kinto's bound allows) is accepted by every
 // timestamp parameter, bare or quoted.
-func TestParseQueryAcceptsServerTimestamps(t *testing.T) {
+func TestParseListQueryAcceptsServerTimestamps(t *testing.T) {
 	for _, ts := range []int64{0, 1, testNow, testNow + 3600*1000, testNow + 24*3600*1000 - 1} {
 		n := fmt.Sprint(ts)
 		for _, qs := range []string{"_since=" + n, "_before=" + n, "_to=" + n, "last_modified=" + n,
 			`_since="` + n + `"`, "gt_last_modified=" + n, `lt_last_modified="` + n + `"`, "min_last_modified=" + n + ".0"} {
-			req, err := parse(t, qs, domain.ParseOptions{})
+			req, err := parse(t, qs, httpadapter.ListQueryOptions{})
 			if err != nil || len(req.Filters) != 1 || fmt.Sprint(req.Filters[0].Value) != n {
-				t.Errorf("ParseQuery(%q) = %+v, %v; want one filter on %s", qs, req.Filters, err, n)
+				t.Errorf("ParseListQuery(%q) = %+v, %v; want one filter on %s", qs, req.Filters, err, n)
 			}
 		}
 	}
 }
 
 // _limit takes Kinto's whole range, 2**63 included, capped as any limit.
-func TestParseQueryLimitUpToKintoMaximum(t *testing.T) {
+func TestParseListQueryLimitUpToKintoMaximum(t *testing.T) {
 	for _, qs := range []string{"_limit=9223372036854775807", "_limit=9223372036854775808", "_limit=9.2e18"} {
-		req, err := parse(t, qs, domain.ParseOptions{MaxFetchSize: 50})
+		req, err := parse(t, qs, httpadapter.ListQueryOptions{MaxFetchSize: 50})
 		if err != nil || req.Limit != 50 {
-			t.Errorf("ParseQuery(%q) limit %d, %v; want the maximum 50", qs, req.Limit, err)
+			t.Errorf("ParseListQuery(%q) limit %d, %v; want the maximum 50", qs, req.Limit, err)
 		}
 	}
 }
 
-func TestParseQueryCaps(t *testing.T) {
+func TestParseListQueryCaps(t *testing.T) {
 	fields := func(n int) string {
 		f := make([]string, n)
 		for i := range f {
@@ -430,12 +426,12 @@ func TestParseQueryCaps(t *testing.T) {
 		}
 		return strings.Join(f, ",")
 	}
-	req, err := parse(t, "_sort="+fields(domain.MaxSortFields), domain.ParseOptions{})
+	req, err := parse(t, "_sort="+fields(domain.MaxSortFields), httpadapter.ListQueryOptions{})
 	if err != nil || len(req.Sort) != domain.MaxSortFields+1 {
-		t.Errorf("ParseQuery(%d sort fields): %d sorts, %v; want them all and last_modified", domain.MaxSortFields, len(req.Sort), err)
+		t.Errorf("ParseListQuery(%d sort fields): %d sorts, %v; want them all and last_modified", domain.MaxSortFields, len(req.Sort), err)
 	}
-	_, err = parse(t, "_sort="+fields(domain.MaxSortFields+1), domain.ParseOptions{})
-	wantIssue(t, "ParseQuery(too many sort fields)", err, "_sort",
+	_, err = parse(t, "_sort="+fields(domain.MaxSortFields+1), httpadapter.ListQueryOptions{})
+	wantIssue(t, "ParseListQuery(too many sort fields)", err, "_sort",
 		fmt.Sprintf("Too many sort fields: _sort takes at most %d", domain.MaxSortFields))
 
 	filters := func(n int) string {
@@ -445,11 +441,67 @@ func TestParseQueryCaps(t *testing.T) {
 		}
 		return strings.Join(f, "&")
 	}
-	req, err = parse(t, filters(domain.MaxFilters-1)+"&_since=1&_limit=2&_sort=f01", domain.ParseOptions{})
+	req, err = parse(t, filters(domain.MaxFilters-1)+"&_since=1&_limit=2&_sort=f01", httpadapter.ListQueryOptions{})
 	if err != nil || len(req.Filters) != domain.MaxFilters {
-		t.Errorf("ParseQuery(%d filters): %d filters, %v; want them all", domain.MaxFilters, len(req.Filters), err)
+		t.Errorf("ParseListQuery(%d filters): %d filters, %v; want them all", domain.MaxFilters, len(req.Filters), err)
 	}
-	_, err = parse(t, filters(domain.MaxFilters)+"&_since=1", domain.ParseOptions{})
-	wantIssue(t, "ParseQuery(too many filters)", err, "f63",
+	_, err = parse(t, filters(domain.MaxFilters)+"&_since=1", httpadapter.ListQueryOptions{})
+	wantIssue(t, "ParseListQuery(too many filters)", err, "f63",
 		fmt.Sprintf("Too many filters: at most %d filter parameters per request", domain.MaxFilters))
+}
+
+// j decodes one JSON value with json.Number numbers, as every layer does.
+func j(t testing.TB, s string) any {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("decode %q: %v", s, err)
+	}
+	return v
+}
+
+// rec builds a record from its protocol JSON form; {"id", "last_modified",
+// "deleted": true} alone is a tombstone.
+func rec(t testing.TB, s string) domain.Record {
+	t.Helper()
+	m, ok := j(t, s).(map[string]any)
+	if !ok {
+		t.Fatalf("record %s: not an object", s)
+	}
+	var r domain.Record
+	if id, ok := m["id"].(string); ok {
+		r.ID = id
+		delete(m, "id")
+	}
+	if ts, ok := domain.AsInt(m["last_modified"]); ok {
+		r.LastModified = ts
+	}
+	delete(m, "last_modified")
+	if d, ok := m["deleted"].(bool); ok && d && len(m) == 1 {
+		r.Deleted = true
+		delete(m, "deleted")
+	}
+	r.Data = m
+	return r
+}
+
+// asJSON renders a value for failure messages and comparisons.
+func asJSON(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatalf("marshal %v: %v", v, err)
+	}
+	return string(b)
+}
+
+// ids lists the ids of recs, comma-separated.
+func ids(recs []domain.Record) string {
+	out := make([]string, len(recs))
+	for i, r := range recs {
+		out[i] = r.ID
+	}
+	return strings.Join(out, ",")
 }

@@ -1,8 +1,10 @@
-package domain
+package http
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"math/big"
 	"net/url"
@@ -10,22 +12,32 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/cliquet-go/cliquet/internal/domain"
 )
 
+// The querystring grammar of list requests (PROTOCOL-core §7): which
+// parameters there are, how their values are read, and how a bad one is
+// worded for the client. What a parsed query means (matching, ordering,
+// paging cursors) is the domain's.
+
 // DefaultMaxFetchSize is the protocol's storage_max_fetch_size default: the
-// most objects one page may hold.
+// most objects one page may hold (Config.MaxFetchSize 0).
 const DefaultMaxFetchSize = 10000
 
 // timestampSlack is how far in the future a last_modified filter value may
 // be: Kinto refuses values from tomorrow on.
 const timestampSlack = 24 * 3600 * 1000
 
-// ParseOptions carries what ParseQuery needs to know about the resource and
-// the settings.
-type ParseOptions struct {
+// parseOp names the querystring parser in the errors it returns.
+const parseOp = "http.ParseListQuery"
+
+// ListQueryOptions carries what ParseListQuery needs to know about the
+// resource and the settings.
+type ListQueryOptions struct {
 	// DefaultSort is the resource's order when _sort names no valid field;
 	// nil means the protocol's -last_modified.
-	DefaultSort []Sort
+	DefaultSort []domain.Sort
 	// PaginateBy is the paginate_by setting; 0 means unset.
 	PaginateBy int
 	// MaxFetchSize is storage_max_fetch_size; 0 means DefaultMaxFetchSize.
@@ -33,40 +45,25 @@ type ParseOptions struct {
 	// Now is the current time in epoch milliseconds; last_modified filter
 	// values must be below Now plus one day. 0 disables that upper bound.
 	Now int64
-	// KnownField, when set, tells whether a filter or sort field (its first
-	// dotted segment for _fields) exists; unknown ones are refused as by a
-	// strict schema. Nil accepts every field, as Kinto does.
-	KnownField func(field string) bool
 }
 
-// Caps on one list request, for every backend: each filter and sort field
-// costs the database work and statement size (on PostgreSQL several
-// parameters and ORDER BY terms each), so a querystring may not ask for an
-// unbounded number. They are far above what a client needs; past them the
-// request is refused with a 400 naming the parameter.
-const (
-	// MaxFilters caps the filter parameters, _since/_before/_to included.
-	MaxFilters = 64
-	// MaxSortFields caps the fields of _sort.
-	MaxSortFields = 32
-)
-
-// ListRequest is a list querystring turned into domain terms
+// ListQuery is a list querystring turned into domain terms
 // (PROTOCOL-core §7).
-type ListRequest struct {
+type ListQuery struct {
 	// Filters are ANDed. _since/_before/_to become last_modified gt/lt
 	// filters; _since=null (and _before/_to=null) becomes a last_modified
 	// filter with an empty in list, which matches nothing, as on Postgres.
-	Filters []Filter
+	Filters []domain.Filter
 	// Sort is the complete order; it always contains last_modified
 	// (appended as -last_modified when the request did not name it).
-	Sort []Sort
-	// Limit is the page size of §7.4 (ComputeLimit); always at least 1.
+	Sort []domain.Sort
+	// Limit is the page size of §7.4 (computeLimit); always at least 1.
 	Limit int
-	// Token is the decoded _token; Token.After is nil on a first page.
-	Token Token
+	// After is the cursor the _token carries: the position of the last
+	// object of the previous page; nil on a first page.
+	After []domain.SortValue
 	// Fields is the _fields projection (nil: whole objects); id and
-	// last_modified are always kept by Project.
+	// last_modified are always kept by domain.Project.
 	Fields []string
 	// WithDeleted is set when a filter reads last_modified: tombstones are
 	// then part of the answer (§7.6).
@@ -76,39 +73,11 @@ type ListRequest struct {
 	DeprecatedTo bool
 }
 
-// FetchQuery is the storage query of the page: one object more than Limit,
-// so that Paginate can tell whether a next page exists without counting.
-func (r ListRequest) FetchQuery() Query {
-	return Query{
-		Filters:     r.Filters,
-		Sort:        r.Sort,
-		Limit:       r.Limit + 1,
-		After:       r.Token.After,
-		WithDeleted: r.WithDeleted,
-	}
-}
-
-// Paginate cuts the result of FetchQuery to the page, and when more objects
-// follow returns the _token of the next page (built from the last object of
-// the page, with nonce for single-use DELETE tokens); next is "" on the last
-// page.
-func (r ListRequest) Paginate(fetched []Record, nonce string) (page []Record, next string, err error) {
-	if len(fetched) <= r.Limit {
-		return fetched, "", nil
-	}
-	page = fetched[:r.Limit]
-	next, err = EncodeToken(r.Sort, Token{After: CursorOf(page[len(page)-1], r.Sort), Nonce: nonce})
-	if err != nil {
-		return nil, "", fmt.Errorf("paginate: %w", err)
-	}
-	return page, next, nil
-}
-
-// ComputeLimit is the page size rule of PROTOCOL-core §7.4: the requested
+// computeLimit is the page size rule of PROTOCOL-core §7.4: the requested
 // _limit (given reports whether there was one; absent or 0 means none),
 // else paginate_by, capped by paginate_by and by maxFetchSize (0:
 // DefaultMaxFetchSize). As in Kinto, _limit=0 asks for the maximum.
-func ComputeLimit(limit int64, given bool, paginateBy, maxFetchSize int) int {
+func computeLimit(limit int64, given bool, paginateBy, maxFetchSize int) int {
 	if maxFetchSize <= 0 {
 		maxFetchSize = DefaultMaxFetchSize
 	}
@@ -127,11 +96,11 @@ func ComputeLimit(limit int64, given bool, paginateBy, maxFetchSize int) int {
 
 // filterOps lists the operator prefixes in the order Kinto's regular
 // expression tries them, contains_any before contains.
-var filterOps = [...]Op{OpLt, OpMin, OpMax, OpNot, OpEq, OpGt, OpIn, OpExclude, OpLike, OpHas, OpContainsAny, OpContains}
+var filterOps = [...]domain.Op{domain.OpLt, domain.OpMin, domain.OpMax, domain.OpNot, domain.OpEq, domain.OpGt, domain.OpIn, domain.OpExclude, domain.OpLike, domain.OpHas, domain.OpContainsAny, domain.OpContains}
 
-// ParseQuery turns the querystring of a list request into a ListRequest,
+// ParseListQuery turns the querystring of a list request into a ListQuery,
 // following PROTOCOL-core §7.1–§7.7 and Kinto's messages. Every failure is
-// an Invalid *Error whose issues name the parameter in the querystring:
+// an Invalid *domain.Error whose issues name the parameter in the querystring:
 //
 //   - _limit, _since, _before, _to, last_modified: `"abc" is not a number`,
 //     `-1 is less than minimum value 0` (all such issues at once, sorted by
@@ -149,8 +118,7 @@ var filterOps = [...]Op{OpLt, OpMin, OpMax, OpNot, OpEq, OpGt, OpIn, OpExclude, 
 // (in_/exclude_ values are comma-split first, contains_ values become
 // lists). id values compare as strings. When a parameter is repeated, the
 // last value counts. Filters are checked in parameter name order.
-func ParseQuery(values url.Values, opts ParseOptions) (ListRequest, error) {
-	const op = "domain.ParseQuery"
+func ParseListQuery(values url.Values, opts ListQueryOptions) (ListQuery, error) {
 	params := make(map[string]string, len(values))
 	for k, vs := range values {
 		if len(vs) == 0 {
@@ -164,10 +132,10 @@ func ParseQuery(values url.Values, opts ParseOptions) (ListRequest, error) {
 	}
 	sort.Strings(names)
 
-	var req ListRequest
+	var req ListQuery
 
 	// Schema phase: the typed reserved parameters, every issue reported.
-	var issues []Issue
+	var issues []domain.Issue
 	ints := map[string]int64{}
 	for _, name := range []string{"_before", "_limit", "_since", "_to", "last_modified"} {
 		raw, ok := params[name]
@@ -182,7 +150,7 @@ func ParseQuery(values url.Values, opts ParseOptions) (ListRequest, error) {
 		}
 	}
 	if len(issues) > 0 {
-		return req, &Error{Kind: Invalid, Op: op, Issues: issues}
+		return req, &domain.Error{Kind: domain.Invalid, Op: parseOp, Issues: issues}
 	}
 
 	// Filter phase: the first failing parameter ends the parsing.
@@ -190,9 +158,9 @@ func ParseQuery(values url.Values, opts ParseOptions) (ListRequest, error) {
 	for _, name := range names {
 		raw := params[name]
 		if isFilterParam(name) {
-			if filters++; filters > MaxFilters {
-				return req, InvalidField(op, InQuerystring, name,
-					fmt.Sprintf("Too many filters: at most %d filter parameters per request", MaxFilters))
+			if filters++; filters > domain.MaxFilters {
+				return req, domain.InvalidField(parseOp, domain.InQuerystring, name,
+					fmt.Sprintf("Too many filters: at most %d filter parameters per request", domain.MaxFilters))
 			}
 		}
 		switch name {
@@ -210,7 +178,7 @@ func ParseQuery(values url.Values, opts ParseOptions) (ListRequest, error) {
 		if strings.HasPrefix(name, "_") {
 			continue
 		}
-		f, err := parseFilter(name, raw, ints, opts)
+		f, err := parseFilter(name, raw, ints, opts.Now)
 		if err != nil {
 			return req, err
 		}
@@ -223,20 +191,16 @@ func ParseQuery(values url.Values, opts ParseOptions) (ListRequest, error) {
 	}
 
 	limit, given := ints["_limit"]
-	req.Limit = ComputeLimit(limit, given, opts.PaginateBy, opts.MaxFetchSize)
+	req.Limit = computeLimit(limit, given, opts.PaginateBy, opts.MaxFetchSize)
 
-	sorts, err := parseSort(params["_sort"], opts)
+	sorts, err := parseSort(params["_sort"], opts.DefaultSort)
 	if err != nil {
 		return req, err
 	}
 	req.Sort = sorts
 
 	if raw, ok := params["_fields"]; ok {
-		fields, err := parseFields(raw, opts)
-		if err != nil {
-			return req, err
-		}
-		req.Fields = fields
+		req.Fields = splitFields(raw)
 	}
 
 	if raw, ok := params["_token"]; ok {
@@ -245,44 +209,35 @@ func ParseQuery(values url.Values, opts ParseOptions) (ListRequest, error) {
 			tok = s
 		}
 		if tok != "" {
-			t, err := DecodeToken(tok, req.Sort)
+			t, err := decodePageToken(tok, req.Sort)
 			if err != nil {
 				return req, err
 			}
-			req.Token = t
+			req.After = t.after
 		}
 	}
 	return req, nil
 }
 
-// ParseFields reads the _fields parameter of an object GET: the
+// fieldsParam reads the _fields parameter of an object GET: the
 // comma-separated field paths, empty entries dropped; nil when absent.
-func ParseFields(values url.Values) []string {
+func fieldsParam(values url.Values) []string {
 	vs := values["_fields"]
 	if len(vs) == 0 {
 		return nil
 	}
-	fields, _ := parseFields(vs[len(vs)-1], ParseOptions{})
-	return fields
+	return splitFields(vs[len(vs)-1])
 }
 
-func parseFields(raw string, opts ParseOptions) ([]string, error) {
-	var fields, unknown []string
+// splitFields reads a _fields value; nil when it names no field.
+func splitFields(raw string) []string {
+	var fields []string
 	for _, f := range strings.Split(raw, ",") {
-		if f == "" {
-			continue
-		}
-		fields = append(fields, f)
-		root, _, _ := strings.Cut(f, ".")
-		if opts.KnownField != nil && !opts.KnownField(root) {
-			unknown = append(unknown, root)
+		if f != "" {
+			fields = append(fields, f)
 		}
 	}
-	if len(unknown) > 0 {
-		return nil, InvalidField("domain.ParseQuery", InQuerystring, "Invalid _fields parameter",
-			fmt.Sprintf("Fields %s do not exist", strings.Join(unknown, ",")))
-	}
-	return fields, nil
+	return fields
 }
 
 // isFilterParam tells whether a querystring parameter is a filter.
@@ -296,8 +251,8 @@ func isFilterParam(name string) bool {
 
 // parseSort reads _sort: "a,-b,+c"; malformed entries are dropped, and
 // -last_modified is appended unless last_modified is named.
-func parseSort(raw string, opts ParseOptions) ([]Sort, error) {
-	var sorts []Sort
+func parseSort(raw string, defaultSort []domain.Sort) ([]domain.Sort, error) {
+	var sorts []domain.Sort
 	if raw != "" {
 		for _, entry := range strings.Split(raw, ",") {
 			entry = strings.TrimSpace(entry)
@@ -309,26 +264,22 @@ func parseSort(raw string, opts ParseOptions) ([]Sort, error) {
 			if !isFieldPath(entry) {
 				continue
 			}
-			if opts.KnownField != nil && !opts.KnownField(entry) {
-				return nil, InvalidField("domain.ParseQuery", InQuerystring, "",
-					fmt.Sprintf("Unknown sort field '%s'", entry))
-			}
-			sorts = append(sorts, Sort{Field: entry, Desc: desc})
-			if len(sorts) > MaxSortFields {
-				return nil, InvalidField("domain.ParseQuery", InQuerystring, "_sort",
-					fmt.Sprintf("Too many sort fields: _sort takes at most %d", MaxSortFields))
+			sorts = append(sorts, domain.Sort{Field: entry, Desc: desc})
+			if len(sorts) > domain.MaxSortFields {
+				return nil, domain.InvalidField(parseOp, domain.InQuerystring, "_sort",
+					fmt.Sprintf("Too many sort fields: _sort takes at most %d", domain.MaxSortFields))
 			}
 		}
 	}
 	if len(sorts) == 0 {
-		sorts = append(sorts, opts.DefaultSort...)
+		sorts = append(sorts, defaultSort...)
 	}
 	for _, s := range sorts {
 		if s.Field == "last_modified" {
 			return sorts, nil
 		}
 	}
-	return append(sorts, Sort{Field: "last_modified", Desc: true}), nil
+	return append(sorts, domain.Sort{Field: "last_modified", Desc: true}), nil
 }
 
 // isFieldPath reports whether s matches [\w.]+ (Python's Unicode \w).
@@ -347,49 +298,45 @@ func isFieldPath(s string) bool {
 // splitOp separates "op_field" into its operator and field, trying the
 // operators in Kinto's order; anything else is an implicit eq on the whole
 // name.
-func splitOp(name string) (Op, string) {
+func splitOp(name string) (domain.Op, string) {
 	for _, op := range filterOps {
 		if rest, ok := strings.CutPrefix(name, string(op)+"_"); ok && isFieldPath(rest) {
 			return op, rest
 		}
 	}
-	return OpEq, name
+	return domain.OpEq, name
 }
 
-func invalidValue(name string) *Error {
-	return InvalidField("domain.ParseQuery", InQuerystring, name, "Invalid value for "+name)
+func invalidValue(name string) *domain.Error {
+	return domain.InvalidField(parseOp, domain.InQuerystring, name, "Invalid value for "+name)
 }
 
 // timeBoundFilter turns _since, _before or _to into a last_modified filter.
-func timeBoundFilter(name, raw string, ints map[string]int64, now int64) (Filter, error) {
-	op := OpLt
+func timeBoundFilter(name, raw string, ints map[string]int64, now int64) (domain.Filter, error) {
+	op := domain.OpLt
 	if name == "_since" {
-		op = OpGt
+		op = domain.OpGt
 	}
 	if nativeValue(raw) == nil {
 		// Postgres compares with NULL: nothing matches.
-		return Filter{Field: "last_modified", Op: OpIn, Value: []any{}}, nil
+		return domain.Filter{Field: "last_modified", Op: domain.OpIn, Value: []any{}}, nil
 	}
 	n, ok := ints[name]
 	if !ok || !timestampInRange(n, now) {
-		return Filter{}, invalidValue(name)
+		return domain.Filter{}, invalidValue(name)
 	}
-	return Filter{Field: "last_modified", Op: op, Value: json.Number(strconv.FormatInt(n, 10))}, nil
+	return domain.Filter{Field: "last_modified", Op: op, Value: json.Number(strconv.FormatInt(n, 10))}, nil
 }
 
-func parseFilter(name, raw string, ints map[string]int64, opts ParseOptions) (Filter, error) {
+func parseFilter(name, raw string, ints map[string]int64, now int64) (domain.Filter, error) {
 	op, field := splitOp(name)
-	if opts.KnownField != nil && !opts.KnownField(field) {
-		return Filter{}, InvalidField("domain.ParseQuery", InQuerystring, name,
-			fmt.Sprintf("Unknown filter field '%s'", name))
-	}
 
 	// Values are decoded by the parameter's prefix, as Kinto's schema does,
 	// even when the rest is not a valid field name.
 	var value any
 	switch {
 	case strings.HasPrefix(name, "contains_"):
-		value = asList(nativeValue(raw))
+		value = listOf(nativeValue(raw))
 	case strings.HasPrefix(name, "in_") || strings.HasPrefix(name, "exclude_"):
 		list := []any{}
 		for _, item := range strings.Split(raw, ",") {
@@ -409,46 +356,46 @@ func parseFilter(name, raw string, ints map[string]int64, opts ParseOptions) (Fi
 		value = nativeValue(raw)
 	}
 
-	if op == OpLike {
+	if op == domain.OpLike {
 		if _, ok := value.(string); !ok {
-			return Filter{}, invalidValue(name)
+			return domain.Filter{}, invalidValue(name)
 		}
 	}
-	if (op == OpIn || op == OpExclude) && field == "id" {
+	if (op == domain.OpIn || op == domain.OpExclude) && field == "id" {
 		for _, v := range value.([]any) {
 			if _, ok := v.(string); !ok {
-				return Filter{}, invalidValue(name)
+				return domain.Filter{}, invalidValue(name)
 			}
 		}
 	}
 	if strings.IndexByte(field, 0) >= 0 || hasNUL(value) {
-		return Filter{}, InvalidField("domain.ParseQuery", InQuerystring, name, "Invalid character 0x00")
+		return domain.Filter{}, domain.InvalidField(parseOp, domain.InQuerystring, name, "Invalid character 0x00")
 	}
 	if field == "last_modified" {
 		var n int64
 		var ok bool
 		if name == "last_modified" {
 			n, ok = ints[name]
-			ok = ok && timestampInRange(n, opts.Now)
+			ok = ok && timestampInRange(n, now)
 		} else {
-			n, ok = timestampValue(value, opts.Now)
+			n, ok = timestampValue(value, now)
 		}
 		if !ok {
-			return Filter{}, invalidValue(name)
+			return domain.Filter{}, invalidValue(name)
 		}
 		value = json.Number(strconv.FormatInt(n, 10))
 	}
-	if field == "id" && (op == OpContains || op == OpContainsAny) {
-		return Filter{}, InvalidField("domain.ParseQuery", InQuerystring, name, "Field 'id' is not an array")
+	if field == "id" && (op == domain.OpContains || op == domain.OpContainsAny) {
+		return domain.Filter{}, domain.InvalidField(parseOp, domain.InQuerystring, name, "Field 'id' is not an array")
 	}
-	if field == "id" && op != OpHas && op != OpIn && op != OpExclude {
+	if field == "id" && op != domain.OpHas && op != domain.OpIn && op != domain.OpExclude {
 		// Ids are text: compare numbers and booleans by their text.
 		switch value.(type) {
 		case json.Number, bool:
 			value = raw
 		}
 	}
-	return Filter{Field: field, Op: op, Value: value}, nil
+	return domain.Filter{Field: field, Op: op, Value: value}, nil
 }
 
 // nativeValue decodes a querystring value as JSON when it is JSON (numbers
@@ -464,10 +411,10 @@ func nativeValue(raw string) any {
 // parseIntParam reads an integer parameter as Kinto's schema does: JSON
 // decoded, floats truncated, booleans as 0/1; "", null, [] and {} count as
 // not given. It returns the issue to report, if any.
-func parseIntParam(name, raw string) (int64, bool, *Issue) {
+func parseIntParam(name, raw string) (int64, bool, *domain.Issue) {
 	v := nativeValue(raw)
-	notNumber := func(shown string) (int64, bool, *Issue) {
-		return 0, false, &Issue{Location: InQuerystring, Name: name, Description: fmt.Sprintf("%q is not a number", shown)}
+	notNumber := func(shown string) (int64, bool, *domain.Issue) {
+		return 0, false, &domain.Issue{Location: domain.InQuerystring, Name: name, Description: fmt.Sprintf("%q is not a number", shown)}
 	}
 	var n *big.Int
 	switch t := v.(type) {
@@ -516,9 +463,9 @@ func parseIntParam(name, raw string) (int64, bool, *Issue) {
 	}
 	switch {
 	case n.Sign() < 0:
-		return 0, false, &Issue{Location: InQuerystring, Name: name, Description: n.String() + " is less than minimum value 0"}
+		return 0, false, &domain.Issue{Location: domain.InQuerystring, Name: name, Description: n.String() + " is less than minimum value 0"}
 	case n.Cmp(maxIntParam) > 0:
-		return 0, false, &Issue{Location: InQuerystring, Name: name, Description: n.String() + " is greater than maximum value " + maxIntParam.String()}
+		return 0, false, &domain.Issue{Location: domain.InQuerystring, Name: name, Description: n.String() + " is greater than maximum value " + maxIntParam.String()}
 	case !n.IsInt64():
 		// Exactly 2**63, which Kinto's schema still takes: as a page size
 		// it is capped anyway, and as a timestamp it is out of range
@@ -536,7 +483,7 @@ func isSignedDigits(s string) bool {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if !isDigit(s[i]) {
+		if s[i] < '0' || s[i] > '9' {
 			return false
 		}
 	}
@@ -592,4 +539,49 @@ var maxIntParam = new(big.Int).Lsh(big.NewInt(1), 63)
 // written so that it cannot overflow.
 func timestampInRange(n, now int64) bool {
 	return n >= 0 && n < math.MaxInt64 && (now == 0 || n-timestampSlack < now)
+}
+
+// listOf is a contains_ value as a list: a JSON array as is, anything else
+// as the one element.
+func listOf(v any) []any {
+	if l, ok := v.([]any); ok {
+		return l
+	}
+	return []any{v}
+}
+
+// decodeJSONValue decodes exactly one JSON value, numbers as json.Number.
+func decodeJSONValue(b []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("decode JSON value: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("trailing data after JSON value")
+	}
+	return v, nil
+}
+
+// hasNUL reports whether a decoded value holds a NUL character in a string
+// or a key; Postgres cannot store those in jsonb.
+func hasNUL(v any) bool {
+	switch t := v.(type) {
+	case string:
+		return strings.IndexByte(t, 0) >= 0
+	case []any:
+		for _, e := range t {
+			if hasNUL(e) {
+				return true
+			}
+		}
+	case map[string]any:
+		for k, e := range t {
+			if strings.IndexByte(k, 0) >= 0 || hasNUL(e) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -1,14 +1,15 @@
-package domain_test
+package http_test
 
 import (
 	"encoding/base64"
 	"encoding/json"
 	"testing"
 
+	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
 	"github.com/cliquet-go/cliquet/internal/domain"
 )
 
-func TestTokenRoundTrip(t *testing.T) {
+func TestPageTokenRoundTrip(t *testing.T) {
 	sorts := []domain.Sort{{Field: "price"}, {Field: "meta.tags", Desc: true}, {Field: "gone"}, {Field: "id"}, {Field: "last_modified", Desc: true}}
 	after := []domain.SortValue{
 		{Value: j(t, `123456789012345678901234567890.000000000000000000001`)},
@@ -17,45 +18,47 @@ func TestTokenRoundTrip(t *testing.T) {
 		{Value: "r1"},
 		{Value: j(t, `1714000000000`)},
 	}
-	tok, err := domain.EncodeToken(sorts, domain.Token{After: after, Nonce: "pagination-token-x"})
+	tok, err := httpadapter.EncodePageToken(sorts, after)
 	if err != nil {
-		t.Fatalf("EncodeToken: %v", err)
+		t.Fatalf("EncodePageToken: %v", err)
 	}
 	if _, err := base64.RawURLEncoding.DecodeString(tok); err != nil {
 		t.Errorf("token %q is not URL-safe base64: %v", tok, err)
 	}
-	got, err := domain.DecodeToken(tok, sorts)
+	got, err := httpadapter.DecodePageToken(tok, sorts)
 	if err != nil {
-		t.Fatalf("DecodeToken: %v", err)
+		t.Fatalf("DecodePageToken: %v", err)
 	}
-	if got.Nonce != "pagination-token-x" {
-		t.Errorf("Nonce = %q, want pagination-token-x", got.Nonce)
-	}
-	if len(got.After) != len(after) {
-		t.Fatalf("After has %d values, want %d", len(got.After), len(after))
+	if len(got) != len(after) {
+		t.Fatalf("After has %d values, want %d", len(got), len(after))
 	}
 	for i := range after {
-		if got.After[i].Missing != after[i].Missing || asJSON(t, got.After[i].Value) != asJSON(t, after[i].Value) {
-			t.Errorf("After[%d] = %#v, want %#v", i, got.After[i], after[i])
+		if got[i].Missing != after[i].Missing || asJSON(t, got[i].Value) != asJSON(t, after[i].Value) {
+			t.Errorf("After[%d] = %#v, want %#v", i, got[i], after[i])
 		}
 	}
+	// A token of an earlier version, which could carry a nonce, still reads.
+	withNonce := base64.RawURLEncoding.EncodeToString([]byte(`{"sort":["id"],"last":[{"value":"r1"}],"nonce":"x"}`))
+	if _, err := httpadapter.DecodePageToken(withNonce, []domain.Sort{{Field: "id"}}); err != nil {
+		t.Errorf("DecodePageToken(with nonce): %v", err)
+	}
 	// Padded base64 is accepted too.
-	if _, err := domain.DecodeToken(tok+"==", sorts); err != nil {
-		t.Errorf("DecodeToken(padded): %v", err)
+	if _, err := httpadapter.DecodePageToken(tok+"==", sorts); err != nil {
+		t.Errorf("DecodePageToken(padded): %v", err)
 	}
 }
 
-func TestEncodeTokenErrors(t *testing.T) {
+func TestEncodePageTokenErrors(t *testing.T) {
 	sorts := []domain.Sort{{Field: "a"}}
-	if _, err := domain.EncodeToken(sorts, domain.Token{}); err == nil {
-		t.Error("EncodeToken(no values): no error")
+	if _, err := httpadapter.EncodePageToken(sorts, nil); err == nil {
+		t.Error("EncodePageToken(no values): no error")
 	}
-	if _, err := domain.EncodeToken(sorts, domain.Token{After: []domain.SortValue{{Value: make(chan int)}}}); err == nil {
-		t.Error("EncodeToken(unencodable value): no error")
+	if _, err := httpadapter.EncodePageToken(sorts, []domain.SortValue{{Value: make(chan int)}}); err == nil {
+		t.Error("EncodePageToken(unencodable value): no error")
 	}
 }
 
-func TestDecodeTokenRejects(t *testing.T) {
+func TestDecodePageTokenRejects(t *testing.T) {
 	sorts := []domain.Sort{{Field: "title"}, {Field: "last_modified", Desc: true}}
 	enc := func(v any) string {
 		b, err := json.Marshal(v)
@@ -85,16 +88,12 @@ func TestDecodeTokenRejects(t *testing.T) {
 		{"too long", string(make([]byte, 1<<17))},
 	}
 	for _, tt := range tests {
-		_, err := domain.DecodeToken(tt.token, sorts)
-		wantIssue(t, "DecodeToken("+tt.name+")", err, "", "_token has invalid content")
+		_, err := httpadapter.DecodePageToken(tt.token, sorts)
+		wantIssue(t, "DecodePageToken("+tt.name+")", err, "", "_token has invalid content")
 	}
 	idSort := []domain.Sort{{Field: "id"}}
-	_, err := domain.DecodeToken(raw(`{"sort":["id"],"last":[{"value":5}]}`), idSort)
-	wantIssue(t, "DecodeToken(numeric id)", err, "", "_token has invalid content")
-	_, err = domain.DecodeToken(raw(`{"sort":["id"],"last":[{"missing":true}]}`), idSort)
-	wantIssue(t, "DecodeToken(missing id)", err, "", "_token has invalid content")
-}
-
-func TestTokenExpired(t *testing.T) {
-	wantIssue(t, "TokenExpired", domain.TokenExpired(), "", "_token was already used or has expired.")
+	_, err := httpadapter.DecodePageToken(raw(`{"sort":["id"],"last":[{"value":5}]}`), idSort)
+	wantIssue(t, "DecodePageToken(numeric id)", err, "", "_token has invalid content")
+	_, err = httpadapter.DecodePageToken(raw(`{"sort":["id"],"last":[{"missing":true}]}`), idSort)
+	wantIssue(t, "DecodePageToken(missing id)", err, "", "_token has invalid content")
 }

@@ -1,25 +1,31 @@
-package domain_test
+package http_test
 
 import (
 	"net/url"
 	"testing"
 
+	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
 	"github.com/cliquet-go/cliquet/internal/domain"
 )
 
+// fuzzRecords are the objects fuzzed queries and cursors run on: one with
+// fields of every JSON type, one with none, a string where others have
+// numbers, and a tombstone.
 func fuzzRecords(t testing.TB) []domain.Record {
 	return []domain.Record{
-		rec(t, fullRec),
-		rec(t, bareRec),
+		rec(t, `{"id":"a1","last_modified":100,"title":"Hello World","n":5,"f":1.5,"s5":"5",
+			"tags":["x","y",{"k":1,"v":2}],"nums":[1,2,3],"author":{"name":"Ann","age":30,"langs":["fr","en"]},
+			"nul":null,"flag":true,"empty":[],"dotted.key":{"x":1}}`),
+		rec(t, `{"id":"b2","last_modified":200}`),
 		rec(t, `{"id":"c3","last_modified":300,"title":"x","n":"5","tags":"x"}`),
 		{ID: "d4", LastModified: 400, Deleted: true},
 	}
 }
 
-// FuzzParseQuery: any querystring ends in a ListRequest or an Invalid error
-// about the querystring, never a panic; a parsed request can be run,
+// FuzzParseListQuery: any querystring ends in a ListQuery or an Invalid
+// error about the querystring, never a panic; a parsed request can be run,
 // paginated and projected, and its token reads back.
-func FuzzParseQuery(f *testing.F) {
+func FuzzParseListQuery(f *testing.F) {
 	for _, s := range []string{
 		"", "title=abc", "n=5&gt_n=1&lt_n=9&min_n=2&max_n=8&not_n=3", "in_n=1,2,x&exclude_n=a,,b",
 		"like_title=h*o&like_x=10", "has_f=false&has_g=1", "contains_tags=[1]&contains_any_tags=x",
@@ -36,24 +42,24 @@ func FuzzParseQuery(f *testing.F) {
 		if err != nil {
 			return
 		}
-		req, err := domain.ParseQuery(values, domain.ParseOptions{Now: testNow, PaginateBy: 3})
+		req, err := httpadapter.ParseListQuery(values, httpadapter.ListQueryOptions{Now: testNow, PaginateBy: 3})
 		if err != nil {
 			e := domain.AsError(err)
 			if e == nil || e.Kind != domain.Invalid || len(e.Issues) == 0 || e.Issues[0].Location != domain.InQuerystring {
-				t.Fatalf("ParseQuery(%q): %v, want an Invalid querystring error", qs, err)
+				t.Fatalf("ParseListQuery(%q): %v, want an Invalid querystring error", qs, err)
 			}
 			return
 		}
 		if req.Limit < 1 || len(req.Sort) == 0 {
-			t.Fatalf("ParseQuery(%q): limit %d, sort %v", qs, req.Limit, req.Sort)
+			t.Fatalf("ParseListQuery(%q): limit %d, sort %v", qs, req.Limit, req.Sort)
 		}
-		page, next, err := req.Paginate(domain.Select(recs, req.FetchQuery()), "n")
+		page, next, err := paginate(recs, req)
 		if err != nil {
-			t.Fatalf("Paginate(%q): %v", qs, err)
+			t.Fatalf("paginate(%q): %v", qs, err)
 		}
 		if next != "" {
-			if _, err := domain.DecodeToken(next, req.Sort); err != nil {
-				t.Fatalf("DecodeToken(Paginate(%q)): %v", qs, err)
+			if _, err := httpadapter.DecodePageToken(next, req.Sort); err != nil {
+				t.Fatalf("DecodePageToken(paginate(%q)): %v", qs, err)
 			}
 		}
 		for _, r := range page {
@@ -62,20 +68,15 @@ func FuzzParseQuery(f *testing.F) {
 	})
 }
 
-// FuzzDecodeToken: any string ends in a token or an Invalid error, never a
-// panic; a decoded token encodes and decodes to the same values.
-func FuzzDecodeToken(f *testing.F) {
+// FuzzDecodePageToken: any string ends in a token or an Invalid error, never
+// a panic; a decoded token encodes and decodes to the same values.
+func FuzzDecodePageToken(f *testing.F) {
 	sorts := []domain.Sort{{Field: "title"}, {Field: "id"}, {Field: "last_modified", Desc: true}}
-	good, err := domain.EncodeToken(sorts, domain.Token{
-		After: []domain.SortValue{{Missing: true}, {Value: "a"}, {Value: j(f, `17`)}},
-		Nonce: "x",
-	})
+	good, err := httpadapter.EncodePageToken(sorts, []domain.SortValue{{Missing: true}, {Value: "a"}, {Value: j(f, `17`)}})
 	if err != nil {
 		f.Fatal(err)
 	}
-	good2, err := domain.EncodeToken(sorts, domain.Token{
-		After: []domain.SortValue{{Value: j(f, `{"a":[1.5e300,null,true]}`)}, {Value: ""}, {Value: j(f, `0`)}},
-	})
+	good2, err := httpadapter.EncodePageToken(sorts, []domain.SortValue{{Value: j(f, `{"a":[1.5e300,null,true]}`)}, {Value: ""}, {Value: j(f, `0`)}})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -83,26 +84,26 @@ func FuzzDecodeToken(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		tok, err := domain.DecodeToken(s, sorts)
+		tok, err := httpadapter.DecodePageToken(s, sorts)
 		if err != nil {
 			if domain.KindOf(err) != domain.Invalid {
-				t.Fatalf("DecodeToken(%q): %v, want Invalid", s, err)
+				t.Fatalf("DecodePageToken(%q): %v, want Invalid", s, err)
 			}
 			return
 		}
-		again, err := domain.EncodeToken(sorts, tok)
+		again, err := httpadapter.EncodePageToken(sorts, tok)
 		if err != nil {
-			t.Fatalf("EncodeToken(DecodeToken(%q)): %v", s, err)
+			t.Fatalf("EncodePageToken(DecodePageToken(%q)): %v", s, err)
 		}
-		back, err := domain.DecodeToken(again, sorts)
+		back, err := httpadapter.DecodePageToken(again, sorts)
 		if err != nil {
-			t.Fatalf("DecodeToken(re-encoded %q): %v", s, err)
+			t.Fatalf("DecodePageToken(re-encoded %q): %v", s, err)
 		}
 		if asJSON(t, back) != asJSON(t, tok) {
 			t.Fatalf("round trip of %q: %s, want %s", s, asJSON(t, back), asJSON(t, tok))
 		}
 		for _, r := range fuzzRecords(t) {
-			domain.After(r, sorts, tok.After)
+			domain.After(r, sorts, tok)
 		}
 	})
 }
