@@ -32,8 +32,8 @@ type identityKey struct{}
 // already identified (Authenticate) does not ask the backends again.
 func (s *Server) authenticate(r *http.Request) (context.Context, error) {
 	st := stateOf(r.Context())
-	if st != nil && st.identity != nil {
-		return context.WithValue(r.Context(), identityKey{}, *st.identity), nil
+	if st != nil && st.identified {
+		return context.WithValue(r.Context(), identityKey{}, st.identity), nil
 	}
 	header := r.Header.Get("Authorization")
 	id := identity{principals: []string{Everyone}}
@@ -60,7 +60,7 @@ func (s *Server) authenticate(r *http.Request) (context.Context, error) {
 	}
 	if st != nil {
 		st.uid, st.authType = id.userID, id.policy
-		st.identity = &id
+		st.identity, st.identified = id, true
 	}
 	return context.WithValue(r.Context(), identityKey{}, id), nil
 }

@@ -46,10 +46,12 @@ type reqState struct {
 	uid      string
 	authType string
 	rid      string // request id, shared by a batch and its subrequests
-	// identity is the caller once authenticated, nil before; each batch
-	// subrequest has its own state, so it is authenticated on its own.
-	identity *identity
-	endpoint string // the route's name in metrics; "" before routing
+	// identity is the caller once identified; each batch subrequest has
+	// its own state, so it is authenticated on its own. It is held by
+	// value: no allocation per request.
+	identity   identity
+	identified bool
+	endpoint   string // the route's name in metrics; "" before routing
 	// nested is set for a batch subrequest, which runs inside the batch's
 	// request.
 	nested bool
