@@ -92,7 +92,7 @@ func mountKinto(srv *httpadapter.Server, b *wire.Backends, bus *app.Bus, s *sett
 	if s.Includes.Contains("kinto.plugins.flush") {
 		srv.MountFlush(flushBackends(b))
 	}
-	srv.MountKinto(svc, httpadapter.KintoOptions{
+	mountKintoFeatures(srv, svc, kintoFeatures{
 		DefaultBucket: defaultBucketEnabled(s),
 		// As in Kinto, the admin plugin turns the permissions endpoint on:
 		// the web admin lists what a user may access through it.

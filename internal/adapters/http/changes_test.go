@@ -17,14 +17,14 @@ import (
 	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
 	"github.com/cliquet-go/cliquet/internal/adapters/memory"
 	"github.com/cliquet-go/cliquet/internal/app"
-	kintoapp "github.com/cliquet-go/cliquet/internal/app/kinto"
 	"github.com/cliquet-go/cliquet/internal/ports"
 )
 
 const changesPath = "/v1/buckets/b/collections/c/changes"
 
-// changesEnv is Kinto on memory with the change stream of records, served
-// by a real HTTP server so that streams stream.
+// changesEnv is a bucket, collection and record tree on memory with the
+// change stream of records, served by a real HTTP server so that streams
+// stream.
 type changesEnv struct {
 	*env
 	ts *httptest.Server
@@ -34,17 +34,13 @@ func newChangesEnv(t *testing.T, opts httpadapter.ChangesOptions) *changesEnv {
 	t.Helper()
 	e := newEnv(t, withAuth(auth.NewBasic("secret")))
 	store := memory.NewStore(memory.SystemClock{})
-	svc := kintoapp.New(store.Storage(), store.Permission(), kintoapp.Settings{
-		Principals:          map[string][]string{"bucket_create_principals": {"system.Authenticated"}},
-		ExplicitPermissions: true,
-	})
+	engine, tree := newRecordTree(store)
 	hub := ports.NewChangeHub()
 	bus := app.NewBus(store, nil).AfterCommit(ports.Filtered{L: app.FeedPublisher(hub), Resources: []string{"record"}})
-	svc.Engine.WithUnits(bus)
-	for _, res := range svc.Resources() {
-		e.srv.MountResource(svc.Engine, res)
+	engine.WithUnits(bus)
+	for _, res := range tree {
+		e.srv.MountResource(engine, res)
 	}
-	e.srv.MountKinto(svc, httpadapter.KintoOptions{})
 	if opts.Heartbeat == 0 {
 		opts.Heartbeat = time.Minute
 	}
@@ -57,13 +53,29 @@ func newChangesEnv(t *testing.T, opts httpadapter.ChangesOptions) *changesEnv {
 	if opts.NoticeWait == 0 {
 		opts.NoticeWait = time.Second
 	}
-	e.srv.MountChanges(svc.Engine, svc.Record, hub, opts)
+	e.srv.MountChanges(engine, tree[2], hub, opts)
 	ts := httptest.NewServer(e.srv.Handler())
 	t.Cleanup(ts.Close)
 	ce := &changesEnv{env: e, ts: ts}
 	ce.must(t, "PUT", "/v1/buckets/b", `{}`, aliceAuth)
 	ce.must(t, "PUT", "/v1/buckets/b/collections/c", `{}`, aliceAuth)
 	return ce
+}
+
+// newRecordTree declares buckets, collections in buckets and records in
+// collections on the engine it returns, in mounting order. Any
+// authenticated user may create a bucket, and writers are granted write on
+// what they create.
+func newRecordTree(store *memory.Store) (*app.Engine, []*app.Resource) {
+	guard := app.NewGuard(store.Permission(), map[string][]string{"bucket_create_principals": {"system.Authenticated"}}, true)
+	engine := app.NewEngine(store.Storage(), guard)
+	bucket := &app.Resource{Name: "bucket", Plural: "buckets", IDVar: "bid", IDs: app.NameGenerator{}, Cascade: true,
+		Permissions: []string{"read", "write", "collection:create"}}
+	collection := &app.Resource{Name: "collection", Plural: "collections", IDVar: "cid", Parent: bucket, IDs: app.NameGenerator{}, Cascade: true,
+		Permissions: []string{"read", "write", "record:create"}}
+	record := &app.Resource{Name: "record", Plural: "records", IDVar: "rid", Parent: collection, IDs: app.RelaxedUUID4{},
+		ParentBeforeAuth: true, Permissions: []string{"read", "write"}}
+	return engine, []*app.Resource{bucket, collection, record}
 }
 
 // must sends a request to the live server and fails unless it succeeds.

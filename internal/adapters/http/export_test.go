@@ -33,7 +33,6 @@ func SetNow(s *Server, now func() time.Time) { s.now = now }
 func PathVar(r *http.Request, name string) string { return pathVar(r, name) }
 
 var (
-	ParseObject      = parseObject
 	ParseJSON        = parseJSON
 	CheckAccept      = checkAccept
 	CheckContentType = checkContentType

@@ -5,8 +5,8 @@ import (
 	"net/http"
 )
 
-// MountFlush mounts Kinto's flush plugin: POST /__flush__, open to anyone
-// as in Kinto, runs flush (which empties every backend) and answers 202
+// MountFlush mounts the flush endpoint (what Kinto's flush plugin adds):
+// POST /__flush__, open to anyone as in Kinto, runs flush (which empties every backend) and answers 202
 // with {}. It also advertises the flush_endpoint capability. Without it
 // the path is an unknown URL (404), as in Kinto without the plugin.
 func (s *Server) MountFlush(flush func(ctx context.Context) error) {

@@ -30,7 +30,9 @@ func (s *Server) serveHello(w http.ResponseWriter, r *http.Request) {
 	}
 	if uid := UserID(r.Context()); uid != "" {
 		user := map[string]any{"id": uid, "principals": Principals(r.Context())}
-		s.helloUser(user, uid)
+		for _, add := range s.helloUsers {
+			add(user, uid)
+		}
 		body["user"] = user
 	}
 	if s.cfg.ReadOnly {

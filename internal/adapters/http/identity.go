@@ -25,9 +25,16 @@ type identity struct {
 type identityKey struct{}
 
 // authenticate tries the policies in order on the Authorization header; the
-// first that accepts it names the user. No policy accepting it makes the
-// request anonymous; a policy failing to decide is a 503.
+// first that accepts it names the user, and the principal sources add to
+// its principals. No policy accepting it makes the request anonymous; a
+// policy or source failing to decide is a 503. The identity is remembered
+// in the request's state, so that a route serving a request a middleware
+// already identified (Authenticate) does not ask the backends again.
 func (s *Server) authenticate(r *http.Request) (context.Context, error) {
+	st := stateOf(r.Context())
+	if st != nil && st.identified {
+		return context.WithValue(r.Context(), identityKey{}, st.identity), nil
+	}
 	header := r.Header.Get("Authorization")
 	id := identity{principals: []string{Everyone}}
 	if header != "" {
@@ -40,17 +47,20 @@ func (s *Server) authenticate(r *http.Request) (context.Context, error) {
 			if ok {
 				full := a.Name() + ":" + uid
 				id = identity{userID: full, policy: a.Name(), principals: []string{full, Everyone, Authenticated}}
-				extra, err := s.extraPrincipals(r.Context(), full)
-				if err != nil {
-					return nil, domain.Wrap(domain.Unavailable, "http.authenticate", err)
+				for _, source := range s.principalSources {
+					extra, err := source(r.Context(), full)
+					if err != nil {
+						return nil, domain.Wrap(domain.Unavailable, "http.authenticate", err)
+					}
+					id.principals = append(id.principals, extra...)
 				}
-				id.principals = append(id.principals, extra...)
 				break
 			}
 		}
 	}
-	if st := stateOf(r.Context()); st != nil {
+	if st != nil {
 		st.uid, st.authType = id.userID, id.policy
+		st.identity, st.identified = id, true
 	}
 	return context.WithValue(r.Context(), identityKey{}, id), nil
 }

@@ -46,7 +46,12 @@ type reqState struct {
 	uid      string
 	authType string
 	rid      string // request id, shared by a batch and its subrequests
-	endpoint string // the route's name in metrics; "" before routing
+	// identity is the caller once identified; each batch subrequest has
+	// its own state, so it is authenticated on its own. It is held by
+	// value: no allocation per request.
+	identity   identity
+	identified bool
+	endpoint   string // the route's name in metrics; "" before routing
 	// nested is set for a batch subrequest, which runs inside the batch's
 	// request.
 	nested bool

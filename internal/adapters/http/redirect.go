@@ -5,20 +5,17 @@ import (
 	"strings"
 )
 
-// dispatch sends prefixed paths to the router and answers the others
-// (PROTOCOL-core §1.1): a path that does not start with "/v<digit>" is
-// redirected under the prefix, or 404 errno 116 when that is disabled.
+// dispatch sends prefixed paths to the router, through the middlewares
+// added with Use, and answers the others (PROTOCOL-core §1.1): a path that
+// does not start with "/v<digit>" is redirected under the prefix, or 404
+// errno 116 when that is disabled.
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	switch {
 	case strings.HasPrefix(p, s.prefix):
 		// Also "/v12…" when the prefix is "/v1": the reference tests the
 		// plain string prefix, so those are unknown routes (111), not 116.
-		if s.kinto != nil && s.kintoOpts.DefaultBucket && isDefaultBucketPath(strings.TrimPrefix(p, s.prefix)) {
-			s.serveDefaultBucket(w, r)
-			return
-		}
-		s.router.ServeHTTP(w, r)
+		s.routed.ServeHTTP(w, r)
 	case isVersioned(p):
 		s.writeAPIError(w, r, newAPIError(http.StatusNotFound, errnoVersionUnavailable, msgVersion))
 	case s.cfg.VersionPrefixRedirect && !strings.ContainsAny(p, "\r\n"):

@@ -48,10 +48,14 @@ type Server struct {
 	// units runs a batch as one unit of work (MountBatchWithUnits).
 	units ports.UnitOfWork
 
-	// kinto, when set by MountKinto, adds group principals, the default
-	// bucket and /permissions.
-	kinto     KintoService
-	kintoOpts KintoOptions
+	// routed is the router inside the middlewares added with Use.
+	routed      http.Handler
+	middlewares []func(http.Handler) http.Handler
+	// principalSources add principals to authenticated callers
+	// (AddPrincipals).
+	principalSources []PrincipalsFunc
+	// helloUsers fill hello's user block (AddHelloUser).
+	helloUsers []HelloUserFunc
 }
 
 // NewServer builds the adapter. checks are the heartbeat's backends by name
@@ -92,6 +96,7 @@ func NewServer(cfg Config, log logrus.FieldLogger, checks map[string]ports.Healt
 		}
 	}
 	s.router.NotFoundHandler = http.HandlerFunc(s.serveNotFound)
+	s.routed = s.router
 	s.mountUtilities()
 	s.handler = s.middleware(http.HandlerFunc(s.dispatch))
 	return s
