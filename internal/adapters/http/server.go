@@ -73,7 +73,6 @@ func NewServer(cfg Config, log logrus.FieldLogger, checks map[string]ports.Healt
 		prefix:       "/v" + apiMajor(cfg.HTTPAPIVersion),
 		origins:      compileOrigins(cfg.CORSOrigins),
 		now:          time.Now,
-		router:       mux.NewRouter().SkipClean(true),
 		routes:       map[string]*route{},
 		capabilities: map[string]any{},
 		budget:       newBodyBudget(cfg.BodyMemoryBytes, cfg.BodyMemoryWait),
@@ -91,7 +90,7 @@ func NewServer(cfg Config, log logrus.FieldLogger, checks map[string]ports.Healt
 			s.AddCapability(a.Name(), c.Capability())
 		}
 	}
-	s.router.NotFoundHandler = http.HandlerFunc(s.serveNotFound)
+	s.router = s.newRouter()
 	s.mountUtilities()
 	s.handler = s.middleware(http.HandlerFunc(s.dispatch))
 	return s
