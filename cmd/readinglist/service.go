@@ -19,9 +19,9 @@ func newServer(cfg httpadapter.Config, log logrus.FieldLogger, store ports.Stora
 	srv := httpadapter.NewServer(cfg, log, map[string]ports.HealthChecker{"storage": store}, authn)
 	engine := app.NewEngine(store, nil).WithUnits(units).WithClock(clock) // per-user resources need no ACLs
 
-	mountStats(srv, store) // before articles: /articles/{id} would shadow it
 	srv.MountResource(engine, articles(clock))
-	srv.MountResource(app.NewEngine(archiveStorage{store}, nil), archive())
+	srv.MountResource(engine, archive()) // a read-only view of the same lists
+	mountStats(srv, store)
 	srv.MountBatchWithUnits(units)
 	return srv
 }

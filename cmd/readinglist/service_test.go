@@ -18,6 +18,7 @@ import (
 
 	"github.com/cliquet-go/cliquet/cmd/internal/wire"
 	"github.com/cliquet-go/cliquet/internal/adapters/memory"
+	"github.com/cliquet-go/cliquet/internal/app"
 	"github.com/cliquet-go/cliquet/internal/domain"
 	"github.com/cliquet-go/cliquet/internal/ports"
 	"github.com/cliquet-go/cliquet/internal/runner/runnertest"
@@ -460,18 +461,18 @@ func TestArchive(t *testing.T) {
 	}
 }
 
-func TestArchiveStorageRefusesWrites(t *testing.T) {
-	// The routes never let a write through; the decorator refuses anyway.
-	a := archiveStorage{memory.NewStorage(memory.SystemClock{})}
+func TestArchiveEngineRefusesWrites(t *testing.T) {
+	// The routes never let a write through; the engine refuses anyway.
+	engine := app.NewEngine(memory.NewStorage(memory.SystemClock{}), nil)
 	ctx := context.Background()
-	p := domain.Parent{Resource: "archive", ID: "basicauth:alice"}
-	rec := domain.Record{ID: "x", Data: map[string]any{"archived": true}}
-	_, errCreate := a.Create(ctx, p, rec, nil)
-	_, errUpdate := a.Update(ctx, p, rec, nil)
-	_, errDelete := a.Delete(ctx, p, "x", 0)
-	_, errMany := a.DeleteMany(ctx, p, domain.Query{})
-	_, errPurge := a.Purge(ctx, "basicauth:alice")
-	for name, err := range map[string]error{"Create": errCreate, "Update": errUpdate, "Delete": errDelete, "DeleteMany": errMany, "Purge": errPurge} {
+	req := &app.Request{Resource: archive(), Caller: app.Caller{UserID: "basicauth:alice", Principals: []string{"basicauth:alice"}}}
+	body := app.Body{Data: map[string]any{"url": "https://example.com/x", "title": "x", "archived": true}}
+	_, errCreate := engine.Create(ctx, req, body)
+	_, errReplace := engine.Replace(ctx, req, "0a6bd3b8-3bd2-4f35-9cf4-c4f3d2e9f111", body)
+	_, errPatch := engine.Patch(ctx, req, "0a6bd3b8-3bd2-4f35-9cf4-c4f3d2e9f111", app.ShallowPatch(body.Data), app.ACLChange{})
+	_, errDelete := engine.Delete(ctx, req, "0a6bd3b8-3bd2-4f35-9cf4-c4f3d2e9f111", 0)
+	_, errMany := engine.DeleteList(ctx, req, domain.Query{})
+	for name, err := range map[string]error{"Create": errCreate, "Replace": errReplace, "Patch": errPatch, "Delete": errDelete, "DeleteList": errMany} {
 		if k := domain.KindOf(err); k != domain.MethodNotAllowed {
 			t.Errorf("%s: kind %v, want MethodNotAllowed", name, k)
 		}

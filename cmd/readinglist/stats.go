@@ -10,10 +10,9 @@ import (
 	"github.com/cliquet-go/cliquet/internal/ports"
 )
 
-// statsPath is the custom view's URL under the version prefix. It must be
-// mounted before the articles resource: gorilla/mux matches routes in
-// registration order and /articles/{id} would otherwise take "stats" as an
-// id.
+// statsPath is the custom view's URL under the version prefix. The http
+// adapter tries it before /articles/{id}, whatever the mount order: a
+// literal segment wins over a variable one.
 const statsPath = "/articles/stats"
 
 // articleStats is the body of GET /v1/articles/stats.
@@ -25,18 +24,12 @@ type articleStats struct {
 
 // mountStats mounts GET /v1/articles/stats, a custom view built on the
 // Storage port alone: it counts the caller's articles, the unread ones and
-// the archived ones. Anonymous callers get 401 errno 104, as on the
-// articles themselves.
+// the archived ones. The route requires authentication: anonymous callers
+// get 401 errno 104 from the adapter, as on the articles themselves.
 func mountStats(srv *httpadapter.Server, store ports.Storage) {
 	srv.Route("article-stats", statsPath, map[string]http.Handler{
 		http.MethodGet: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			uid := httpadapter.UserID(r.Context())
-			if uid == "" {
-				srv.WriteError(w, r, &domain.Error{Kind: domain.Unauthenticated, Op: "readinglist.stats",
-					Message: "Please authenticate yourself to use this endpoint."})
-				return
-			}
-			ts, stats, err := countArticles(r.Context(), store, uid)
+			ts, stats, err := countArticles(r.Context(), store, httpadapter.UserID(r.Context()))
 			if err != nil {
 				srv.WriteError(w, r, err)
 				return
@@ -46,7 +39,7 @@ func mountStats(srv *httpadapter.Server, store ports.Storage) {
 			h.Set("Cache-Control", "no-cache, no-store") // private data
 			srv.WriteJSON(w, r, http.StatusOK, stats)
 		}),
-	})
+	}, httpadapter.RequireAuthentication())
 }
 
 // countArticles counts the articles of user uid and returns them with the
@@ -67,7 +60,7 @@ func countArticles(ctx context.Context, store ports.Storage, uid string) (int64,
 	}{
 		{"all", &out.Total, nil},
 		{"unread", &out.Unread, []domain.Filter{{Field: "unread", Op: domain.OpEq, Value: true}}},
-		{"archived", &out.Archived, []domain.Filter{archivedOnly}},
+		{"archived", &out.Archived, []domain.Filter{archivedOnly()}},
 	} {
 		n, err := store.Count(ctx, p, c.filter)
 		if err != nil {

@@ -50,7 +50,7 @@ func (e *Engine) OpenChanges(ctx context.Context, req *Request) (domain.Parent, 
 // authorized req with OpenChanges.
 func (e *Engine) ChangesSince(ctx context.Context, req *Request, p domain.Parent, since int64, limit int) ([]domain.Record, error) {
 	q := domain.Query{
-		Filters:     []domain.Filter{{Field: "last_modified", Op: domain.OpGt, Value: json.Number(strconv.FormatInt(since, 10))}},
+		Filters:     viewFilters(req.Resource, nil, []domain.Filter{{Field: "last_modified", Op: domain.OpGt, Value: json.Number(strconv.FormatInt(since, 10))}}),
 		Sort:        []domain.Sort{{Field: "last_modified"}},
 		Limit:       limit,
 		WithDeleted: true,

@@ -16,6 +16,9 @@ import (
 // Create handles POST on a list: a new object (201), or the existing live
 // object when data.id names one (200, posted data ignored).
 func (e *Engine) Create(ctx context.Context, req *Request, body Body) (out Object, err error) {
+	if err := refuseReadOnly(req, "Create"); err != nil {
+		return Object{}, err
+	}
 	err = e.units.Atomically(ctx, func(ctx context.Context) error {
 		out, err = e.create(ctx, req, body)
 		return err
@@ -88,6 +91,9 @@ func (e *Engine) createIn(ctx context.Context, req *Request, p domain.Parent, bo
 					return Object{}, err
 				}
 			}
+			if !inView(res, existing) {
+				return Object{}, outsideView(res, id)
+			}
 			if _, err := domain.CheckPreconditions(req.Pre, true, existing.LastModified, false); err != nil {
 				return Object{}, preconditionFailed(err, &existing)
 			}
@@ -120,7 +126,7 @@ func (e *Engine) createIn(ctx context.Context, req *Request, p domain.Parent, bo
 	var stored domain.Record
 	if owned != nil {
 		pres := res.Parent
-		owner := ports.ObjectRef{List: domain.Parent{Resource: pres.Name, ID: pres.ParentURI(req.Vars)}, ID: req.Vars[pres.idVar()]}
+		owner := ports.ObjectRef{List: domain.Parent{Resource: pres.storageName(), ID: pres.ParentURI(req.Vars)}, ID: req.Vars[pres.idVar()]}
 		if fresh, ok := owned.(ports.FreshCreator); ok && generated && len(res.UniqueFields) == 0 {
 			stored, err = fresh.CreateFresh(ctx, owner, p, w.New)
 		} else {
@@ -188,7 +194,8 @@ func writeFailed(err error, verb string, p domain.Parent, id string) error {
 	return err
 }
 
-// process validates and runs the resource's Process hook on w.New.
+// process validates and runs the resource's Process hook on w.New, then
+// checks that the result is one the resource shows.
 func (e *Engine) process(ctx context.Context, w *Write) error {
 	res := w.Request.Resource
 	if w.Old != nil {
@@ -214,5 +221,5 @@ func (e *Engine) process(ctx context.Context, w *Write) error {
 			return err
 		}
 	}
-	return nil
+	return checkStaysInView(res, w.New)
 }

@@ -13,6 +13,9 @@ import (
 // Delete handles DELETE on an object; lastModified is the client's proposal
 // for the tombstone (0 for none).
 func (e *Engine) Delete(ctx context.Context, req *Request, id string, lastModified int64) (out Object, err error) {
+	if err := refuseReadOnly(req, "Delete"); err != nil {
+		return Object{}, err
+	}
 	err = e.units.Atomically(ctx, func(ctx context.Context) error {
 		out, err = e.delete(ctx, req, id, lastModified)
 		return err
@@ -67,6 +70,9 @@ func (e *Engine) afterDelete(ctx context.Context, req *Request, old domain.Recor
 // cursor is empty: deleted objects no longer match, so the same query
 // continues where this one stopped).
 func (e *Engine) DeleteList(ctx context.Context, req *Request, q domain.Query) (out Page, err error) {
+	if err := refuseReadOnly(req, "DeleteList"); err != nil {
+		return Page{}, err
+	}
 	err = e.units.Atomically(ctx, func(ctx context.Context) error {
 		out, err = e.deleteList(ctx, req, q)
 		return err

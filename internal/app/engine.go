@@ -108,9 +108,9 @@ func listOf(req *Request) (domain.Parent, error) {
 		if !req.Caller.Authenticated() {
 			return domain.Parent{}, &Error{Kind: domain.Unauthenticated, Op: "app.scope", Message: "Please authenticate yourself to use this endpoint."}
 		}
-		return domain.Parent{Resource: res.Name, ID: req.Caller.UserID}, nil
+		return domain.Parent{Resource: res.storageName(), ID: req.Caller.UserID}, nil
 	}
-	return domain.Parent{Resource: res.Name, ID: res.ParentURI(req.Vars)}, nil
+	return domain.Parent{Resource: res.storageName(), ID: res.ParentURI(req.Vars)}, nil
 }
 
 // checkParent fails with MissingParent when the object owning req's list
@@ -124,7 +124,7 @@ func (e *Engine) checkParent(ctx context.Context, req *Request) error {
 	}
 	pres := res.Parent
 	pid := req.Vars[pres.idVar()]
-	_, err := e.store.Get(ctx, domain.Parent{Resource: pres.Name, ID: pres.ParentURI(req.Vars)}, pid)
+	_, err := e.store.Get(ctx, domain.Parent{Resource: pres.storageName(), ID: pres.ParentURI(req.Vars)}, pid)
 	if domain.KindOf(err) == domain.NotFound {
 		return &Error{Kind: domain.MissingParent, Op: "app.scope", Resource: pres.Name, ID: pid}
 	}

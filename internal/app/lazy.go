@@ -18,6 +18,9 @@ type PatchFunc func() (Patcher, ACLChange, error)
 // id is the body's data.id ("" when none or when it cannot be read), since
 // POSTing the id of an existing object asks to read it.
 func (e *Engine) CreateFrom(ctx context.Context, req *Request, id string, body BodyFunc) (out Object, err error) {
+	if err := refuseReadOnly(req, "CreateFrom"); err != nil {
+		return Object{}, err
+	}
 	err = e.units.Atomically(ctx, func(ctx context.Context) error {
 		if err := e.authorizeCreate(ctx, req, id); err != nil {
 			return err
@@ -34,6 +37,9 @@ func (e *Engine) CreateFrom(ctx context.Context, req *Request, id string, body B
 
 // ReplaceFrom is Replace with its body decoded once the caller is allowed.
 func (e *Engine) ReplaceFrom(ctx context.Context, req *Request, id string, body BodyFunc) (out Object, err error) {
+	if err := refuseReadOnly(req, "ReplaceFrom"); err != nil {
+		return Object{}, err
+	}
 	err = e.units.Atomically(ctx, func(ctx context.Context) error {
 		if err := e.authorizeWrite(ctx, req, id, true); err != nil {
 			return err
@@ -50,6 +56,9 @@ func (e *Engine) ReplaceFrom(ctx context.Context, req *Request, id string, body 
 
 // PatchFrom is Patch with its body decoded once the caller is allowed.
 func (e *Engine) PatchFrom(ctx context.Context, req *Request, id string, body PatchFunc) (out Object, err error) {
+	if err := refuseReadOnly(req, "PatchFrom"); err != nil {
+		return Object{}, err
+	}
 	err = e.units.Atomically(ctx, func(ctx context.Context) error {
 		if err := e.authorizeWrite(ctx, req, id, false); err != nil {
 			return err

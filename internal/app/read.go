@@ -36,7 +36,7 @@ func (e *Engine) Get(ctx context.Context, req *Request, id string) (Object, erro
 	if err != nil {
 		return Object{}, err
 	}
-	if !ok {
+	if !ok || !inView(req.Resource, rec) {
 		if err := e.checkParent(ctx, req); err != nil {
 			return Object{}, err
 		}
@@ -80,7 +80,8 @@ func (e *Engine) Timestamp(ctx context.Context, req *Request) (int64, error) {
 }
 
 // openList is the common start of the list actions: the caller's
-// visibility (n: read or write) prepended to filters, the parent resolved,
+// visibility (n: read or write) and the resource's fixed filters
+// prepended to filters, the parent resolved,
 // the list timestamp read.
 func (e *Engine) openList(ctx context.Context, req *Request, n need, filters []domain.Filter) (domain.Parent, []domain.Filter, int64, error) {
 	visible, err := e.visibility(ctx, req, n)
@@ -101,7 +102,7 @@ func (e *Engine) openList(ctx context.Context, req *Request, n need, filters []d
 	if err != nil {
 		return p, nil, 0, fmt.Errorf("list timestamp: %w", err)
 	}
-	return p, append(visible, filters...), ts, nil
+	return p, viewFilters(req.Resource, visible, filters), ts, nil
 }
 
 // List returns one page of req's list (GET on a list). q.Limit is the page

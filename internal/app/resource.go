@@ -80,6 +80,37 @@ type Resource struct {
 	CacheExpires func(ctx context.Context, req *Request) (seconds int, ok bool)
 	// AfterRead runs on every object the engine returns.
 	AfterRead func(ctx context.Context, req *Request, rec domain.Record) domain.Record
+
+	// StorageName is the storage resource name of the objects when it is
+	// not Name: it makes this resource a view of another resource's
+	// objects (the same lists, ids and timestamps) under its own routes,
+	// usually narrowed by FixedFilters and made ReadOnly. Route names,
+	// errors, events and permission names keep Name. ACLs are stored by
+	// URI, so a view of a resource with Permissions would not see them:
+	// views are for per-user resources and unguarded ones.
+	StorageName string
+	// FixedFilters are applied to every request, before the querystring's:
+	// lists, counts, _since and change streams show only the objects that
+	// match them all, and any other object is as good as missing here:
+	// GET, PATCH and DELETE of it answer 404, while PUT or POST of its id
+	// answer 403 (it exists, this endpoint may not touch it). A write
+	// whose result would not match is refused with 400. Tombstones keep no
+	// fields, so a view filtered on a field shows no deletions.
+	FixedFilters []domain.Filter
+	// ReadOnly refuses every write: the http adapter serves GET and HEAD
+	// only (other methods answer 405 errno 115 with an Allow header) and
+	// the engine's write actions fail with MethodNotAllowed, whoever calls
+	// them.
+	ReadOnly bool
+}
+
+// storageName returns the storage resource name of this resource's
+// objects.
+func (r *Resource) storageName() string {
+	if r.StorageName == "" {
+		return r.Name
+	}
+	return r.StorageName
 }
 
 // idVar returns the URL variable holding this resource's object id.

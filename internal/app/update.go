@@ -10,6 +10,9 @@ import (
 
 // Replace handles PUT on an object: create (201) or replace (200).
 func (e *Engine) Replace(ctx context.Context, req *Request, id string, body Body) (out Object, err error) {
+	if err := refuseReadOnly(req, "Replace"); err != nil {
+		return Object{}, err
+	}
 	err = e.units.Atomically(ctx, func(ctx context.Context) error {
 		out, err = e.replace(ctx, req, id, body)
 		return err
@@ -50,6 +53,9 @@ func (e *Engine) replace(ctx context.Context, req *Request, id string, body Body
 		if err := body.ACL.validate(res); err != nil {
 			return Object{}, err
 		}
+	}
+	if ok && !inView(res, existing) {
+		return Object{}, outsideView(res, id)
 	}
 	if _, err := domain.CheckPreconditions(req.Pre, ok, existing.LastModified, false); err != nil {
 		if ok && e.mayRead(ctx, req, id) {
@@ -129,6 +135,9 @@ type Patcher func(current map[string]any) (map[string]any, error)
 
 // Patch handles PATCH on an object.
 func (e *Engine) Patch(ctx context.Context, req *Request, id string, patch Patcher, acl ACLChange) (out Object, err error) {
+	if err := refuseReadOnly(req, "Patch"); err != nil {
+		return Object{}, err
+	}
 	err = e.units.Atomically(ctx, func(ctx context.Context) error {
 		out, err = e.patch(ctx, req, id, patch, acl)
 		return err
@@ -193,7 +202,7 @@ func (e *Engine) loadForWrite(ctx context.Context, req *Request, id string) (dom
 	if err != nil {
 		return p, domain.Record{}, err
 	}
-	if !ok {
+	if !ok || !inView(req.Resource, existing) {
 		return p, domain.Record{}, e.checkMissingWrite(ctx, req, id)
 	}
 	if e.guarded(req) {

@@ -33,12 +33,16 @@ type HelloUserFunc func(user map[string]any, userID string)
 // called before serving.
 func (s *Server) Use(mw func(http.Handler) http.Handler) {
 	s.middlewares = append(s.middlewares, mw)
-	h := http.Handler(s.router)
+	h := http.Handler(http.HandlerFunc(s.serveRouter))
 	for i := len(s.middlewares) - 1; i >= 0; i-- {
 		h = s.middlewares[i](h)
 	}
 	s.routed = h
 }
+
+// serveRouter serves r with the router as it is now: mounting a route may
+// rebuild the router (route precedence), after Use wrapped it.
+func (s *Server) serveRouter(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
 
 // AddPrincipals adds a source of principals for authenticated callers,
 // asked after the policy accepts the credentials; the principals of every

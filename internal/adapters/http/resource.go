@@ -25,7 +25,8 @@ type resourceEndpoints struct {
 
 // MountResource mounts the list and object endpoints of res, served by
 // engine with the whole protocol. Resource.ListMethods and ObjectMethods
-// restrict the methods served.
+// restrict the methods served; a Resource.ReadOnly one serves GET and HEAD
+// at most.
 func (s *Server) MountResource(engine *app.Engine, res *app.Resource) {
 	e := &resourceEndpoints{s: s, engine: engine, res: res}
 	listPath, objectPath := resourcePaths(res)
@@ -44,6 +45,13 @@ func (s *Server) MountResource(engine *app.Engine, res *app.Resource) {
 	}
 	restrict(list, res.ListMethods)
 	restrict(object, res.ObjectMethods)
+	if res.ReadOnly {
+		// The engine refuses the writes anyway; not routing them gives
+		// the 405 its Allow header.
+		reads := []string{http.MethodGet, http.MethodHead}
+		restrict(list, reads)
+		restrict(object, reads)
+	}
 	if len(list) > 0 {
 		s.Route(res.Name+"-list", listPath, list)
 	}

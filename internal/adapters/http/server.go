@@ -77,7 +77,6 @@ func NewServer(cfg Config, log logrus.FieldLogger, checks map[string]ports.Healt
 		prefix:       "/v" + apiMajor(cfg.HTTPAPIVersion),
 		origins:      compileOrigins(cfg.CORSOrigins),
 		now:          time.Now,
-		router:       mux.NewRouter().SkipClean(true),
 		routes:       map[string]*route{},
 		capabilities: map[string]any{},
 		budget:       newBodyBudget(cfg.BodyMemoryBytes, cfg.BodyMemoryWait),
@@ -95,8 +94,8 @@ func NewServer(cfg Config, log logrus.FieldLogger, checks map[string]ports.Healt
 			s.AddCapability(a.Name(), c.Capability())
 		}
 	}
-	s.router.NotFoundHandler = http.HandlerFunc(s.serveNotFound)
-	s.routed = s.router
+	s.router = s.newRouter()
+	s.routed = http.HandlerFunc(s.serveRouter)
 	s.mountUtilities()
 	s.handler = s.middleware(http.HandlerFunc(s.dispatch))
 	return s
