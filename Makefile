@@ -98,11 +98,12 @@ bench-pg: ## pgbench -S and jsonb insert vs the service's GET, POST and batch on
 count-statements: ## SQL statements of one GET and one POST of a record (log_statement on BENCH_PG_DB, recreated; needs a superuser)
 	BENCH_PG_ADMIN_URL='$(BENCH_PG_ADMIN_URL)' BENCH_PG_DB='$(BENCH_PG_DB)' GO=$(GO) scripts/count-statements.sh
 
-lint: ## gofmt must list nothing; go vet must pass; go.mod and go.sum must be tidy
+lint: ## gofmt must list nothing; go vet must pass; go.mod and go.sum must be tidy; imports follow the layers (scripts/archcheck)
 	@unformatted=$$(find . -name '*.go' -not -path './.git/*' -not -path '*/node_modules/*' -not -path '*/testdata/*' -print0 | xargs -0 -r gofmt -l); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	@if ! $(GO) mod tidy -diff; then echo "go.mod or go.sum is not tidy: run go mod tidy"; exit 1; fi
+	$(GO) run ./scripts/archcheck
 
 docker: build ## Build the container image (FROM scratch) with podman or docker
 	cp $(CA_CERTS) bin/ca-certificates.crt
