@@ -10,8 +10,14 @@ COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 SOURCE   := https://github.com/cliquet-go/cliquet
 
+# The service of `make run`, `make docker` and `version-json`: a command
+# of cmd/ (kinto or readinglist). It reads its settings from environment
+# variables named after it: KINTO_*, READINGLIST_*.
+SERVICE    ?= kinto
+ENV_PREFIX  = $(shell printf '%s' '$(SERVICE)' | tr '[:lower:]-' '[:upper:]_')
+
 # Container image built by `make docker`; podman when present, else docker.
-IMAGE            ?= cliquet-kinto:latest
+IMAGE            ?= cliquet-$(SERVICE):latest
 CONTAINER_ENGINE ?= $(shell command -v podman >/dev/null 2>&1 && echo podman || echo docker)
 CA_CERTS         ?= /etc/ssl/certs/ca-certificates.crt
 
@@ -23,26 +29,29 @@ FUZZTIME  ?= 10s
 BENCHTIME ?= 200ms
 TESTFLAGS ?=
 
-.PHONY: bench-http admin test-browser bench-pg count-statements run-readinglist test-e2e-postgres test-e2e-redis help run build version-json test test-integration test-e2e fuzz bench lint docker docker-test clean
+.PHONY: check-service bench-http admin test-browser bench-pg count-statements run-readinglist test-e2e-postgres test-e2e-redis help run build version-json test test-integration test-e2e fuzz bench lint docker docker-test clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
-run: version-json ## Serve on 127.0.0.1:8888 with memory backends (KINTO_* variables apply)
-	KINTO_VERSION_JSON_PATH="$${KINTO_VERSION_JSON_PATH:-bin/version.json}" \
-		$(GO) run -ldflags "-X main.version=$(VERSION)" ./cmd/kinto serve
+run: check-service version-json ## Serve SERVICE (kinto) on 127.0.0.1:8888 with memory backends (KINTO_* or READINGLIST_* variables apply)
+	$(ENV_PREFIX)_VERSION_JSON_PATH="$${$(ENV_PREFIX)_VERSION_JSON_PATH:-bin/version.json}" \
+		$(GO) run -ldflags "-X main.version=$(VERSION)" ./cmd/$(SERVICE) serve
 
-run-readinglist: version-json ## Serve the readinglist example on 127.0.0.1:8888 (READINGLIST_* variables apply)
-	READINGLIST_VERSION_JSON_PATH="$${READINGLIST_VERSION_JSON_PATH:-bin/version.json}" \
-		$(GO) run -ldflags "-X main.version=$(VERSION)" ./cmd/readinglist serve
+run-readinglist: ## Same as make run SERVICE=readinglist
+	@$(MAKE) --no-print-directory run SERVICE=readinglist
+
+# check-service fails early on a SERVICE that has no command in cmd/.
+check-service:
+	@if [ ! -d 'cmd/$(SERVICE)' ]; then echo "SERVICE=$(SERVICE): no cmd/$(SERVICE); one of: $$(ls cmd | tr '\n' ' ')" >&2; exit 2; fi
 
 build: version-json ## Build static binaries into bin/
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ ./cmd/...
 
-version-json: ## Write bin/version.json, served by __version__
+version-json: check-service ## Write bin/version.json of SERVICE, served by __version__
 	@mkdir -p bin
-	@printf '{"name":"kinto","version":"%s","commit":"%s","source":"%s"}\n' \
-		'$(VERSION)' '$(COMMIT)' '$(SOURCE)' > bin/version.json
+	@printf '{"name":"%s","version":"%s","commit":"%s","source":"%s"}\n' \
+		'$(SERVICE)' '$(VERSION)' '$(COMMIT)' '$(SOURCE)' > bin/version.json
 
 # The unit suite needs no service: the integration variables are removed so
 # that a developer's environment cannot turn them on.
@@ -98,17 +107,19 @@ bench-pg: ## pgbench -S and jsonb insert vs the service's GET, POST and batch on
 count-statements: ## SQL statements of one GET and one POST of a record (log_statement on BENCH_PG_DB, recreated; needs a superuser)
 	BENCH_PG_ADMIN_URL='$(BENCH_PG_ADMIN_URL)' BENCH_PG_DB='$(BENCH_PG_DB)' GO=$(GO) scripts/count-statements.sh
 
-lint: ## gofmt must list nothing; go vet must pass
+lint: ## gofmt must list nothing; go vet must pass; go.mod and go.sum must be tidy; imports follow the layers (scripts/archcheck)
 	@unformatted=$$(find . -name '*.go' -not -path './.git/*' -not -path '*/node_modules/*' -not -path '*/testdata/*' -print0 | xargs -0 -r gofmt -l); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	@if ! $(GO) mod tidy -diff; then echo "go.mod or go.sum is not tidy: run go mod tidy"; exit 1; fi
+	$(GO) run ./scripts/archcheck
 
-docker: build ## Build the container image (FROM scratch) with podman or docker
+docker: build ## Build the container image IMAGE (FROM scratch) of SERVICE (kinto) with podman or docker
 	cp $(CA_CERTS) bin/ca-certificates.crt
-	scripts/container.sh $(CONTAINER_ENGINE) build -t $(IMAGE) .
+	scripts/container.sh $(CONTAINER_ENGINE) build --build-arg SERVICE=$(SERVICE) -t $(IMAGE) .
 
-docker-test: docker ## Build the image, run it on a free port and check it answers
-	CONTAINER_ENGINE=$(CONTAINER_ENGINE) scripts/docker-test.sh $(IMAGE)
+docker-test: docker ## Build the image of SERVICE, run it on a free port and check it answers
+	CONTAINER_ENGINE=$(CONTAINER_ENGINE) scripts/docker-test.sh $(IMAGE) $(SERVICE)
 
 clean: ## Remove bin/
 	rm -rf bin

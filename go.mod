@@ -31,4 +31,10 @@ require (
 	github.com/prometheus/procfs v0.22.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
+	gopkg.in/alexcesaro/statsd.v2 v2.0.0-00010101000000-000000000000 // indirect
 )
+
+// Only github.com/alexcesaro/statsd's own tests import the gopkg.in path,
+// which the module proxy refuses to serve; third_party/statsd.v2 re-exports
+// the github.com package under it (see its alias.go).
+replace gopkg.in/alexcesaro/statsd.v2 => ./third_party/statsd.v2

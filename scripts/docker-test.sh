@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# docker-test.sh IMAGE runs the image on a free port of the host network,
-# waits for __heartbeat__, checks the hello view and the healthcheck
-# command, and always removes the container. CONTAINER_ENGINE picks podman
-# or docker (default: podman when present).
+# docker-test.sh IMAGE [SERVICE] runs the image of SERVICE (kinto, the
+# default, or readinglist: the command in the image, its project name and
+# the prefix of its variables) on a free port of the host network, waits
+# for __heartbeat__, checks the hello view and the healthcheck command, and
+# always removes the container. CONTAINER_ENGINE picks podman or docker
+# (default: podman when present).
 set -euo pipefail
 
-image=${1:?usage: docker-test.sh IMAGE}
+image=${1:?usage: docker-test.sh IMAGE [SERVICE]}
+service=${2:-kinto}
+case "$service" in
+*[!a-z0-9_-]* | "") echo "docker-test: bad service name '$service'" >&2; exit 2 ;;
+esac
+prefix=$(printf '%s' "$service" | tr '[:lower:]-' '[:upper:]_')
 here=$(cd "$(dirname "$0")" && pwd)
 engine=${CONTAINER_ENGINE:-$(command -v podman >/dev/null 2>&1 && echo podman || echo docker)}
 ctr() { "$here/container.sh" "$engine" "$@"; }
@@ -41,8 +48,8 @@ if [ "$(basename "$engine")" = podman ]; then
 	run_flags=(--health-interval=disable)
 fi
 
-echo "docker-test: running $image with $engine on 127.0.0.1:$port"
-if ! out=$(ctr run -d --name "$name" --network host "${run_flags[@]}" -e KINTO_HTTP_PORT="$port" "$image" 2>&1); then
+echo "docker-test: running $image ($service) with $engine on 127.0.0.1:$port"
+if ! out=$(ctr run -d --name "$name" --network host "${run_flags[@]}" -e "${prefix}_HTTP_PORT=$port" "$image" 2>&1); then
 	fail "run: $out"
 fi
 # Drop the container id and podman's complaint that it has no systemd to
@@ -62,27 +69,35 @@ for _ in $(seq 60); do
 done
 [ -n "$ok" ] || fail "__heartbeat__ did not answer 200 within 30s"
 echo "docker-test: __heartbeat__ $beat"
-for backend in storage cache permission; do
+# Kinto checks its three backends; the readinglist example keeps no cache
+# or permissions of its own and checks its storage only.
+case "$service" in
+kinto) backends="storage cache permission" ;;
+*) backends="storage" ;;
+esac
+for backend in $backends; do
 	grep -q "\"$backend\":true" <<<"$beat" || fail "__heartbeat__ lacks $backend:true: $beat"
 done
+grep -q ':false' <<<"$beat" && fail "__heartbeat__ reports a failing check: $beat"
 
 hello=$(curl -fsS "$base/") || fail "GET /v1/ failed"
 echo "docker-test: hello $hello"
-for want in '"project_name":"kinto"' '"http_api_version":"1.23"' "\"url\":\"$base/\"" '"batch_max_requests":25'; do
+for want in "\"project_name\":\"$service\"" '"http_api_version":"1.23"' "\"url\":\"$base/\"" '"batch_max_requests":25'; do
 	grep -qF "$want" <<<"$hello" || fail "hello lacks $want"
 done
 
 version=$(curl -fsS "$base/__version__") || fail "GET /v1/__version__ failed"
 grep -q '"version"' <<<"$version" || fail "__version__ lacks version: $version"
+grep -qF "\"name\":\"$service\"" <<<"$version" || fail "__version__ lacks name $service: $version"
 
-ctr exec "$name" /kinto healthcheck >/dev/null || fail "healthcheck command failed inside the container"
+ctr exec "$name" "/$service" healthcheck >/dev/null || fail "healthcheck command failed inside the container"
 if [ "$(basename "$engine")" = podman ]; then
 	check=$(ctr image inspect --format '{{json .HealthCheck.Test}}' "$image")
 	ctr healthcheck run "$name" || fail "podman healthcheck run: unhealthy"
 else
 	check=$(ctr image inspect --format '{{json .Config.Healthcheck.Test}}' "$image")
 fi
-[ "$check" = '["CMD","/kinto","healthcheck"]' ] || fail "image HEALTHCHECK is $check"
+[ "$check" = "[\"CMD\",\"/$service\",\"healthcheck\"]" ] || fail "image HEALTHCHECK is $check"
 
 user=$(ctr inspect --format '{{.Config.User}}' "$image")
 [ "$user" = "10001:10001" ] || fail "image user is '$user', want 10001:10001"
