@@ -1,5 +1,5 @@
 # Runtime image of one service of the repository (the build ARG SERVICE:
-# kinto, the default, or readinglist), the way GoReleaser-built images are
+# kinto, the default, readinglist or notes), the way GoReleaser-built images are
 # made: `make docker SERVICE=...` first runs `make build` (static,
 # CGO_ENABLED=0 binaries) and copies the host's CA bundle into bin/, and
 # this file only assembles files from the build context. There is no
@@ -9,7 +9,7 @@
 # the one the image is made of: a FROM scratch image has no shell, so its
 # ENTRYPOINT and HEALTHCHECK must be exec form, where build ARGs are not
 # expanded, and each service reads its settings under its own variable
-# prefix (KINTO_*, READINGLIST_*).
+# prefix (KINTO_*, READINGLIST_*, NOTES_*).
 ARG SERVICE=kinto
 
 # What every service's image holds besides its binary.
@@ -44,6 +44,17 @@ ENV READINGLIST_LISTEN_HOST=0.0.0.0 \
 HEALTHCHECK --interval=30s --timeout=5s --start-period=5s --retries=3 \
     CMD ["/readinglist", "healthcheck"]
 ENTRYPOINT ["/readinglist"]
+CMD ["serve"]
+
+FROM common AS notes
+COPY bin/notes /notes
+# The smallest service, with NOTES_* variables (NOTES_INI).
+ENV NOTES_LISTEN_HOST=0.0.0.0 \
+    NOTES_HTTP_PORT=8888 \
+    NOTES_LOG_FORMAT=json
+HEALTHCHECK --interval=30s --timeout=5s --start-period=5s --retries=3 \
+    CMD ["/notes", "healthcheck"]
+ENTRYPOINT ["/notes"]
 CMD ["serve"]
 
 # The image: the stage of SERVICE.

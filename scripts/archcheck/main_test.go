@@ -69,7 +69,9 @@ func fakeTree(t *testing.T) string {
 		"internal/runner/r2.go": goFile("runner", fake+"internal/adapters/redis"),
 
 		"cmd/kinto/main.go":       goFile("main", fake+"internal/adapters/http", fake+"internal/app/kinto", fake+"internal/runner", fake+"cmd/kinto/wiring"),
-		"cmd/readinglist/main.go": goFile("main", fake+"cmd/kinto"),
+		"cmd/readinglist/main.go": goFile("main", fake+"cmd/kinto", fake+"cmd/internal/wire"),
+		"cmd/internal/wire/w.go":  goFile("wire", fake+"internal/adapters/redis", fake+"internal/runner"),
+		"internal/config/c.go":    goFile("config", fake+"cmd/internal/wire"),
 
 		// Left out: testdata, hidden and "_" folders, node_modules, and
 		// nested modules; non-Go files.
@@ -99,8 +101,8 @@ func TestCheckReportsEveryBreachOfAFakeTree(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"cmd/readinglist/main.go cmd/kinto | nothing imports cmd/...",
-		"internal/adapters/http/bad.go cmd/kinto | nothing imports cmd/...",
+		"cmd/readinglist/main.go cmd/kinto | nothing outside cmd/ imports cmd/..., and a service imports only its own folder and cmd/internal",
+		"internal/adapters/http/bad.go cmd/kinto | nothing outside cmd/ imports cmd/..., and a service imports only its own folder and cmd/internal",
 		"internal/adapters/http/bad.go internal/adapters/memory | adapter http must not import adapter memory",
 		"internal/adapters/http/bad.go internal/app/kinto | only the service's own packages and cmd/... import internal/app/kinto",
 		"internal/app/bad.go internal/adapters/memory | internal/app/... imports only internal/domain, internal/ports and internal/app/...",
@@ -108,6 +110,7 @@ func TestCheckReportsEveryBreachOfAFakeTree(t *testing.T) {
 		"internal/app/bad.go internal/app/kinto | only the service's own packages and cmd/... import internal/app/kinto",
 		"internal/app/bad.go internal/config | internal/app/... imports only internal/domain, internal/ports and internal/app/...",
 		"internal/app/metered/b.go internal/app/kinto | only the service's own packages and cmd/... import internal/app/kinto",
+		"internal/config/c.go cmd/internal/wire | nothing outside cmd/ imports cmd/..., and a service imports only its own folder and cmd/internal",
 		"internal/domain/bad.go github.com/some/lib | internal/domain imports only the standard library",
 		"internal/domain/bad.go internal/ports | internal/domain imports only the standard library",
 		"internal/ports/bad.go github.com/some/lib | internal/ports imports only the standard library and internal/domain",
