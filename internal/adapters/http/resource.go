@@ -44,6 +44,7 @@ func (s *Server) MountResource(engine *app.Engine, res *app.Resource) {
 	}
 	restrict(list, res.ListMethods)
 	restrict(object, res.ObjectMethods)
+	s.documentResource(res)
 	if len(list) > 0 {
 		s.Route(res.Name+"-list", listPath, list)
 	}

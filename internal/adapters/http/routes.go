@@ -20,6 +20,7 @@ var methodOrder = []string{
 // route is one URL pattern and the handlers of its methods.
 type route struct {
 	name     string
+	pattern  string // as given to Route, without the prefix
 	handlers map[string]http.Handler
 	methods  []string // served methods in methodOrder, OPTIONS last
 	authn    bool     // authenticate callers (utility endpoints do not)
@@ -48,7 +49,7 @@ func (s *Server) mount(name, pattern string, handlers map[string]http.Handler, a
 	if _, dup := s.routes[name]; dup {
 		panic(fmt.Sprintf("http: route %q mounted twice", name))
 	}
-	rt := &route{name: name, handlers: map[string]http.Handler{}, authn: authn}
+	rt := &route{name: name, pattern: pattern, handlers: map[string]http.Handler{}, authn: authn}
 	for m, h := range handlers {
 		m = strings.ToUpper(m)
 		if m == http.MethodOptions || h == nil {
