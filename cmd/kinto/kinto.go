@@ -100,6 +100,7 @@ func mountKinto(srv *httpadapter.Server, b *runner.Backends, bus *app.Bus, s *se
 		PermissionsReadPrincipals: []string(s.PermissionsReadPrincipals),
 		SchemaValidation:          bool(s.ExperimentalCollectionSchemaValidation),
 	})
+	documentPermissions(srv)
 	return svc, nil
 }
 

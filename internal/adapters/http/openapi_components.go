@@ -76,15 +76,15 @@ func sharedComponents() openAPIComponents {
 	timestamp := stringSchema(`A timestamp in milliseconds, optionally between double quotes (an ETag).`)
 	exploded := true
 	parameters := map[string]Parameter{
-		"Limit":   {Name: "_limit", In: "query", Description: "Maximum number of objects in the page; Next-Page links to the next one.", Schema: Schema{"type": "integer", "minimum": 1}},
-		"Token":   {Name: "_token", In: "query", Description: "Where the page starts: the token of a Next-Page link.", Schema: stringSchema("")},
-		"Sort":    {Name: "_sort", In: "query", Description: "Comma-separated fields to order by; a leading - sorts descending.", Schema: stringSchema("")},
-		"Since":   {Name: "_since", In: "query", Description: "Only objects changed after this timestamp, tombstones included.", Schema: timestamp},
-		"Before":  {Name: "_before", In: "query", Description: "Only objects changed before this timestamp.", Schema: timestamp},
-		"To":      {Name: "_to", In: "query", Deprecated: true, Description: "Old name of _before (answers carry an Alert header).", Schema: timestamp},
-		"Fields":  {Name: "_fields", In: "query", Description: "Comma-separated fields to return (dotted paths reach into objects); id and last_modified always come.", Schema: stringSchema("")},
-		"Filters": {Name: "filters", In: "query", Style: "form", Explode: &exploded, Description: "Filters, one querystring parameter each: <field>=<value> for equality, or a prefixed field: " + filterPrefixes + ". Values are JSON when they parse as JSON, else strings; in_, exclude_ and the contains_ forms take comma-separated lists.", Schema: Schema{"type": "object", "additionalProperties": Schema{"type": "string"}}},
-		"IfMatch": {Name: "If-Match", In: "header", Description: `Run only if the object or list still has this ETag ("<timestamp>"), or exists at all (*); else 412.`, Schema: stringSchema("")},
+		"Limit":       {Name: "_limit", In: "query", Description: "Maximum number of objects in the page; Next-Page links to the next one.", Schema: Schema{"type": "integer", "minimum": 1}},
+		"Token":       {Name: "_token", In: "query", Description: "Where the page starts: the token of a Next-Page link.", Schema: stringSchema("")},
+		"Sort":        {Name: "_sort", In: "query", Description: "Comma-separated fields to order by; a leading - sorts descending.", Schema: stringSchema("")},
+		"Since":       {Name: "_since", In: "query", Description: "Only objects changed after this timestamp, tombstones included.", Schema: timestamp},
+		"Before":      {Name: "_before", In: "query", Description: "Only objects changed before this timestamp.", Schema: timestamp},
+		"To":          {Name: "_to", In: "query", Deprecated: true, Description: "Old name of _before (answers carry an Alert header).", Schema: timestamp},
+		"Fields":      {Name: "_fields", In: "query", Description: "Comma-separated fields to return (dotted paths reach into objects); id and last_modified always come.", Schema: stringSchema("")},
+		"Filters":     {Name: "filters", In: "query", Style: "form", Explode: &exploded, Description: "Filters, one querystring parameter each: <field>=<value> for equality, or a prefixed field: " + filterPrefixes + ". Values are JSON when they parse as JSON, else strings; in_, exclude_ and the contains_ forms take comma-separated lists.", Schema: Schema{"type": "object", "additionalProperties": Schema{"type": "string"}}},
+		"IfMatch":     {Name: "If-Match", In: "header", Description: `Run only if the object or list still has this ETag ("<timestamp>"), or exists at all (*); else 412.`, Schema: stringSchema("")},
 		"IfNoneMatch": {Name: "If-None-Match", In: "header", Description: `Reads: 304 when the ETag is still this one. Writes: 412 unless the object is absent (*) or has changed.`, Schema: stringSchema("")},
 	}
 	headers := map[string]Header{
