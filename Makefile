@@ -29,7 +29,7 @@ FUZZTIME  ?= 10s
 BENCHTIME ?= 200ms
 TESTFLAGS ?=
 
-.PHONY: check-service bench-http admin test-browser bench-pg count-statements run-readinglist test-e2e-postgres test-e2e-redis help run build version-json test test-integration test-e2e fuzz bench lint docker docker-test clean
+.PHONY: api check-service bench-http admin test-browser bench-pg count-statements run-readinglist test-e2e-postgres test-e2e-redis help run build version-json test test-integration test-e2e fuzz bench lint docker docker-test clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -107,12 +107,18 @@ bench-pg: ## pgbench -S and jsonb insert vs the service's GET, POST and batch on
 count-statements: ## SQL statements of one GET and one POST of a record (log_statement on BENCH_PG_DB, recreated; needs a superuser)
 	BENCH_PG_ADMIN_URL='$(BENCH_PG_ADMIN_URL)' BENCH_PG_DB='$(BENCH_PG_DB)' GO=$(GO) scripts/count-statements.sh
 
-lint: ## gofmt must list nothing; go vet must pass; go.mod and go.sum must be tidy; imports follow the layers (scripts/archcheck)
+lint: ## gofmt must list nothing; go vet must pass; go.mod and go.sum must be tidy; imports follow the layers (scripts/archcheck); the OpenAPI copies in api/ validate (kin-openapi)
 	@unformatted=$$(find . -name '*.go' -not -path './.git/*' -not -path '*/node_modules/*' -not -path '*/testdata/*' -print0 | xargs -0 -r gofmt -l); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	@if ! $(GO) mod tidy -diff; then echo "go.mod or go.sum is not tidy: run go mod tidy"; exit 1; fi
 	$(GO) run ./scripts/archcheck
+	$(GO) run ./scripts/openapi-validate api/*.openapi.json
+
+# The copies are what GET /v1/__api__ serves on localhost:8888 (see the
+# TestOpenAPICopy tests, which fail when a copy is stale).
+api: ## Regenerate api/*.openapi.json from the documents the services serve
+	$(GO) test ./cmd/kinto ./cmd/readinglist -count=1 -run '^TestOpenAPICopy$$' -update
 
 docker: build ## Build the container image IMAGE (FROM scratch) of SERVICE (kinto) with podman or docker
 	cp $(CA_CERTS) bin/ca-certificates.crt

@@ -8,7 +8,13 @@
 #
 # Arguments: test files to run (default: all of test/e2e).
 # Environment: KINTO_BIN (server binary; default bin/kinto, built here),
-# E2E_TIMEOUT (seconds for the whole suite; default 180), GO (go command).
+# E2E_TIMEOUT (seconds for the whole suite; default 180), GO (go command),
+# E2E_APICHECK (default 1; 0 runs the clients against the server directly).
+#
+# Unless E2E_APICHECK=0, every server the suite starts sits behind
+# test/apicheck, a reverse proxy that validates each request and answer
+# against the OpenAPI document the server serves on /v1/__api__; the suite
+# fails when any exchange does not validate, even if every test passed.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,6 +39,19 @@ if [ -z "${KINTO_BIN:-}" ]; then
 	"${GO:-go}" build -o bin/kinto ./cmd/kinto
 	KINTO_BIN="$root/bin/kinto"
 fi
+
+apicheck_report=""
+if [ "${E2E_APICHECK:-1}" != 0 ]; then
+	echo "e2e: building bin/apicheck (validates every exchange against /v1/__api__)"
+	mkdir -p "$root/bin"
+	"${GO:-go}" build -o "$root/bin/apicheck" ./test/apicheck
+	apicheck_report=$(mktemp "${TMPDIR:-/tmp}/e2e-apicheck.XXXXXX")
+	trap 'rm -f "$apicheck_report"' EXIT
+	# Resolved as test/e2e/server.mjs resolves KINTO_BIN: from test/e2e.
+	APICHECK_KINTO=$(cd "$e2e" && realpath -m "$KINTO_BIN")
+	export APICHECK_KINTO APICHECK_REPORT="$apicheck_report"
+	KINTO_BIN="$root/bin/apicheck"
+fi
 export KINTO_BIN
 
 # npm ci wipes node_modules, so it runs only when the lock file differs
@@ -54,5 +73,12 @@ timeout --kill-after=10 "${E2E_TIMEOUT:-180}" \
 	node --test --test-concurrency=1 --test-timeout=60000 "$@" || status=$?
 if [ "$status" -eq 124 ]; then
 	echo "e2e: suite exceeded ${E2E_TIMEOUT:-180}s" >&2
+fi
+if [ -n "$apicheck_report" ] && [ -s "$apicheck_report" ]; then
+	echo "e2e: $(wc -l <"$apicheck_report") exchange(s) do not match the OpenAPI document (test/apicheck):" >&2
+	cat "$apicheck_report" >&2
+	if [ "$status" -eq 0 ]; then
+		status=1
+	fi
 fi
 exit "$status"

@@ -32,6 +32,7 @@ func mountPermissions(srv *httpadapter.Server, svc *kintoapp.Service, readers []
 		http.MethodGet:  http.HandlerFunc(p.serve),
 		http.MethodHead: http.HandlerFunc(p.serve),
 	})
+	documentPermissions(srv)
 }
 
 // parseListQuery reads the list protocol's parameters (filters, sorting)

@@ -27,6 +27,23 @@ type articleStats struct {
 // the archived ones. The route requires authentication: anonymous callers
 // get 401 errno 104 from the adapter, as on the articles themselves.
 func mountStats(srv *httpadapter.Server, store ports.Storage) {
+	srv.DocumentSchema("ArticleStats", httpadapter.Schema{
+		"type":     "object",
+		"required": []string{"total", "unread", "archived"},
+		"properties": map[string]any{
+			"total":    httpadapter.Schema{"type": "integer", "description": "The caller's articles."},
+			"unread":   httpadapter.Schema{"type": "integer", "description": "Those not read yet."},
+			"archived": httpadapter.Schema{"type": "integer", "description": "Those archived."},
+		},
+	})
+	srv.Document(statsPath, httpadapter.PathItem{Get: &httpadapter.Operation{
+		Tags: []string{"Articles"}, OperationID: "get_article_stats",
+		Summary: "Count the caller's articles, the unread ones and the archived ones.",
+		Responses: map[string]httpadapter.Response{
+			"200": {Description: "The counts, with the list's timestamp as ETag.", Content: httpadapter.JSONContent(httpadapter.SchemaRef("ArticleStats"))},
+			"401": httpadapter.ErrorResponse(http.StatusUnauthorized),
+		},
+	}})
 	srv.Route("article-stats", statsPath, map[string]http.Handler{
 		http.MethodGet: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			ts, stats, err := countArticles(r.Context(), store, httpadapter.UserID(r.Context()))

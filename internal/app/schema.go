@@ -19,6 +19,8 @@ import (
 // the document names another $schema, as Kinto does).
 type Schema struct {
 	compiled *jsonschema.Schema
+	// source is the decoded document, for the API documentation.
+	source any
 }
 
 // CompileSchema compiles a decoded JSON Schema document. It fails with an
@@ -36,8 +38,13 @@ func CompileSchema(doc any) (*Schema, error) {
 	if err != nil {
 		return nil, &Error{Kind: domain.Invalid, Op: op, Issues: []domain.Issue{{Location: domain.InBody, Name: "schema", Description: schemaErrorText(err)}}, Err: err}
 	}
-	return &Schema{compiled: s}, nil
+	return &Schema{compiled: s, source: doc}, nil
 }
+
+// Source returns the decoded JSON Schema document the schema was compiled
+// from (maps, slices, json.Number…), for describing the resource, e.g. in
+// an OpenAPI document. Callers must not change it.
+func (s *Schema) Source() any { return s.source }
 
 // MustCompileSchema compiles a schema written in Go source, for resources
 // declared by service authors; it panics on a bad schema, at start-up.

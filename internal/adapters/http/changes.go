@@ -68,38 +68,31 @@ func (s *Server) MountChanges(engine *app.Engine, res *app.Resource, feed ports.
 	list, _ := resourcePaths(res)
 	path := strings.TrimSuffix(list, "/"+res.Plural) + "/changes"
 	s.Route(res.Name+"-changes", path, map[string]http.Handler{http.MethodGet: http.HandlerFunc(e.serve)})
-	if s.apiPaths == nil {
-		s.apiPaths = map[string]any{}
-	}
-	s.apiPaths[path] = changesAPI(res)
+	s.Document(path, changesDoc(res))
 }
 
-// changesAPI is the OpenAPI path item of a change stream.
-func changesAPI(res *app.Resource) map[string]any {
-	var params []any
-	for r := res.Parent; r != nil; r = r.Parent {
-		params = append([]any{map[string]any{"name": r.IDVarName(), "in": "path", "required": true, "type": "string"}}, params...)
-	}
-	params = append(params,
-		map[string]any{"name": "_since", "in": "query", "required": false, "type": "integer",
-			"description": "Replay the changes after this timestamp first."},
-		map[string]any{"name": "Last-Event-ID", "in": "header", "required": false, "type": "integer",
-			"description": "Resume after this event id (a timestamp); wins over _since."})
-	return map[string]any{"get": map[string]any{
-		"tags":        []string{"Records"},
-		"operationId": "stream_" + res.Name + "_changes",
-		"summary":     "Stream the changes of the " + res.Plural + " of a list as Server-Sent Events.",
-		"description": "Each event: id the object's new last_modified; data {action, timestamp, data: object or tombstone}. A last event named close gives the reason when the server ends the stream.",
-		"produces":    []string{"text/event-stream"},
-		"parameters":  params,
-		"responses": map[string]any{
-			"200": map[string]any{"description": "The stream of changes.", "schema": map[string]any{"type": "string"}},
-			"400": map[string]any{"description": "Invalid _since or Last-Event-ID."},
-			"401": map[string]any{"description": "Anonymous caller without read permission."},
-			"403": map[string]any{"description": "Caller who may not read the whole list."},
-			"404": map[string]any{"description": "Missing parent."},
+// changesDoc is the OpenAPI path item of a change stream.
+func changesDoc(res *app.Resource) PathItem {
+	return PathItem{
+		Parameters: resourcePathParameters(res),
+		Get: &Operation{
+			Tags:        []string{exportedName(res.Plural)},
+			OperationID: "stream_" + res.Name + "_changes",
+			Summary:     "Stream the changes of the " + res.Plural + " of a list as Server-Sent Events.",
+			Description: "Each event: id the object's new last_modified; data {action, timestamp, data: object or tombstone}. A last event named close gives the reason when the server ends the stream.",
+			Parameters: []Parameter{
+				{Name: "_since", In: "query", Description: "Replay the changes after this timestamp first.", Schema: integerSchema("")},
+				{Name: "Last-Event-ID", In: "header", Description: "Resume after this event id (a timestamp); wins over _since.", Schema: integerSchema("")},
+			},
+			Responses: map[string]Response{
+				"200": {Description: "The stream of changes.", Content: map[string]MediaType{"text/event-stream": {Schema: stringSchema("")}}},
+				"400": ErrorResponse(http.StatusBadRequest),
+				"401": ErrorResponse(http.StatusUnauthorized),
+				"403": ErrorResponse(http.StatusForbidden),
+				"404": ErrorResponse(http.StatusNotFound),
+			},
 		},
-	}}
+	}
 }
 
 // changeEvent is the data of one SSE event: what happened to which object.

@@ -52,6 +52,7 @@ func (s *Server) MountResource(engine *app.Engine, res *app.Resource) {
 		restrict(list, reads)
 		restrict(object, reads)
 	}
+	s.documentResource(res)
 	if len(list) > 0 {
 		s.Route(res.Name+"-list", listPath, list)
 	}

@@ -36,9 +36,11 @@ type Server struct {
 
 	router *mux.Router
 	routes map[string]*route
-	// apiPaths are OpenAPI path items of optional endpoints, added to the
-	// embedded document when mounted (MountChanges).
-	apiPaths map[string]any
+	// docs are the OpenAPI path items of mounted (or mountable) routes, by
+	// OpenAPI path (Document); docSchemas the shared schemas they refer to
+	// (DocumentSchema). /__api__ serves them for the mounted routes.
+	docs       map[string]PathItem
+	docSchemas map[string]Schema
 
 	mu           sync.RWMutex
 	capabilities map[string]any

@@ -8,9 +8,6 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
-	"strings"
-
-	"github.com/cliquet-go/cliquet/api"
 )
 
 // mountUtilities mounts the endpoints that exist on every service
@@ -24,6 +21,11 @@ func (s *Server) mountUtilities() {
 	s.mount("lbheartbeat", "/__lbheartbeat__", get(s.serveLBHeartbeat), false)
 	s.mount("version", "/__version__", get(s.serveVersion), false)
 	s.mount("openapi", "/__api__", get(s.serveOpenAPI), false)
+	// The optional endpoints of this package (batch, flush, metrics) are
+	// described here too; only the mounted ones appear in the document.
+	for path, item := range utilityDocs() {
+		s.Document(path, item)
+	}
 }
 
 // serveLBHeartbeat tells a load balancer that this web head answers.
@@ -77,43 +79,4 @@ func buildVersion(fallback string) map[string]any {
 		}
 	}
 	return doc
-}
-
-// serveOpenAPI serves the embedded OpenAPI document, filled in with this
-// server's title, version, host, scheme and base path.
-func (s *Server) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
-	var doc map[string]any
-	if err := json.Unmarshal(api.Document(), &doc); err != nil {
-		s.writeError(w, r, fmt.Errorf("embedded openapi document: %w", err))
-		return
-	}
-	info, _ := doc["info"].(map[string]any)
-	if info == nil {
-		info = map[string]any{}
-	}
-	info["title"] = s.cfg.ProjectName
-	info["version"] = s.cfg.HTTPAPIVersion
-	doc["info"] = info
-	scheme, host, _ := strings.Cut(s.baseURL(r), "://")
-	doc["host"] = host
-	doc["schemes"] = []string{scheme}
-	doc["basePath"] = s.prefix
-	security := map[string]any{}
-	for _, a := range s.auth {
-		if _, ok := policyAs[challenger](a); ok {
-			security[a.Name()] = map[string]any{"type": "basic"}
-		}
-	}
-	doc["securityDefinitions"] = security
-	if len(s.apiPaths) > 0 {
-		paths, _ := doc["paths"].(map[string]any)
-		if paths == nil {
-			paths = map[string]any{}
-		}
-		for k, v := range s.apiPaths {
-			paths[k] = v
-		}
-		doc["paths"] = paths
-	}
-	s.writeJSON(w, r, http.StatusOK, doc)
 }

@@ -228,15 +228,15 @@ func TestVersion(t *testing.T) {
 
 func TestOpenAPI(t *testing.T) {
 	basic := &basicFake{fakeAuth: *tokenAuth("basicauth")}
-	e := newEnv(t, withAuth(basic))
+	e := newEnv(t, withAuth(basic, tokenAuth("token")))
 	r := request("GET", "/v1/__api__", "")
 	r.Host = "kinto.local:8888"
 	b := decode(t, e.serve(r))
-	if b["swagger"] != "2.0" || b["host"] != "kinto.local:8888" || b["basePath"] != "/v1" {
-		t.Errorf("swagger %v host %v basePath %v", b["swagger"], b["host"], b["basePath"])
+	if b["openapi"] != "3.0.3" {
+		t.Errorf("openapi %v, want 3.0.3", b["openapi"])
 	}
-	if !reflect.DeepEqual(b["schemes"], []any{"http"}) {
-		t.Errorf("schemes %v, want [http]", b["schemes"])
+	if !reflect.DeepEqual(b["servers"], []any{map[string]any{"url": "http://kinto.local:8888/v1"}}) {
+		t.Errorf("servers %v, want [{url: http://kinto.local:8888/v1}]", b["servers"])
 	}
 	info, _ := b["info"].(map[string]any)
 	if info["title"] != "kinto" || info["version"] != "1.23" {
@@ -244,12 +244,32 @@ func TestOpenAPI(t *testing.T) {
 	}
 	paths, _ := b["paths"].(map[string]any)
 	for _, p := range []string{"/", "/__heartbeat__", "/__lbheartbeat__", "/__version__", "/__api__"} {
-		if paths[p] == nil {
-			t.Errorf("paths lack %s", p)
+		item, _ := paths[p].(map[string]any)
+		if item["get"] == nil || item["head"] == nil || item["options"] == nil {
+			t.Errorf("paths[%s] = %v, want get, head and options", p, item)
 		}
 	}
-	sec, _ := b["securityDefinitions"].(map[string]any)
-	if !reflect.DeepEqual(sec["basicauth"], map[string]any{"type": "basic"}) {
-		t.Errorf("securityDefinitions %v, want basicauth basic", sec)
+	// Optional endpoints appear only once mounted.
+	for _, p := range []string{"/batch", "/__flush__", "/__metrics__"} {
+		if paths[p] != nil {
+			t.Errorf("paths has %s, which is not mounted", p)
+		}
+	}
+	components, _ := b["components"].(map[string]any)
+	sec, _ := components["securitySchemes"].(map[string]any)
+	if !reflect.DeepEqual(sec["basicauth"], map[string]any{"type": "http", "scheme": "basic", "description": "HTTP Basic credentials of the basicauth policy."}) {
+		t.Errorf("securitySchemes.basicauth %v, want http basic", sec["basicauth"])
+	}
+	if token, _ := sec["token"].(map[string]any); token["scheme"] != "bearer" {
+		t.Errorf("securitySchemes.token %v, want http bearer", sec["token"])
+	}
+	wantSecurity := []any{map[string]any{"basicauth": []any{}}, map[string]any{"token": []any{}}, map[string]any{}}
+	if !reflect.DeepEqual(b["security"], wantSecurity) {
+		t.Errorf("security %v, want each scheme or none", b["security"])
+	}
+	// The utility endpoints do not authenticate.
+	heartbeat := paths["/__heartbeat__"].(map[string]any)["get"].(map[string]any)
+	if !reflect.DeepEqual(heartbeat["security"], []any{}) {
+		t.Errorf("heartbeat security %v, want []", heartbeat["security"])
 	}
 }
