@@ -33,7 +33,7 @@ import (
 // neither.
 
 func TestCanceledCreateLeavesRecordWithACLOrNothingOnMemory(t *testing.T) {
-	testCanceledCreate(t, func(*testing.T) ports.Store { return memory.NewStore(memory.SystemClock{}) })
+	testCanceledCreate(t, func(*testing.T) ports.Store { return memory.NewStore(domain.SystemClock{}) })
 }
 
 func TestCanceledCreateLeavesRecordWithACLOrNothingOnPostgres(t *testing.T) {
@@ -50,7 +50,7 @@ func TestCanceledCreateLeavesRecordWithACLOrNothingOnPostgres(t *testing.T) {
 		if err := postgres.Migrate(context.Background(), db); err != nil {
 			t.Fatalf("Migrate: %v", err)
 		}
-		return postgres.NewStore(db, memory.SystemClock{})
+		return postgres.NewStore(db, domain.SystemClock{})
 	})
 }
 

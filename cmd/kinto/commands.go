@@ -10,7 +10,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/cliquet-go/cliquet/cmd/internal/wire"
-	"github.com/cliquet-go/cliquet/internal/adapters/memory"
+	"github.com/cliquet-go/cliquet/internal/domain"
 	"github.com/cliquet-go/cliquet/internal/ports"
 	"github.com/cliquet-go/cliquet/internal/runner"
 )
@@ -18,7 +18,7 @@ import (
 // withBackends runs fn on the backends of the settings, as serve opens
 // them, and closes them after; failing to open them is ExitFailure.
 func withBackends(ctx context.Context, env *runner.Env[settings], name string, fn func(b *wire.Backends) int) int {
-	b, err := wire.OpenBackends(ctx, &env.Settings.Core, memory.SystemClock{}, backendOptions)
+	b, err := wire.OpenBackends(ctx, &env.Settings.Core, domain.SystemClock{}, backendOptions)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "kinto: %s: %v\n", name, err)
 		return runner.ExitFailure

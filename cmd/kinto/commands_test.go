@@ -9,7 +9,6 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/cliquet-go/cliquet/internal/adapters/memory"
 	"github.com/cliquet-go/cliquet/internal/adapters/postgres"
 	"github.com/cliquet-go/cliquet/internal/domain"
 	"github.com/cliquet-go/cliquet/internal/runner/runnertest"
@@ -106,7 +105,7 @@ func TestPurgeDeletedPostgres(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	st := postgres.NewStorage(db, memory.SystemClock{})
+	st := postgres.NewStorage(db, domain.SystemClock{})
 	c1 := domain.Parent{Resource: "record", ID: "/buckets/b/collections/c1"}
 	c2 := domain.Parent{Resource: "record", ID: "/buckets/b/collections/c2"}
 	b := domain.Parent{Resource: "collection", ID: "/buckets/b"}

@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/cliquet-go/cliquet/cmd/internal/wire"
-	"github.com/cliquet-go/cliquet/internal/adapters/memory"
 	"github.com/cliquet-go/cliquet/internal/config"
+	"github.com/cliquet-go/cliquet/internal/domain"
 	"github.com/cliquet-go/cliquet/internal/runner/runnertest"
 )
 
@@ -74,7 +74,7 @@ func newEdgeService(tb testing.TB) *edgeService {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	backs, err := wire.OpenBackends(context.Background(), &s.Core, memory.SystemClock{}, backendOptions)
+	backs, err := wire.OpenBackends(context.Background(), &s.Core, domain.SystemClock{}, backendOptions)
 	if err != nil {
 		tb.Fatalf("OpenBackends: %v", err)
 	}

@@ -18,8 +18,8 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/cliquet-go/cliquet/cmd/internal/wire"
-	"github.com/cliquet-go/cliquet/internal/adapters/memory"
 	"github.com/cliquet-go/cliquet/internal/config"
+	"github.com/cliquet-go/cliquet/internal/domain"
 	"github.com/cliquet-go/cliquet/internal/runner/runnertest"
 )
 
@@ -85,7 +85,7 @@ func newKintoServer(t *testing.T, s *settings, src *config.Source) *kintoServer 
 // with its logs discarded.
 func newHandler(tb testing.TB, s *settings, src *config.Source) (http.Handler, *wire.Backends) {
 	tb.Helper()
-	b, err := wire.OpenBackends(context.Background(), &s.Core, memory.SystemClock{}, backendOptions)
+	b, err := wire.OpenBackends(context.Background(), &s.Core, domain.SystemClock{}, backendOptions)
 	if err != nil {
 		tb.Fatalf("OpenBackends: %v", err)
 	}

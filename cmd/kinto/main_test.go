@@ -16,6 +16,7 @@ import (
 
 	"github.com/cliquet-go/cliquet/internal/adapters/memory"
 	"github.com/cliquet-go/cliquet/internal/config"
+	"github.com/cliquet-go/cliquet/internal/domain"
 	"github.com/cliquet-go/cliquet/internal/ports"
 	"github.com/cliquet-go/cliquet/internal/runner"
 	"github.com/cliquet-go/cliquet/internal/runner/runnertest"
@@ -171,7 +172,7 @@ func TestAuthenticators(t *testing.T) {
 	var logs bytes.Buffer
 	log := logrus.New()
 	log.SetOutput(&logs)
-	auths, accounts, err := newAuthenticators(&s, src, memory.NewStorage(memory.SystemClock{}), memory.NewCache(memory.CacheOptions{}), log)
+	auths, accounts, err := newAuthenticators(&s, src, memory.NewStorage(domain.SystemClock{}), memory.NewCache(memory.CacheOptions{}), log)
 	if err != nil {
 		t.Fatalf("newAuthenticators: %v", err)
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/cliquet-go/cliquet/cmd/internal/wire"
-	"github.com/cliquet-go/cliquet/internal/adapters/memory"
+	"github.com/cliquet-go/cliquet/internal/domain"
 	"github.com/cliquet-go/cliquet/internal/runner/runnertest"
 )
 
@@ -55,7 +55,7 @@ func BenchmarkMetricsOverhead(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			backs, err := wire.OpenBackends(context.Background(), &s.Core, memory.SystemClock{}, backendOptions)
+			backs, err := wire.OpenBackends(context.Background(), &s.Core, domain.SystemClock{}, backendOptions)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -19,7 +19,7 @@ import (
 
 	"github.com/cliquet-go/cliquet/cmd/internal/wire"
 	"github.com/cliquet-go/cliquet/internal/adapters/auth"
-	"github.com/cliquet-go/cliquet/internal/adapters/memory"
+	"github.com/cliquet-go/cliquet/internal/domain"
 	"github.com/cliquet-go/cliquet/internal/runner/runnertest"
 )
 
@@ -51,7 +51,7 @@ func statsdListener(t *testing.T) (net.PacketConn, func() []string) {
 func meteredHandler(t *testing.T, extra map[string]string) (http.Handler, *wire.Metrics) {
 	t.Helper()
 	s, src := testSettings(t, extra)
-	b, err := wire.OpenBackends(context.Background(), &s.Core, memory.SystemClock{}, backendOptions)
+	b, err := wire.OpenBackends(context.Background(), &s.Core, domain.SystemClock{}, backendOptions)
 	if err != nil {
 		t.Fatalf("OpenBackends: %v", err)
 	}
@@ -300,7 +300,7 @@ func TestRequestID(t *testing.T) {
 			extra["trusted_request_id_header"] = "X-Request-ID"
 		}
 		s, src := testSettings(t, extra)
-		b, err := wire.OpenBackends(context.Background(), &s.Core, memory.SystemClock{}, backendOptions)
+		b, err := wire.OpenBackends(context.Background(), &s.Core, domain.SystemClock{}, backendOptions)
 		if err != nil {
 			t.Fatalf("OpenBackends: %v", err)
 		}

@@ -14,7 +14,6 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/cliquet-go/cliquet/cmd/internal/wire"
-	"github.com/cliquet-go/cliquet/internal/adapters/memory"
 	"github.com/cliquet-go/cliquet/internal/domain"
 	"github.com/cliquet-go/cliquet/internal/ports"
 )
@@ -50,7 +49,7 @@ func TestSentryReportsInternalErrors(t *testing.T) {
 	dsn := strings.Replace(sentrySrv.URL, "http://", "http://publickey@", 1) + "/1"
 
 	s, src := testSettings(t, map[string]string{"sentry_dsn": dsn, "sentry_env": "testing"})
-	b, err := wire.OpenBackends(context.Background(), &s.Core, memory.SystemClock{}, backendOptions)
+	b, err := wire.OpenBackends(context.Background(), &s.Core, domain.SystemClock{}, backendOptions)
 	if err != nil {
 		t.Fatalf("OpenBackends: %v", err)
 	}

@@ -12,8 +12,8 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/cliquet-go/cliquet/cmd/internal/wire"
-	"github.com/cliquet-go/cliquet/internal/adapters/memory"
 	"github.com/cliquet-go/cliquet/internal/adapters/postgres"
+	"github.com/cliquet-go/cliquet/internal/domain"
 	"github.com/cliquet-go/cliquet/internal/ports"
 	"github.com/cliquet-go/cliquet/internal/runner/runnertest"
 )
@@ -61,7 +61,7 @@ func TestStatementBudgetOnPostgres(t *testing.T) {
 	if err := postgres.Migrate(context.Background(), db); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
-	store := postgres.NewStore(db, memory.SystemClock{})
+	store := postgres.NewStore(db, domain.SystemClock{})
 	s, src := testSettings(t, nil)
 	log := logrus.New()
 	log.SetOutput(io.Discard)

@@ -48,7 +48,7 @@ func newService(t *testing.T, store ports.Storage) *service {
 	}
 	var units ports.UnitOfWork = ports.Unitless{S: store}
 	if store == nil {
-		st := memory.NewStore(memory.SystemClock{})
+		st := memory.NewStore(domain.SystemClock{})
 		store, units = st.Storage(), st
 	}
 	log := logrus.New()
@@ -390,7 +390,7 @@ func (downStorage) Count(context.Context, domain.Parent, []domain.Filter) (int, 
 }
 
 func TestStatsStorageDown(t *testing.T) {
-	svc := newService(t, downStorage{memory.NewStorage(memory.SystemClock{})})
+	svc := newService(t, downStorage{memory.NewStorage(domain.SystemClock{})})
 	res := svc.do(t, http.MethodGet, "/v1/articles/stats", "alice", nil)
 	body := wantError(t, "stats with storage down", res, http.StatusServiceUnavailable, 201)
 	if strings.Contains(fmt.Sprint(body), "connection refused") {
@@ -463,7 +463,7 @@ func TestArchive(t *testing.T) {
 
 func TestArchiveEngineRefusesWrites(t *testing.T) {
 	// The routes never let a write through; the engine refuses anyway.
-	engine := app.NewEngine(memory.NewStorage(memory.SystemClock{}), nil)
+	engine := app.NewEngine(memory.NewStorage(domain.SystemClock{}), nil)
 	ctx := context.Background()
 	req := &app.Request{Resource: archive(), Caller: app.Caller{UserID: "basicauth:alice", Principals: []string{"basicauth:alice"}}}
 	body := app.Body{Data: map[string]any{"url": "https://example.com/x", "title": "x", "archived": true}}

@@ -34,7 +34,7 @@ func newBenchNotes(b *testing.B) *benchNotes {
 	b.Helper()
 	basic := auth.NewBasic("secret")
 	e := newEnv(b, withAuth(basic))
-	store := memory.NewStorage(memory.SystemClock{})
+	store := memory.NewStorage(domain.SystemClock{})
 	e.srv.MountResource(app.NewEngine(store, nil), notes())
 	uid, ok, err := basic.Authenticate(context.Background(), aliceAuth)
 	if err != nil || !ok {

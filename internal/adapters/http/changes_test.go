@@ -17,6 +17,7 @@ import (
 	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
 	"github.com/cliquet-go/cliquet/internal/adapters/memory"
 	"github.com/cliquet-go/cliquet/internal/app"
+	"github.com/cliquet-go/cliquet/internal/domain"
 	"github.com/cliquet-go/cliquet/internal/ports"
 )
 
@@ -33,7 +34,7 @@ type changesEnv struct {
 func newChangesEnv(t *testing.T, opts httpadapter.ChangesOptions) *changesEnv {
 	t.Helper()
 	e := newEnv(t, withAuth(auth.NewBasic("secret")))
-	store := memory.NewStore(memory.SystemClock{})
+	store := memory.NewStore(domain.SystemClock{})
 	engine, tree := newRecordTree(store)
 	hub := ports.NewChangeHub()
 	bus := app.NewBus(store, nil).AfterCommit(ports.Filtered{L: app.FeedPublisher(hub), Resources: []string{"record"}})

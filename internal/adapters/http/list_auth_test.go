@@ -8,6 +8,7 @@ import (
 	"github.com/cliquet-go/cliquet/internal/adapters/auth"
 	"github.com/cliquet-go/cliquet/internal/adapters/memory"
 	"github.com/cliquet-go/cliquet/internal/app"
+	"github.com/cliquet-go/cliquet/internal/domain"
 )
 
 // newGuardedListEnv serves a root resource under ACLs that only alice may
@@ -20,7 +21,7 @@ func newGuardedListEnv(t *testing.T) *env {
 		"thing_write_principals": {"basicauth:" + aliceID(t)},
 	}
 	guard := app.NewGuard(memory.NewPermission(), settings, false)
-	store := memory.NewStorage(memory.SystemClock{})
+	store := memory.NewStorage(domain.SystemClock{})
 	e.srv.MountResource(app.NewEngine(store, guard), &app.Resource{
 		Name: "thing", Plural: "things", IDs: app.NameGenerator{}, Permissions: []string{"read", "write"},
 	})

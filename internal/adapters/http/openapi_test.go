@@ -13,6 +13,7 @@ import (
 	"github.com/cliquet-go/cliquet/internal/adapters/memory"
 	"github.com/cliquet-go/cliquet/internal/apicheck"
 	"github.com/cliquet-go/cliquet/internal/app"
+	"github.com/cliquet-go/cliquet/internal/domain"
 )
 
 // openAPIOf serves the document of e and checks it with kin-openapi.
@@ -39,7 +40,7 @@ func at(v any, keys ...string) any {
 
 func TestOpenAPIResources(t *testing.T) {
 	e := newEnv(t, withAuth(auth.NewBasic("secret")))
-	engine := app.NewEngine(memory.NewStorage(memory.SystemClock{}), nil)
+	engine := app.NewEngine(memory.NewStorage(domain.SystemClock{}), nil)
 	e.srv.MountResource(engine, notes())
 	e.srv.MountResource(engine, &app.Resource{
 		Name: "log", Plural: "logs", IDs: app.UUID4{}, PerUser: true,

@@ -13,6 +13,7 @@ import (
 	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
 	"github.com/cliquet-go/cliquet/internal/adapters/memory"
 	"github.com/cliquet-go/cliquet/internal/app"
+	"github.com/cliquet-go/cliquet/internal/domain"
 )
 
 const (
@@ -34,7 +35,7 @@ func newResourceEnv(t testing.TB, opts ...func(*setup)) *env {
 	t.Helper()
 	opts = append([]func(*setup){withAuth(auth.NewBasic("secret"))}, opts...)
 	e := newEnv(t, opts...)
-	engine := app.NewEngine(memory.NewStorage(memory.SystemClock{}), nil)
+	engine := app.NewEngine(memory.NewStorage(domain.SystemClock{}), nil)
 	e.srv.MountResource(engine, notes())
 	e.srv.MountBatch()
 	return e
@@ -327,7 +328,7 @@ func TestCacheExpiresForAnonymousReaders(t *testing.T) {
 	e := newEnv(t, withAuth(auth.NewBasic("secret")))
 	res := &app.Resource{Name: "page", Plural: "pages", IDs: app.RelaxedUUID4{},
 		CacheExpires: func(context.Context, *app.Request) (int, bool) { return 60, true }}
-	e.srv.MountResource(app.NewEngine(memory.NewStorage(memory.SystemClock{}), nil), res)
+	e.srv.MountResource(app.NewEngine(memory.NewStorage(domain.SystemClock{}), nil), res)
 	e.do("PUT", "/v1/pages/p1", `{"data":{}}`, "Content-Type", "application/json")
 	for _, target := range []string{"/v1/pages", "/v1/pages/p1"} {
 		rec := e.do("GET", target, "")

@@ -8,6 +8,7 @@ import (
 	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
 	"github.com/cliquet-go/cliquet/internal/adapters/memory"
 	"github.com/cliquet-go/cliquet/internal/app"
+	"github.com/cliquet-go/cliquet/internal/domain"
 )
 
 // answer is a GET handler writing what it is and the route variables it
@@ -84,7 +85,7 @@ func TestViewBesideAResourceWhateverTheMountOrder(t *testing.T) {
 	for _, viewFirst := range []bool{true, false} {
 		t.Run(fmt.Sprintf("view first %v", viewFirst), func(t *testing.T) {
 			e := newEnv(t, withAuth(tokenAuth("token")))
-			engine := app.NewEngine(memory.NewStorage(memory.SystemClock{}), nil)
+			engine := app.NewEngine(memory.NewStorage(domain.SystemClock{}), nil)
 			if viewFirst {
 				e.srv.Route("note-stats", "/notes/stats", answer(e.srv, "stats"))
 			}
@@ -150,7 +151,7 @@ func TestReadOnlyResourceServesReadsOnly(t *testing.T) {
 	e := newEnv(t, withAuth(tokenAuth("token")))
 	res := notes()
 	res.ReadOnly = true
-	e.srv.MountResource(app.NewEngine(memory.NewStorage(memory.SystemClock{}), nil), res)
+	e.srv.MountResource(app.NewEngine(memory.NewStorage(domain.SystemClock{}), nil), res)
 	if rec := e.do("GET", "/v1/notes", "", "Authorization", "Token alice"); rec.Code != http.StatusOK {
 		t.Errorf("GET /v1/notes: %d %s, want 200", rec.Code, rec.Body)
 	}

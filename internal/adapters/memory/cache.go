@@ -30,7 +30,7 @@ type CacheOptions struct {
 	// prefix) and values plus a fixed overhead each
 	// (cache_max_size_bytes); 0 or less leaves the cache unbounded.
 	MaxSizeBytes int
-	// Clock tells the time for the TTLs; SystemClock when nil.
+	// Clock tells the time for the TTLs; domain.SystemClock when nil.
 	Clock domain.Clock
 }
 
@@ -65,7 +65,7 @@ func (e *cacheEntry) cost() int { return len(e.key) + len(e.value) + cacheEntryO
 // NewCache returns an empty Cache.
 func NewCache(opts CacheOptions) *Cache {
 	if opts.Clock == nil {
-		opts.Clock = SystemClock{}
+		opts.Clock = domain.SystemClock{}
 	}
 	return &Cache{opts: opts, entries: map[string]*list.Element{}, lru: list.New()}
 }

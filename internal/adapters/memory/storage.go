@@ -13,9 +13,6 @@ import (
 
 var _ ports.Storage = (*Storage)(nil)
 
-// SystemClock is domain.SystemClock, kept while callers move to it.
-type SystemClock = domain.SystemClock
-
 // Storage is an in-memory ports.Storage. One lock guards everything, so
 // every write (timestamp rule, unique fields, id checks) is atomic. Objects
 // go in and out as deep copies: callers never share maps with the store.

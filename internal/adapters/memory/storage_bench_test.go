@@ -16,7 +16,7 @@ var benchSortByTitle = []domain.Sort{{Field: "title"}, {Field: "last_modified", 
 // has kind "rare".
 func benchStorage(b *testing.B, n int) *memory.Storage {
 	b.Helper()
-	s := memory.NewStorage(memory.SystemClock{})
+	s := memory.NewStorage(domain.SystemClock{})
 	ctx := context.Background()
 	for i := range n {
 		kind := "common"
@@ -32,7 +32,7 @@ func benchStorage(b *testing.B, n int) *memory.Storage {
 }
 
 func BenchmarkCreate(b *testing.B) {
-	s := memory.NewStorage(memory.SystemClock{})
+	s := memory.NewStorage(domain.SystemClock{})
 	ctx := context.Background()
 	i := 0
 	for b.Loop() {
@@ -161,7 +161,7 @@ func BenchmarkCountAll(b *testing.B) {
 // BenchmarkCreateUnique creates objects with a unique url in a list of
 // 10,000 that have one: the check is an index lookup, not a scan.
 func BenchmarkCreateUnique(b *testing.B) {
-	s := memory.NewStorage(memory.SystemClock{})
+	s := memory.NewStorage(domain.SystemClock{})
 	ctx := context.Background()
 	unique := []string{"url"}
 	create := func(i int) {

@@ -22,7 +22,7 @@ var parent = domain.Parent{Resource: "record", ID: "/buckets/b/collections/c"}
 // timestamp index compacts, and checks the order survives.
 func TestStorageCompactsRewrittenSlots(t *testing.T) {
 	ctx := context.Background()
-	s := memory.NewStorage(memory.SystemClock{})
+	s := memory.NewStorage(domain.SystemClock{})
 	ids := []string{"a", "b", "c", "d"}
 	for round := range 100 {
 		for _, id := range ids {
@@ -44,7 +44,7 @@ func TestStorageCompactsRewrittenSlots(t *testing.T) {
 
 func TestUnitOfWorkContract(t *testing.T) {
 	portstest.RunUnitOfWork(t, func(t *testing.T) ports.Store {
-		return memory.NewStore(memory.SystemClock{})
+		return memory.NewStore(domain.SystemClock{})
 	})
 }
 
@@ -57,6 +57,6 @@ func TestStoreStorageContract(t *testing.T) {
 
 func TestStorePermissionContract(t *testing.T) {
 	portstest.RunPermission(t, func(t *testing.T) ports.Permission {
-		return memory.NewStore(memory.SystemClock{}).Permission()
+		return memory.NewStore(domain.SystemClock{}).Permission()
 	})
 }

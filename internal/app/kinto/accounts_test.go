@@ -29,7 +29,7 @@ type accountsFixture struct {
 
 func newAccounts(t *testing.T, principals map[string][]string) *accountsFixture {
 	t.Helper()
-	f := &accountsFixture{store: memory.NewStorage(memory.SystemClock{}), perms: memory.NewPermission()}
+	f := &accountsFixture{store: memory.NewStorage(domain.SystemClock{}), perms: memory.NewPermission()}
 	f.Accounts = kinto.NewAccounts(f.store, f.perms, kinto.AccountSettings{
 		Principals: principals,
 		BcryptCost: bcrypt.MinCost,
@@ -397,7 +397,7 @@ func TestAccountAnonymousListAllowedBySettings(t *testing.T) {
 }
 
 func TestAccountWriteFailsWhenPermissionsFail(t *testing.T) {
-	store := memory.NewStorage(memory.SystemClock{})
+	store := memory.NewStorage(domain.SystemClock{})
 	perms := &failingACL{Permission: memory.NewPermission()}
 	a := kinto.NewAccounts(store, perms, kinto.AccountSettings{
 		Principals: map[string][]string{"account_create_principals": {app.Everyone}},

@@ -43,7 +43,7 @@ func (t *timings) Timing(key string, _ time.Duration, labels ...ports.Label) {
 // it wraps, since the engine picks its write path by them, and times the
 // calls made through them.
 func TestWrapStorageKeepsOptionalInterfaces(t *testing.T) {
-	base := memory.NewStorage(memory.SystemClock{})
+	base := memory.NewStorage(domain.SystemClock{})
 	for _, tc := range []struct {
 		name         string
 		s            ports.Storage
