@@ -3,6 +3,7 @@ package wire
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -134,7 +135,7 @@ func (w TombstoneWarning) alert(horizon int64) string {
 // when the querystring is invalid (the endpoint answers 400).
 func listLowerBound(r *http.Request) (since int64, found bool) {
 	q := r.URL.Query()
-	if !strings.Contains(r.URL.RawQuery, "last_modified") && !q.Has("_since") {
+	if !readsLastModified(q) {
 		return 0, false // the common case, without parsing
 	}
 	// The cursor of a page is not a bound, and decoding it needs the
@@ -164,6 +165,17 @@ func listLowerBound(r *http.Request) (since int64, found bool) {
 		}
 	}
 	return since, found
+}
+
+// readsLastModified reports whether a querystring may filter on
+// last_modified, which only then returns tombstones.
+func readsLastModified(q url.Values) bool {
+	for name := range q {
+		if name == "_since" || strings.Contains(name, "last_modified") {
+			return true
+		}
+	}
+	return false
 }
 
 // streamPosition reads where a change stream resumes, as the stream does:
