@@ -41,6 +41,11 @@ func serve(ctx context.Context, env *runner.Env[settings]) error {
 	if err != nil {
 		return err
 	}
+	// The purge stops before the backends close, also when listening
+	// fails without ctx ending.
+	purgeCtx, stopPurge := context.WithCancel(ctx)
+	waitPurge := startTombstonePurge(purgeCtx, s, b.Storage, domain.SystemClock{}, log)
+	defer func() { stopPurge(); waitPurge() }()
 	return env.ListenAndServe(ctx, srv, logrus.Fields{
 		"storage_backend": s.StorageBackend, "cache_backend": s.CacheBackend, "permission_backend": s.PermissionBackend})
 }
@@ -70,9 +75,11 @@ func newServer(s *settings, src *config.Source, b *wire.Backends, m *wire.Metric
 	if err != nil {
 		return nil, err
 	}
-	if _, err := mountKinto(srv, b, bus, s, src, accounts, m, log); err != nil {
+	svc, err := mountKinto(srv, b, bus, s, src, accounts, m, log)
+	if err != nil {
 		return nil, err
 	}
+	mountTombstoneWarning(srv, s, svc, domain.SystemClock{})
 	return srv, nil
 }
 

@@ -42,5 +42,11 @@ func serve(ctx context.Context, env *runner.Env[settings]) error {
 	}
 	srv := newServer(wire.HTTPConfig(&s.Core, version), log, b.Storage, b.Units, clock, m.MeterAuthenticators(policies.Authenticators))
 	m.Mount(srv)
+	// tombstones_retention_seconds: the articles' tombstones (the archive
+	// is a view of the same lists, for browsing, not for polling).
+	wire.MountTombstoneWarning(srv, &s.Core, clock, []string{"/articles"}, nil)
+	purgeCtx, stopPurge := context.WithCancel(ctx)
+	waitPurge := wire.NewTombstonePurger(&s.Core, b.Storage, []string{articleName}, clock, log).Start(purgeCtx)
+	defer func() { stopPurge(); waitPurge() }()
 	return env.ListenAndServe(ctx, srv, logrus.Fields{"storage_backend": s.StorageBackend})
 }

@@ -103,6 +103,16 @@ type Core struct {
 	CacheStatementTimeoutMS    int `setting:"cache_statement_timeout_ms" envconfig:"CACHE_STATEMENT_TIMEOUT_MS" def:"5000"`
 	CacheConnectTimeoutSeconds int `setting:"cache_connect_timeout_seconds" envconfig:"CACHE_CONNECT_TIMEOUT_SECONDS" def:"10"`
 
+	// Background tombstone retention (not Kinto settings: Kinto only
+	// purges tombstones on demand, with `kinto purge-deleted`). With a
+	// retention, every node removes, every purge interval, the tombstones
+	// older than the retention, each purge bounded by the timeout, and
+	// warns the clients whose _since is older than that (README,
+	// "Tombstones"). 0 keeps tombstones forever.
+	TombstonesRetentionSeconds     int `setting:"tombstones_retention_seconds" envconfig:"TOMBSTONES_RETENTION_SECONDS" def:"0"`
+	TombstonesPurgeIntervalSeconds int `setting:"tombstones_purge_interval_seconds" envconfig:"TOMBSTONES_PURGE_INTERVAL_SECONDS" def:"3600"`
+	TombstonesPurgeTimeoutSeconds  int `setting:"tombstones_purge_timeout_seconds" envconfig:"TOMBSTONES_PURGE_TIMEOUT_SECONDS" def:"300"`
+
 	Includes       List `setting:"includes" envconfig:"INCLUDES"`
 	EventListeners List `setting:"event_listeners" envconfig:"EVENT_LISTENERS"`
 
@@ -303,6 +313,9 @@ func (c *Core) Validate() error {
 			return &SettingError{Setting: d.setting, Err: fmt.Errorf("%d is too large (at most %d)", d.value, math.MaxInt32)}
 		}
 	}
+	if err := c.validateTombstones(); err != nil {
+		return err
+	}
 	if c.HeartbeatTimeoutSeconds <= 0 {
 		return &SettingError{Setting: "heartbeat_timeout_seconds", Err: fmt.Errorf("%v is not a positive number", c.HeartbeatTimeoutSeconds)}
 	}
@@ -360,6 +373,49 @@ func (c *Core) Validate() error {
 		return &SettingError{Setting: "log_level", Err: err}
 	}
 	return nil
+}
+
+// maxRetentionSeconds caps tombstones_retention_seconds at a century,
+// well below what a duration holds: longer is keeping them forever.
+const maxRetentionSeconds = 100 * 365 * 24 * 3600
+
+// validateTombstones checks the tombstone retention settings. The interval
+// and the timeout are checked even with retention off, so that turning it
+// on never reveals a bad value long after it was written.
+func (c *Core) validateTombstones() error {
+	if r := c.TombstonesRetentionSeconds; r < 0 || r > maxRetentionSeconds {
+		return &SettingError{Setting: "tombstones_retention_seconds", Err: fmt.Errorf("%d is not a number of seconds in [0, %d] (0: keep tombstones forever)", r, maxRetentionSeconds)}
+	}
+	for _, d := range []struct {
+		setting string
+		value   int
+	}{
+		{"tombstones_purge_interval_seconds", c.TombstonesPurgeIntervalSeconds},
+		{"tombstones_purge_timeout_seconds", c.TombstonesPurgeTimeoutSeconds},
+	} {
+		if d.value <= 0 || d.value > maxTimeoutSeconds {
+			return &SettingError{Setting: d.setting, Err: fmt.Errorf("%d is not a number of seconds in (0, %d]", d.value, maxTimeoutSeconds)}
+		}
+	}
+	return nil
+}
+
+// TombstonesRetention returns tombstones_retention_seconds as a duration;
+// 0 means tombstones are kept forever (no background purge, no warning).
+func (c *Core) TombstonesRetention() time.Duration {
+	return time.Duration(c.TombstonesRetentionSeconds) * time.Second
+}
+
+// TombstonesPurgeInterval returns tombstones_purge_interval_seconds as a
+// duration: the time between two background purges.
+func (c *Core) TombstonesPurgeInterval() time.Duration {
+	return time.Duration(c.TombstonesPurgeIntervalSeconds) * time.Second
+}
+
+// TombstonesPurgeTimeout returns tombstones_purge_timeout_seconds as a
+// duration: how long one background purge (all resources) may take.
+func (c *Core) TombstonesPurgeTimeout() time.Duration {
+	return time.Duration(c.TombstonesPurgeTimeoutSeconds) * time.Second
 }
 
 // HeartbeatTimeout returns heartbeat_timeout_seconds as a duration.

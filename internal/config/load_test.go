@@ -119,6 +119,9 @@ func TestDefaultsAreKintos(t *testing.T) {
 		{"http_idle_timeout_seconds", s.HTTPIdleTimeoutSeconds, 120.0},
 		{"http_body_memory_bytes", s.HTTPBodyMemoryBytes, int64(64 << 20)},
 		{"http_body_memory_wait_seconds", s.HTTPBodyMemoryWaitSeconds, 5.0},
+		{"tombstones_retention_seconds", s.TombstonesRetentionSeconds, 0},
+		{"tombstones_purge_interval_seconds", s.TombstonesPurgeIntervalSeconds, 3600},
+		{"tombstones_purge_timeout_seconds", s.TombstonesPurgeTimeoutSeconds, 300},
 		{"bucket_create_principals", s.BucketCreatePrincipals, config.List{"system.Authenticated"}},
 	}
 	for _, c := range checks {
@@ -144,6 +147,9 @@ func TestDefaultsAreKintos(t *testing.T) {
 		{"HTTPWriteTimeout", s.HTTPWriteTimeout(), time.Minute},
 		{"HTTPIdleTimeout", s.HTTPIdleTimeout(), 2 * time.Minute},
 		{"HTTPBodyMemoryWait", s.HTTPBodyMemoryWait(), 5 * time.Second},
+		{"TombstonesRetention", s.TombstonesRetention(), 0},
+		{"TombstonesPurgeInterval", s.TombstonesPurgeInterval(), time.Hour},
+		{"TombstonesPurgeTimeout", s.TombstonesPurgeTimeout(), 5 * time.Minute},
 	} {
 		if d.got != d.want {
 			t.Errorf("%s() = %v, want %v", d.name, d.got, d.want)
@@ -451,6 +457,14 @@ func TestBadValuesNameTheSetting(t *testing.T) {
 			setting: "http_body_memory_wait_seconds", want: `10 is not less than http_write_timeout_seconds (2)`},
 		{name: "body memory not a number", env: map[string]string{"KINTO_HTTP_BODY_MEMORY_BYTES": "64MiB"},
 			setting: "http_body_memory_bytes", want: `"64MiB" is not a number`},
+		{name: "negative tombstone retention", env: map[string]string{"KINTO_TOMBSTONES_RETENTION_SECONDS": "-1"},
+			setting: "tombstones_retention_seconds", want: `-1 is not a number of seconds in [0, `},
+		{name: "tombstone retention past a century", env: map[string]string{"KINTO_TOMBSTONES_RETENTION_SECONDS": "9999999999"},
+			setting: "tombstones_retention_seconds", want: `9999999999 is not a number of seconds`},
+		{name: "zero tombstone purge interval", env: map[string]string{"KINTO_TOMBSTONES_PURGE_INTERVAL_SECONDS": "0"},
+			setting: "tombstones_purge_interval_seconds", want: `0 is not a number of seconds in (0, `},
+		{name: "zero tombstone purge timeout", env: map[string]string{"KINTO_TOMBSTONES_PURGE_TIMEOUT_SECONDS": "0"},
+			setting: "tombstones_purge_timeout_seconds", want: `0 is not a number of seconds in (0, `},
 		{name: "both spellings differ", ini: "kinto.paginate_by = 10\npaginate_by = 20\n",
 			setting: "paginate_by", want: `both kinto.paginate_by = "10" and paginate_by = "20" are set`},
 		{name: "both spellings differ on an undeclared setting", ini: "kinto.record_write_principals = a\nrecord_write_principals = b\n",
