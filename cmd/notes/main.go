@@ -39,8 +39,8 @@ func command() runner.Service[settings] {
 // serve opens the storage the settings name, mounts the notes resource
 // and serves until ctx ends.
 func serve(ctx context.Context, env *runner.Env[settings]) error {
-	core, log := env.Core(), env.Log
-	b, err := wire.OpenBackends(ctx, core, domain.SystemClock{}, backends)
+	core, log, clock := env.Core(), env.Log, domain.SystemClock{}
+	b, err := wire.OpenBackends(ctx, core, clock, backends)
 	if err != nil {
 		return err
 	}
@@ -52,5 +52,6 @@ func serve(ctx context.Context, env *runner.Env[settings]) error {
 	srv := httpadapter.NewServer(wire.HTTPConfig(core, version), log, b.Checks, policies.Authenticators)
 	srv.MountResource(app.NewEngine(b.Storage, nil).WithUnits(b.Units), notes())
 	srv.MountBatchWithUnits(b.Units)
+	defer wire.RetainTombstones(ctx, srv, core, b.Storage, wire.Retained{Resources: []string{"note"}, Lists: []string{"/notes"}}, clock, log)()
 	return env.ListenAndServe(ctx, srv, logrus.Fields{"storage_backend": core.StorageBackend})
 }

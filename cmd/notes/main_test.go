@@ -78,3 +78,25 @@ func TestNotesRefusesUnbuiltPolicies(t *testing.T) {
 		t.Errorf("serve with only openid = %d %q, want exit 2 naming multiauth.policies", code, stderr)
 	}
 }
+
+// The generic tombstone retention applies to this service too: a _since
+// older than the horizon gets the Alert.
+func TestNotesTombstoneRetention(t *testing.T) {
+	runnertest.CleanEnv(t, command())
+	t.Setenv("NOTES_MULTIAUTH_POLICIES", "basicauth")
+	t.Setenv("NOTES_TOMBSTONES_RETENTION_SECONDS", "3600")
+	srv := runnertest.Start(t, command())
+	req, err := http.NewRequest("GET", srv.Base+"/v1/notes?_since=1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("alice:secret")))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if alert := resp.Header.Get("Alert"); resp.StatusCode != http.StatusOK || !strings.Contains(alert, "tombstones-purged") {
+		t.Errorf("GET /notes?_since=1 = %d, Alert %q; want 200 with the tombstones-purged alert", resp.StatusCode, alert)
+	}
+}

@@ -44,9 +44,6 @@ func serve(ctx context.Context, env *runner.Env[settings]) error {
 	m.Mount(srv)
 	// tombstones_retention_seconds: the articles' tombstones (the archive
 	// is a view of the same lists, for browsing, not for polling).
-	wire.MountTombstoneWarning(srv, &s.Core, clock, []string{"/articles"}, nil)
-	purgeCtx, stopPurge := context.WithCancel(ctx)
-	waitPurge := wire.NewTombstonePurger(&s.Core, b.Storage, []string{articleName}, clock, log).Start(purgeCtx)
-	defer func() { stopPurge(); waitPurge() }()
+	defer wire.RetainTombstones(ctx, srv, &s.Core, b.Storage, wire.Retained{Resources: []string{articleName}, Lists: []string{"/articles"}}, clock, log)()
 	return env.ListenAndServe(ctx, srv, logrus.Fields{"storage_backend": s.StorageBackend})
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sirupsen/logrus"
 
+	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
 	"github.com/cliquet-go/cliquet/internal/config"
 	"github.com/cliquet-go/cliquet/internal/domain"
 	"github.com/cliquet-go/cliquet/internal/ports"
@@ -147,4 +148,25 @@ func (p *TombstonePurger) PurgeOnce(ctx context.Context) (int, error) {
 		}
 	}
 	return total, errors.Join(errs...)
+}
+
+// Retained names what a service's tombstone retention covers.
+type Retained struct {
+	// Resources are the storage resource names whose tombstones are purged.
+	Resources []string
+	// Lists and Streams are the route patterns whose answers carry the
+	// Alert of a _since older than the horizon (see MountTombstoneWarning).
+	Lists, Streams []string
+}
+
+// RetainTombstones turns tombstones_retention_seconds on for a service, as
+// every service must so that the setting is never ignored: it mounts the
+// warning on srv and starts the purger on storage until ctx ends. It
+// returns the function that stops the purger and waits for it, to run
+// before the backends close; with retention off both are no-ops.
+func RetainTombstones(ctx context.Context, srv *httpadapter.Server, core *config.Core, storage ports.Storage, r Retained, clock domain.Clock, log logrus.FieldLogger) (stop func()) {
+	MountTombstoneWarning(srv, core, clock, r.Lists, r.Streams)
+	purgeCtx, cancel := context.WithCancel(ctx)
+	wait := NewTombstonePurger(core, storage, r.Resources, clock, log).Start(purgeCtx)
+	return func() { cancel(); wait() }
 }
