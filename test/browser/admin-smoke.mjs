@@ -1,7 +1,9 @@
-// admin-smoke.mjs drives a real kinto-admin build against bin/kinto: it
-// signs in through the admin's login form, creates a bucket, a collection
-// and a record with the admin's own forms, checks with plain HTTP GETs that
-// the server stored them, and saves a screenshot of the last page.
+// admin-smoke.mjs drives a real kinto-admin build against bin/kinto (with
+// the admin, accounts and history plugins): it signs in through the admin's
+// login form, creates a bucket, a collection and a record with the admin's
+// own forms, updates the record, looks at the bucket's permissions and the
+// collection's history, checks with plain HTTP GETs that the server stored
+// it all, and saves a screenshot of the collection's records.
 //
 // It is a script, not part of the browser suite (`node --test` does not
 // pick it up): the project ships no kinto-admin build, so it only runs on
@@ -62,7 +64,7 @@ async function main() {
   }
 
   const server = await startServer({
-    KINTO_INCLUDES: "kinto.plugins.admin kinto.plugins.accounts",
+    KINTO_INCLUDES: "kinto.plugins.admin kinto.plugins.accounts kinto.plugins.history",
     KINTO_ADMIN_ASSETS_PATH: adminDir,
   });
   const authorization = "Basic " + Buffer.from(`${username}:${password}`).toString("base64");
@@ -167,6 +169,18 @@ async function main() {
     await page.getByRole("heading", { name: /permissions/i }).first().waitFor();
     await page.locator(`input[value="${expectedUser}"], td:has-text("${expectedUser}")`).first().waitFor();
     log("bucket permissions shown");
+
+    // The collection's History tab lists the record's creation and update;
+    // the update's details are a diff against the entry before it, which the
+    // admin asks for with the history filters uri and _before.
+    await page.goto(`${server.remote}/admin/#/buckets/${bucketId}/collections/${collectionId}/history`);
+    const updateRow = page.getByRole("row").filter({ hasText: "update" }).filter({ hasText: "record" });
+    await updateRow.getByTitle("View entry details").click();
+    const details = page.locator(".history-row-details");
+    await details.getByText(`"title": "${recordTitle}"`).first().waitFor();
+    await details.getByText(`"title": "${recordTitle}, updated"`).first().waitFor();
+    await page.getByRole("row").filter({ hasText: "create" }).filter({ hasText: "collection" }).waitFor();
+    log("history shows the record's update as a diff");
 
     // The screenshot shows the collection's records list.
     await page.goto(`${server.remote}/admin/#/buckets/${bucketId}/collections/${collectionId}/records`);
