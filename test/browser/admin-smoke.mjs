@@ -2,8 +2,9 @@
 // the admin, accounts and history plugins): it signs in through the admin's
 // login form, creates a bucket, a collection and a record with the admin's
 // own forms, updates the record, looks at the bucket's permissions and the
-// collection's history, checks with plain HTTP GETs that the server stored
-// it all, and saves a screenshot of the collection's records.
+// collection's history, lets signed-in users read the collection, checks
+// with plain HTTP GETs that the server stored it all, and saves a
+// screenshot of the collection's records.
 //
 // It is a script, not part of the browser suite (`node --test` does not
 // pick it up): the project ships no kinto-admin build, so it only runs on
@@ -182,6 +183,15 @@ async function main() {
     await page.getByRole("row").filter({ hasText: "create" }).filter({ hasText: "collection" }).waitFor();
     log("history shows the record's update as a diff");
 
+    // The collection's Permissions tab: reading for every signed-in user. The
+    // admin sends a PUT with permissions and no data, which must keep the
+    // collection's attributes (its schema) as they are.
+    await page.goto(`${server.remote}/admin/#/buckets/${bucketId}/collections/${collectionId}/permissions`);
+    await page.locator("#root_authenticated-0").check();
+    await page.getByRole("button", { name: "Submit" }).click();
+    await page.getByText("Collection permissions updated.").waitFor();
+    log("collection permissions updated");
+
     // The screenshot shows the collection's records list.
     await page.goto(`${server.remote}/admin/#/buckets/${bucketId}/collections/${collectionId}/records`);
     await page.getByRole("cell", { name: `${recordTitle}, updated` }).waitFor();
@@ -193,6 +203,8 @@ async function main() {
     const collection = await api("GET", `/buckets/${bucketId}/collections/${collectionId}`);
     assert.equal(collection.status, 200, `GET collection: ${JSON.stringify(collection.body)}`);
     assert.equal(collection.body.data.schema?.type, "object", "the collection lost the admin's schema");
+    assert.deepEqual(collection.body.permissions.read, ["system.Authenticated"]);
+    assert.deepEqual(collection.body.permissions.write, [expectedUser]);
     const records = await api("GET", `/buckets/${bucketId}/collections/${collectionId}/records`);
     assert.equal(records.status, 200, `GET records: ${JSON.stringify(records.body)}`);
     assert.equal(records.body.data.length, 1, `records: ${JSON.stringify(records.body.data)}`);
