@@ -195,6 +195,9 @@ async function main() {
     // The screenshot shows the collection's records list.
     await page.goto(`${server.remote}/admin/#/buckets/${bucketId}/collections/${collectionId}/records`);
     await page.getByRole("cell", { name: `${recordTitle}, updated` }).waitFor();
+    // Without the notifications of the steps above, which hide the heading.
+    const dismiss = page.locator(".notifications").getByRole("button", { name: "Dismiss" });
+    while ((await dismiss.count()) > 0) await dismiss.first().click();
 
     // The server has them, with the signed-in user as writer.
     const bucket = await api("GET", `/buckets/${bucketId}`);
