@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -112,8 +113,9 @@ func collect(ctx context.Context, t *testing.T, events <-chan streamEvent, errs 
 
 // TestChangeStreamTwoProcessesPostgres writes 1,000 records through one
 // server while a client follows the collection's change stream on
-// another: every change arrives once, in timestamp order; reconnecting
-// with Last-Event-ID gets exactly what came after; a stranger gets 403.
+// another (fed by LISTEN/NOTIFY): every change arrives once, in timestamp
+// order; reconnecting with Last-Event-ID gets exactly what came after; a
+// stranger gets 403.
 func TestChangeStreamTwoProcessesPostgres(t *testing.T) {
 	base := os.Getenv(urlVar)
 	if base == "" {
@@ -130,6 +132,39 @@ func TestChangeStreamTwoProcessesPostgres(t *testing.T) {
 		settings[k] = v
 	}
 	runMigrate(t, settings)
+	streamAcrossProcesses(t, settings)
+}
+
+// TestChangeStreamTwoProcessesRedis is the same on Redis storage and
+// permissions, with its own redis-server: the stream on node B is fed by
+// Redis pub/sub.
+func TestChangeStreamTwoProcessesRedis(t *testing.T) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("redis-server not installed: the two-process Redis change stream case is skipped")
+	}
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	startRedis(t, bin, t.TempDir(), port)
+	redisURL := fmt.Sprintf("redis://127.0.0.1:%d/3", port)
+	settings := map[string]string{
+		"KINTO_STORAGE_BACKEND": "redis", "KINTO_STORAGE_URL": redisURL,
+		"KINTO_PERMISSION_BACKEND": "redis", "KINTO_PERMISSION_URL": redisURL,
+		"KINTO_STORAGE_POOL_SIZE": "12", "KINTO_STORAGE_MAX_OVERFLOW": "0",
+		"KINTO_CHANGES_BUFFER": "4096",
+	}
+	for k, v := range baseSettings {
+		settings[k] = v
+	}
+	streamAcrossProcesses(t, settings)
+}
+
+// streamAcrossProcesses runs two servers on settings' shared storage and
+// checks the change stream of node B against 1,000 writes through node A.
+func streamAcrossProcesses(t *testing.T, settings map[string]string) {
+	t.Helper()
 	a, b := startServer(t, settings), startServer(t, settings)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
