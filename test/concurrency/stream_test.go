@@ -227,3 +227,50 @@ func streamAcrossProcesses(t *testing.T, settings map[string]string) {
 		}
 	}
 }
+
+// TestChangeStreamEndsAtShutdown stops a server while a client follows a
+// change stream: the stream ends with its close event naming the shutdown
+// and the process exits at once, not after shutdown_timeout_seconds.
+func TestChangeStreamEndsAtShutdown(t *testing.T) {
+	const grace = 30 * time.Second
+	settings := map[string]string{"KINTO_STORAGE_BACKEND": "memory", "KINTO_PERMISSION_BACKEND": "memory",
+		"KINTO_SHUTDOWN_TIMEOUT_SECONDS": strconv.Itoa(int(grace / time.Second))}
+	for k, v := range baseSettings {
+		settings[k] = v
+	}
+	s := startServer(t, settings)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	alice := newClient("alice", "pw")
+	for _, path := range []string{"/v1/buckets/s", "/v1/buckets/s/collections/c"} {
+		alice.must(t, http.MethodPut, s.origin+path, nil)
+	}
+	events, errs := openStream(ctx, t, alice, s.origin+"/v1/buckets/s/collections/c/changes", 0)
+	alice.must(t, http.MethodPut, s.origin+"/v1/buckets/s/collections/c/records/r1", map[string]any{"data": map[string]any{}})
+	if got := collect(ctx, t, events, errs, 1); got[0].record != "r1" {
+		t.Fatalf("first event %+v, want r1", got[0])
+	}
+
+	start := time.Now()
+	if err := s.proc.Signal(terminateSignal()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-errs:
+		if err == nil || !strings.Contains(err.Error(), "shutting down") {
+			t.Errorf("stream ended with %v, want a close event naming the shutdown", err)
+		}
+	case ev, ok := <-events:
+		t.Fatalf("after SIGTERM: event %+v (open %v), want the close event", ev, ok)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stream still open 10s after SIGTERM")
+	}
+	select {
+	case <-s.exited:
+		if took := time.Since(start); took > grace/3 {
+			t.Errorf("the process took %v to exit, want well within shutdown_timeout_seconds (%v)", took, grace)
+		}
+	case <-time.After(grace / 3):
+		t.Fatalf("the process still running %v after SIGTERM (shutdown_timeout_seconds %v):\n%s", grace/3, grace, s.logs)
+	}
+}
