@@ -15,7 +15,8 @@ import (
 
 // mountHistory serves Kinto's history plugin: its entries are written by
 // an in-unit listener of bus, so that each commits with its change, and
-// served at /buckets/{bid}/history. Its settings are Kinto's; an
+// served at /buckets/{bid}/history, with Kinto's collection snapshots at
+// /buckets/{bid}/snapshot/collections/{cid}@{timestamp}. Its settings are Kinto's; an
 // unreadable number is a *config.SettingError.
 func mountHistory(srv *httpadapter.Server, svc *kintoapp.Service, bus *app.Bus, src *config.Source, m ports.Metrics) error {
 	hs, err := historySettings(src)
@@ -28,6 +29,7 @@ func mountHistory(srv *httpadapter.Server, svc *kintoapp.Service, bus *app.Bus, 
 	srv.MountResource(svc.Engine, h.Resource)
 	srv.AddCapability("history", h.Capability())
 	svc.ListInPermissions(h.Resource)
+	mountSnapshot(srv, h)
 	return nil
 }
 
