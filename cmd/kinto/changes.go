@@ -9,19 +9,21 @@ import (
 	"github.com/cliquet-go/cliquet/cmd/internal/wire"
 	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
 	"github.com/cliquet-go/cliquet/internal/adapters/postgres"
+	"github.com/cliquet-go/cliquet/internal/adapters/redis"
 	"github.com/cliquet-go/cliquet/internal/app"
 	kintoapp "github.com/cliquet-go/cliquet/internal/app/kinto"
 	"github.com/cliquet-go/cliquet/internal/config"
 	"github.com/cliquet-go/cliquet/internal/ports"
 )
 
-// changesChannel is the NOTIFY channel the processes of one database
-// share for the change streams.
+// changesChannel is the NOTIFY or pub/sub channel the processes of one
+// database share for the change streams (on Redis the feed adds the
+// database number).
 const changesChannel = "cliquet_changes"
 
 // newChangeFeed builds the feed of the change streams on the storage
 // backend, so that every process on the same storage hears every change:
-// in process on memory, LISTEN/NOTIFY on PostgreSQL.
+// in process on memory, LISTEN/NOTIFY on PostgreSQL, pub/sub on Redis.
 func newChangeFeed(s *settings, b *wire.Backends, log logrus.FieldLogger) (ports.ChangeFeed, error) {
 	switch s.StorageBackend {
 	case config.BackendMemory:
@@ -47,20 +49,36 @@ func newChangeFeed(s *settings, b *wire.Backends, log logrus.FieldLogger) (ports
 		}
 		b.OnClose(func() error { err := f.Close(); db.Close(); return err })
 		return f, nil
+	case config.BackendRedis:
+		pool, connect, statement := s.StorageBounds()
+		// Two connections publish; the subscription has its own.
+		p, err := redis.NewPool(redis.PoolOptions{URL: s.StorageURL, Size: 2, PoolTimeout: pool,
+			ConnectTimeout: connect, CommandTimeout: statement})
+		if err != nil {
+			return nil, &config.SettingError{Setting: "storage_url", Err: fmt.Errorf("change feed: %w", err)}
+		}
+		// As on PostgreSQL: a lost subscription is retried at most every
+		// storage_connect_timeout_seconds (1s when 0), each attempt and
+		// its SUBSCRIBE bounded by that plus the statement bound; an idle
+		// one is PINGed every changes_heartbeat_seconds.
+		reconnect := max(connect, time.Second)
+		f, err := redis.NewChangeFeed(p, redis.ChangeFeedOptions{Channel: changesChannel,
+			Timeout: reconnect + statement, Heartbeat: seconds(s.ChangesHeartbeatSeconds), Reconnect: reconnect,
+			OnError: func(err error) { log.WithError(err).Warn("change feed") }})
+		if err != nil {
+			p.Close()
+			return nil, fmt.Errorf("change feed: %w", err)
+		}
+		b.OnClose(func() error { err := f.Close(); p.Close(); return err })
+		return f, nil
 	}
 	return nil, &config.SettingError{Setting: "changes_enabled",
-		Err: fmt.Errorf("the change stream is not built for storage_backend %q (memory and postgresql are)", s.StorageBackend)}
+		Err: fmt.Errorf("the change stream is not built for storage_backend %q (memory, postgresql and redis are)", s.StorageBackend)}
 }
 
 // mountChanges serves the live change stream of records at
 // /buckets/{bid}/collections/{cid}/changes, fed after each commit.
 func mountChanges(srv *httpadapter.Server, svc *kintoapp.Service, bus *app.Bus, s *settings, b *wire.Backends, log logrus.FieldLogger) error {
-	if s.StorageBackend == config.BackendRedis {
-		// Redis pub/sub is not built yet; an in-process feed would miss
-		// the changes other processes make, so there is no stream at all.
-		log.WithField("setting", "changes_enabled").Warn("changes_enabled ignored: the change stream is not built on the Redis storage backend")
-		return nil
-	}
 	feed, err := newChangeFeed(s, b, log)
 	if err != nil {
 		return err

@@ -77,7 +77,9 @@ func mountKinto(srv *httpadapter.Server, b *wire.Backends, bus *app.Bus, s *sett
 		svc.ListInPermissions(accountsRes.Resource)
 	}
 	if s.Includes.Contains(kintoapp.HistoryPlugin) {
-		mountHistory(srv, svc, bus, src, m, log)
+		if err := mountHistory(srv, svc, bus, src, m); err != nil {
+			return nil, err
+		}
 	}
 	if s.ChangesEnabled {
 		if err := mountChanges(srv, svc, bus, s, b, log); err != nil {

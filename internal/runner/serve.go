@@ -65,6 +65,16 @@ type HTTPService interface {
 	WrapListener(net.Listener) net.Listener
 }
 
+// ShutdownNotifier is implemented by an HTTPService whose responses may
+// last (the HTTP adapter's change streams): http.Server.Shutdown waits for
+// every request to end but never tells a long one to, so such a stream
+// would hold the process for the whole shutdown_timeout_seconds. The
+// runner calls Shutdown once graceful shutdown begins; it must not block,
+// and long responses should end promptly on it.
+type ShutdownNotifier interface {
+	Shutdown()
+}
+
 // ListenAndServe listens on listen_host:http_port, logs where, and serves
 // srv, cutting clients that break the http_*_timeout_seconds, until ctx
 // ends; then it stops accepting connections and lets
@@ -94,16 +104,25 @@ func (e *Env[S]) ListenAndServe(ctx context.Context, srv HTTPService, fields log
 	if e.onListen != nil {
 		e.onListen(ln.Addr())
 	}
-	return serveUntilDone(ctx, srv.WrapListener(ln), srv.Handler(), limitsOf(e.core), e.Log)
+	var onShutdown []func()
+	if n, ok := srv.(ShutdownNotifier); ok {
+		onShutdown = append(onShutdown, n.Shutdown)
+	}
+	return serveUntilDone(ctx, srv.WrapListener(ln), srv.Handler(), limitsOf(e.core), e.Log, onShutdown...)
 }
 
 // serveUntilDone serves h on ln within limits until ctx ends, then shuts
-// down gracefully: the listener closes at once, requests being handled get
-// until limits.ShutdownTimeout to finish, and whatever is left is then cut.
-func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, limits serverLimits, log *logrus.Logger) error {
+// down gracefully: the listener closes at once, onShutdown are called (in
+// goroutines of their own) to end long responses, requests being handled
+// get until limits.ShutdownTimeout to finish, and whatever is left is then
+// cut.
+func serveUntilDone(ctx context.Context, ln net.Listener, h http.Handler, limits serverLimits, log *logrus.Logger, onShutdown ...func()) error {
 	errorLog := log.WriterLevel(logrus.WarnLevel)
 	defer errorLog.Close()
 	hs := newHTTPServer(h, limits, stdlog.New(errorLog, "", 0))
+	for _, f := range onShutdown {
+		hs.RegisterOnShutdown(f)
+	}
 	timeout := limits.ShutdownTimeout
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -112,8 +113,9 @@ func collect(ctx context.Context, t *testing.T, events <-chan streamEvent, errs 
 
 // TestChangeStreamTwoProcessesPostgres writes 1,000 records through one
 // server while a client follows the collection's change stream on
-// another: every change arrives once, in timestamp order; reconnecting
-// with Last-Event-ID gets exactly what came after; a stranger gets 403.
+// another (fed by LISTEN/NOTIFY): every change arrives once, in timestamp
+// order; reconnecting with Last-Event-ID gets exactly what came after; a
+// stranger gets 403.
 func TestChangeStreamTwoProcessesPostgres(t *testing.T) {
 	base := os.Getenv(urlVar)
 	if base == "" {
@@ -130,6 +132,39 @@ func TestChangeStreamTwoProcessesPostgres(t *testing.T) {
 		settings[k] = v
 	}
 	runMigrate(t, settings)
+	streamAcrossProcesses(t, settings)
+}
+
+// TestChangeStreamTwoProcessesRedis is the same on Redis storage and
+// permissions, with its own redis-server: the stream on node B is fed by
+// Redis pub/sub.
+func TestChangeStreamTwoProcessesRedis(t *testing.T) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("redis-server not installed: the two-process Redis change stream case is skipped")
+	}
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	startRedis(t, bin, t.TempDir(), port)
+	redisURL := fmt.Sprintf("redis://127.0.0.1:%d/3", port)
+	settings := map[string]string{
+		"KINTO_STORAGE_BACKEND": "redis", "KINTO_STORAGE_URL": redisURL,
+		"KINTO_PERMISSION_BACKEND": "redis", "KINTO_PERMISSION_URL": redisURL,
+		"KINTO_STORAGE_POOL_SIZE": "12", "KINTO_STORAGE_MAX_OVERFLOW": "0",
+		"KINTO_CHANGES_BUFFER": "4096",
+	}
+	for k, v := range baseSettings {
+		settings[k] = v
+	}
+	streamAcrossProcesses(t, settings)
+}
+
+// streamAcrossProcesses runs two servers on settings' shared storage and
+// checks the change stream of node B against 1,000 writes through node A.
+func streamAcrossProcesses(t *testing.T, settings map[string]string) {
+	t.Helper()
 	a, b := startServer(t, settings), startServer(t, settings)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
@@ -190,5 +225,52 @@ func TestChangeStreamTwoProcessesPostgres(t *testing.T) {
 		if ev.record != got[500+i].record || ev.id != got[500+i].id {
 			t.Fatalf("replayed event %d = %+v, want %+v", i, ev, got[500+i])
 		}
+	}
+}
+
+// TestChangeStreamEndsAtShutdown stops a server while a client follows a
+// change stream: the stream ends with its close event naming the shutdown
+// and the process exits at once, not after shutdown_timeout_seconds.
+func TestChangeStreamEndsAtShutdown(t *testing.T) {
+	const grace = 30 * time.Second
+	settings := map[string]string{"KINTO_STORAGE_BACKEND": "memory", "KINTO_PERMISSION_BACKEND": "memory",
+		"KINTO_SHUTDOWN_TIMEOUT_SECONDS": strconv.Itoa(int(grace / time.Second))}
+	for k, v := range baseSettings {
+		settings[k] = v
+	}
+	s := startServer(t, settings)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	alice := newClient("alice", "pw")
+	for _, path := range []string{"/v1/buckets/s", "/v1/buckets/s/collections/c"} {
+		alice.must(t, http.MethodPut, s.origin+path, nil)
+	}
+	events, errs := openStream(ctx, t, alice, s.origin+"/v1/buckets/s/collections/c/changes", 0)
+	alice.must(t, http.MethodPut, s.origin+"/v1/buckets/s/collections/c/records/r1", map[string]any{"data": map[string]any{}})
+	if got := collect(ctx, t, events, errs, 1); got[0].record != "r1" {
+		t.Fatalf("first event %+v, want r1", got[0])
+	}
+
+	start := time.Now()
+	if err := s.proc.Signal(terminateSignal()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-errs:
+		if err == nil || !strings.Contains(err.Error(), "shutting down") {
+			t.Errorf("stream ended with %v, want a close event naming the shutdown", err)
+		}
+	case ev, ok := <-events:
+		t.Fatalf("after SIGTERM: event %+v (open %v), want the close event", ev, ok)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stream still open 10s after SIGTERM")
+	}
+	select {
+	case <-s.exited:
+		if took := time.Since(start); took > grace/3 {
+			t.Errorf("the process took %v to exit, want well within shutdown_timeout_seconds (%v)", took, grace)
+		}
+	case <-time.After(grace / 3):
+		t.Fatalf("the process still running %v after SIGTERM (shutdown_timeout_seconds %v):\n%s", grace/3, grace, s.logs)
 	}
 }

@@ -1,10 +1,11 @@
 // The history plugin through kinto-http: bucket.listHistory() with
 // filters, and collection.listRecords({ at }), which rebuilds a collection
-// as it was at a timestamp from the bucket's history.
+// as it was at a timestamp from the bucket's history; Kinto's snapshot
+// view, which the client does not call, must agree with it.
 
 import assert from "node:assert/strict";
 
-import { clientFor, scenario, useServer, userIdOf } from "./harness.mjs";
+import { basicAuth, clientFor, rejects, scenario, useServer, userIdOf } from "./harness.mjs";
 
 const ctx = useServer({ KINTO_INCLUDES: "kinto.plugins.history kinto.plugins.accounts" });
 
@@ -51,4 +52,30 @@ scenario("history of a bucket, filtered; a collection at a past timestamp", asyn
   );
   const now = await days.listRecords();
   assert.deepEqual(now.data.map((r) => `${r.id} ${r.mood}`), ["wednesday fine", "monday rested"]);
+});
+
+scenario("Kinto's snapshot view agrees with listRecords({ at })", async () => {
+  const alice = clientFor(ctx.server, "alice");
+  await alice.createBucket("notes");
+  const bucket = alice.bucket("notes");
+  await bucket.createCollection("todo");
+  const todo = bucket.collection("todo");
+
+  const milk = await todo.createRecord({ id: "milk", done: false });
+  const bread = await todo.createRecord({ id: "bread", done: false });
+  const at = bread.data.last_modified;
+  await todo.updateRecord({ id: "milk", done: true });
+  await todo.deleteRecord("bread");
+  await todo.createRecord({ id: "eggs", done: false });
+
+  const snapshot = { path: `/buckets/notes/snapshot/collections/todo@${at}` };
+  const served = await alice.execute({ ...snapshot, headers: basicAuth("alice") });
+  const rebuilt = await todo.listRecords({ at });
+  const summary = (list) => list.map((r) => `${r.id} ${r.done} ${r.last_modified}`);
+  assert.deepEqual(summary(served.data), [`bread false ${at}`, `milk false ${milk.data.last_modified}`]);
+  assert.deepEqual(summary(served.data), summary(rebuilt.data));
+
+  // Only readers of the bucket or the collection may ask.
+  const bob = clientFor(ctx.server, "bob");
+  await rejects(bob.execute({ ...snapshot, headers: basicAuth("bob") }), 403, 121, "bob's snapshot");
 });

@@ -42,6 +42,9 @@ type ChangesOptions struct {
 // arrived yet.
 var errNoticePending = errors.New("notice pending")
 
+// errShuttingDown ends the streams when the server shuts down.
+var errShuttingDown = errors.New("server shutting down")
+
 // changesEndpoint serves the change stream of one resource's lists.
 type changesEndpoint struct {
 	s      *Server
@@ -175,8 +178,14 @@ func (e *changesEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 	// catchUp sends what storage holds after last. With wait, it stops
 	// before a live object changed since the subscription whose notice is
 	// still to come.
+	stopping := e.s.stopping.done()
 	catchUp := func(wait bool) error {
 		for {
+			select {
+			case <-stopping: // a long replay too ends at shutdown
+				return errShuttingDown
+			default:
+			}
 			recs, err := e.engine.ChangesSince(ctx, req, p, last, e.opts.PageSize)
 			if err != nil {
 				return err
@@ -230,6 +239,9 @@ func (e *changesEndpoint) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	for {
 		select {
+		case <-stopping:
+			e.closeStream(st, r, errShuttingDown)
+			return
 		case <-grace.C:
 			if err := settle(false); err != nil {
 				e.closeStream(st, r, err)
@@ -282,6 +294,8 @@ func (e *changesEndpoint) closeStream(st *sseStream, r *http.Request, err error)
 	switch {
 	case errors.Is(err, ports.ErrSlowSubscriber):
 		reason = "client too slow: reconnect with Last-Event-ID"
+	case errors.Is(err, errShuttingDown):
+		reason = "server shutting down: reconnect with Last-Event-ID"
 	case err != nil && domain.KindOf(err) != domain.Internal:
 		reason = domain.AsError(err).Message
 	case err != nil:

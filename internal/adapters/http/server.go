@@ -58,6 +58,8 @@ type Server struct {
 	principalSources []PrincipalsFunc
 	// helloUsers fill hello's user block (AddHelloUser).
 	helloUsers []HelloUserFunc
+	// stopping ends the change streams at shutdown (Shutdown).
+	stopping stopSignal
 }
 
 // NewServer builds the adapter. checks are the heartbeat's backends by name

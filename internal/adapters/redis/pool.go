@@ -45,6 +45,9 @@ type PoolOptions struct {
 type Pool struct {
 	pool        *redigo.Pool
 	poolTimeout time.Duration
+	// db is the URL's database number ("0" when none): pub/sub channels
+	// are server-wide, so a change feed names its channel after it.
+	db string
 }
 
 // NewPool checks opts.URL and returns a pool on it. It does not connect;
@@ -57,8 +60,12 @@ func NewPool(opts PoolOptions) (*Pool, error) {
 	if u.Scheme != "redis" && u.Scheme != "rediss" {
 		return nil, fmt.Errorf("redis url: scheme %q, want redis or rediss", u.Scheme)
 	}
-	if db := strings.TrimPrefix(u.Path, "/"); db != "" && strings.Trim(db, "0123456789") != "" {
+	db := strings.TrimPrefix(u.Path, "/")
+	if db != "" && strings.Trim(db, "0123456789") != "" {
 		return nil, fmt.Errorf("redis url: database %q is not a number", db)
+	}
+	if db == "" {
+		db = "0"
 	}
 	size := max(opts.Size, 1)
 	dialOpts := []redigo.DialOption{
@@ -91,7 +98,7 @@ func NewPool(opts PoolOptions) (*Pool, error) {
 			return err
 		},
 	}
-	return &Pool{pool: p, poolTimeout: opts.PoolTimeout}, nil
+	return &Pool{pool: p, poolTimeout: opts.PoolTimeout, db: db}, nil
 }
 
 // Close closes the pool's connections.

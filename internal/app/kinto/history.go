@@ -2,9 +2,11 @@ package kinto
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,7 +26,25 @@ type HistorySettings struct {
 	// ExcludeUserIDs are users whose changes are not recorded
 	// (history.exclude_user_ids).
 	ExcludeUserIDs []string
+	// AutoTrimMaxCount, when positive, turns on automatic trimming
+	// (history.auto_trim_max_count): after an entry is written, once a
+	// bucket holds more than AutoTrimMaxCount+AutoTrimThreshold entries of
+	// that entry's resource type (of its user only, with AutoTrimUserIDs),
+	// the oldest are deleted down to AutoTrimMaxCount. Kinto's default,
+	// -1, keeps everything.
+	AutoTrimMaxCount int
+	// AutoTrimUserIDs, when set, limit trimming to the entries of these
+	// users, each trimmed on their own (history.auto_trim_user_ids): the
+	// changes of other users are kept.
+	AutoTrimUserIDs []string
+	// AutoTrimThreshold is how many entries past AutoTrimMaxCount are let
+	// pile up before a trim, so that each write does not delete one
+	// (history.auto_trim_threshold; Kinto's default is 100).
+	AutoTrimThreshold int
 }
+
+// DefaultAutoTrimThreshold is history.auto_trim_threshold when unset.
+const DefaultAutoTrimThreshold = 100
 
 // History is Kinto's history plugin: an entry per change of a bucket,
 // group, collection or record, written in the same unit of work as the
@@ -68,6 +88,12 @@ func (h *History) Capability() map[string]any {
 			}
 		}
 		c["excluded_resources"] = excluded
+	}
+	if h.settings.AutoTrimMaxCount > 0 {
+		c["auto_trim_max_count"] = h.settings.AutoTrimMaxCount
+	}
+	if len(h.settings.AutoTrimUserIDs) > 0 {
+		c["auto_trim_user_ids"] = slices.Clone(h.settings.AutoTrimUserIDs)
 	}
 	return c
 }
@@ -138,10 +164,13 @@ func (h *History) record(ctx context.Context, ev ports.ResourceChanged, imp port
 	for k, v := range ids {
 		entry[k] = v
 	}
-	stored, err := h.svc.store.Create(ctx, domain.Parent{Resource: "history", ID: bucketURI},
-		domain.Record{ID: app.UUID4{}.NewID(), Data: entry}, nil)
+	list := domain.Parent{Resource: "history", ID: bucketURI}
+	stored, err := h.svc.store.Create(ctx, list, domain.Record{ID: app.UUID4{}.NewID(), Data: entry}, nil)
 	if err != nil {
 		return fmt.Errorf("history: record %s of %s: %w", ev.Action, uri, err)
+	}
+	if err := h.autoTrim(ctx, list, ev.ResourceName, ev.UserID); err != nil {
+		return err
 	}
 	if !h.svc.settings.ExplicitPermissions {
 		// Only the bucket's permissions then decide who reads history.
@@ -168,14 +197,64 @@ func (h *History) record(ctx context.Context, ev ports.ResourceChanged, imp port
 	if len(readers) == 0 {
 		return nil
 	}
-	list := make([]string, 0, len(readers))
+	principals := make([]string, 0, len(readers))
 	for p := range readers {
-		list = append(list, p)
+		principals = append(principals, p)
 	}
-	sort.Strings(list)
+	sort.Strings(principals)
 	entryURI := bucketURI + "/history/" + stored.ID
-	if err := perms.ReplaceACL(ctx, entryURI, ports.ACL{"read": list}); err != nil {
+	if err := perms.ReplaceACL(ctx, entryURI, ports.ACL{"read": principals}); err != nil {
 		return fmt.Errorf("history: permissions of %s: %w", entryURI, err)
+	}
+	return nil
+}
+
+// autoTrim deletes the oldest entries of list about resource (of user
+// only, when trimming is limited to some users) once there are more than
+// AutoTrimMaxCount+AutoTrimThreshold of them, keeping the AutoTrimMaxCount
+// newest, as Kinto does after each entry it writes. It runs in the unit of
+// the change, so a failed trim fails the change.
+func (h *History) autoTrim(ctx context.Context, list domain.Parent, resource, user string) error {
+	keep := h.settings.AutoTrimMaxCount
+	byUser := len(h.settings.AutoTrimUserIDs) > 0
+	if keep <= 0 || (byUser && !slices.Contains(h.settings.AutoTrimUserIDs, user)) {
+		return nil
+	}
+	filters := []domain.Filter{{Field: "resource_name", Op: domain.OpEq, Value: resource}}
+	if byUser {
+		filters = append(filters, domain.Filter{Field: "user_id", Op: domain.OpEq, Value: user})
+	}
+	n, err := h.svc.store.Count(ctx, list, filters)
+	if err != nil {
+		return fmt.Errorf("history: count the %s entries of %s: %w", resource, list.ID, err)
+	}
+	if n <= keep+max(h.settings.AutoTrimThreshold, 0) {
+		return nil
+	}
+	// The keep-th newest entry is the oldest kept: everything older goes.
+	// Timestamps are unique within a list, so last_modified alone orders.
+	newest := domain.Sort{Field: "last_modified", Desc: true}
+	kept, err := h.svc.store.List(ctx, list, domain.Query{Filters: filters, Sort: []domain.Sort{newest}, Limit: keep})
+	if err != nil {
+		return fmt.Errorf("history: list the %s entries of %s: %w", resource, list.ID, err)
+	}
+	if len(kept) < keep {
+		return nil // trimmed meanwhile
+	}
+	oldestKept := json.Number(strconv.FormatInt(kept[len(kept)-1].LastModified, 10))
+	older := append(slices.Clip(filters), domain.Filter{Field: "last_modified", Op: domain.OpLt, Value: oldestKept})
+	gone, err := h.svc.store.DeleteMany(ctx, list, domain.Query{Filters: older, Sort: []domain.Sort{newest}})
+	if err != nil {
+		return fmt.Errorf("history: trim the %s entries of %s: %w", resource, list.ID, err)
+	}
+	if !h.svc.settings.ExplicitPermissions {
+		return nil
+	}
+	// The entries' own read permissions go with them.
+	for _, e := range gone {
+		if err := h.svc.perms.DeleteACLs(ctx, list.ID+"/history/"+e.ID); err != nil {
+			return fmt.Errorf("history: permissions of trimmed entry %s: %w", e.ID, err)
+		}
 	}
 	return nil
 }
