@@ -59,6 +59,17 @@ const maxExponent = 10_000
 // builder accumulates the positional arguments of one statement.
 type builder struct {
 	args []any
+	// customPlan is set by the conditions whose best plan depends on
+	// their values (containment, served by the GIN index or not).
+	customPlan bool
+}
+
+// hint returns query with customPlanHint when the builder needs it.
+func (b *builder) hint(query string) string {
+	if b.customPlan {
+		return customPlanHint + query
+	}
+	return query
 }
 
 // arg adds a parameter and returns its placeholder.
@@ -604,6 +615,7 @@ func (b *builder) containsScalars(path string, values []any) (string, bool) {
 		}
 		docs[i] = string(raw)
 	}
+	b.customPlan = true
 	if len(docs) == 1 {
 		return "(data @> " + b.arg(docs[0]) + "::jsonb)", true
 	}
