@@ -29,7 +29,7 @@ FUZZTIME  ?= 10s
 BENCHTIME ?= 200ms
 TESTFLAGS ?=
 
-.PHONY: api check-service bench-http admin admin-smoke test-browser bench-pg count-statements run-readinglist test-e2e-postgres test-e2e-redis help run build version-json test test-integration test-e2e fuzz bench lint docker docker-test clean
+.PHONY: bench-scale bench-scale-redis bench-scale-memory api check-service bench-http admin admin-smoke test-browser bench-pg count-statements run-readinglist test-e2e-postgres test-e2e-redis help run build version-json test test-integration test-e2e fuzz bench lint docker docker-test clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -108,6 +108,20 @@ BENCH_PG_DB        ?= bench_pg
 
 bench-pg: ## pgbench -S and jsonb insert vs the service's GET, POST and batch on PostgreSQL (database BENCH_PG_DB, recreated; ~1 min)
 	BENCH_PG_ADMIN_URL='$(BENCH_PG_ADMIN_URL)' BENCH_PG_DB='$(BENCH_PG_DB)' GO=$(GO) scripts/bench-pg.sh
+
+# The dedicated database of bench-scale (dropped and recreated) and the
+# Redis database of bench-scale-redis (emptied before and after).
+BENCH_SCALE_DB    ?= bench_scale
+BENCH_REDIS_URL   ?= redis://127.0.0.1:6379/14
+
+bench-scale: ## List reads over RECORDS (1,000,000) PostgreSQL records: first vs deep page, filters, HEAD (database BENCH_SCALE_DB, recreated; ~3 min)
+	BENCH_PG_ADMIN_URL='$(BENCH_PG_ADMIN_URL)' BENCH_SCALE_DB='$(BENCH_SCALE_DB)' GO=$(GO) scripts/bench-scale-pg.sh
+
+bench-scale-redis: ## The same over RECORDS (100,000) Redis records, and GET vs redis-benchmark (database BENCH_REDIS_URL, emptied; ~3 min)
+	BENCH_REDIS_URL='$(BENCH_REDIS_URL)' GO=$(GO) scripts/bench-scale-redis.sh
+
+bench-scale-memory: ## RSS of the memory backend with RECORDS (100,000) records of 1 KB, after deleting them and idle (~1 min)
+	GO=$(GO) scripts/bench-scale-memory.sh
 
 count-statements: ## SQL statements of one GET and one POST of a record (log_statement on BENCH_PG_DB, recreated; needs a superuser)
 	BENCH_PG_ADMIN_URL='$(BENCH_PG_ADMIN_URL)' BENCH_PG_DB='$(BENCH_PG_DB)' GO=$(GO) scripts/count-statements.sh

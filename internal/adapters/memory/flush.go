@@ -3,7 +3,6 @@ package memory
 import (
 	"cmp"
 	"context"
-	"maps"
 	"slices"
 
 	"github.com/cliquet-go/cliquet/internal/domain"
@@ -19,6 +18,11 @@ func (s *Storage) Flush(ctx context.Context) error {
 	defer s.lk.write(ctx)()
 	old := s.lists
 	s.lists = map[domain.Parent]*objectList{}
+	n := 0
+	for _, l := range old {
+		n += len(l.byID)
+	}
+	s.reclaim.released(n, 0)
 	if s.lk.inUnit {
 		s.lk.record(func() { s.lists = old })
 	}
@@ -47,13 +51,23 @@ func (s *Storage) PurgeDeleted(ctx context.Context, resource string, opts ports.
 			s.lk.record(func() { *l = saved })
 		}
 		// New map and slots: the saved state above keeps the old ones.
-		l.byID = maps.Clone(l.byID)
+		// The map is rebuilt at its new size, not cloned: a Go map never
+		// shrinks, and a clone keeps the size of the original.
+		drop := make(map[string]struct{}, len(gone))
 		for _, id := range gone {
-			delete(l.byID, id)
+			drop[id] = struct{}{}
 		}
+		kept := make(map[string]domain.Record, len(l.byID)-len(gone))
+		for id, r := range l.byID {
+			if _, ok := drop[id]; !ok {
+				kept[id] = r
+			}
+		}
+		l.byID = kept
 		l.slots = slices.Clone(l.slots)
 		l.compact()
 	}
+	s.reclaim.released(n, 0)
 	return n, nil
 }
 

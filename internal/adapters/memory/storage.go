@@ -35,6 +35,8 @@ type Storage struct {
 
 	lk    *lock
 	lists map[domain.Parent]*objectList
+	// reclaim returns the memory of bulk deletions to the OS.
+	reclaim *reclaimer
 }
 
 // objectList is the state of one domain.Parent.
@@ -65,7 +67,7 @@ func NewStorage(clock domain.Clock) *Storage {
 }
 
 func newStorage(clock domain.Clock, lk *lock) *Storage {
-	return &Storage{clock: clock, lk: lk, lists: map[domain.Parent]*objectList{}}
+	return &Storage{clock: clock, lk: lk, lists: map[domain.Parent]*objectList{}, reclaim: newReclaimer()}
 }
 
 // LockList does nothing: a unit of work already holds the store's only
@@ -200,6 +202,7 @@ func (s *Storage) Delete(ctx context.Context, p domain.Parent, id string, lastMo
 		return domain.Record{}, err
 	}
 	l.put(tomb)
+	s.reclaim.released(1, l.live)
 	return tomb, nil
 }
 
@@ -272,6 +275,12 @@ func (s *Storage) DeleteMany(ctx context.Context, p domain.Parent, q domain.Quer
 		l.put(tomb)
 		out = append(out, tomb)
 	}
+	if len(out) > 0 {
+		// A bulk delete leaves a stale slot per victim: drop them now
+		// rather than at the next write, which may never come.
+		l.compactIfSparse()
+		s.reclaim.released(len(out), l.live)
+	}
 	return out, nil
 }
 
@@ -298,6 +307,7 @@ func (s *Storage) Purge(ctx context.Context, parentID string) (int, error) {
 		l.slots, l.stale, l.live = nil, 0, 0
 		l.unique = nil
 	}
+	s.reclaim.released(n, 0)
 	return n, nil
 }
 
@@ -492,7 +502,9 @@ func (l *objectList) unput(id string, ts int64, old domain.Record, had bool) {
 	l.slots = slices.Insert(l.slots, j, slot{ts: old.LastModified, id: id})
 }
 
-// compact drops stale slots.
+// compact drops stale slots. When most of the array is then unused, the
+// slots move to an array of their size: a slice never gives back its
+// capacity, which would keep the memory of a list's peak size.
 func (l *objectList) compact() {
 	kept := l.slots[:0]
 	for _, sl := range l.slots {
@@ -501,7 +513,17 @@ func (l *objectList) compact() {
 		}
 	}
 	clear(l.slots[len(kept):])
+	if cap(kept) > 64 && cap(kept) >= 2*len(kept) {
+		kept = slices.Clone(kept)
+	}
 	l.slots, l.stale = kept, 0
+}
+
+// compactIfSparse compacts once at least a quarter of the slots are stale.
+func (l *objectList) compactIfSparse() {
+	if l.stale > 64 && l.stale >= len(l.slots)/4 {
+		l.compact()
+	}
 }
 
 // current reports whether sl is the slot of its object's current version.

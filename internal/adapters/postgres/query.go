@@ -59,6 +59,17 @@ const maxExponent = 10_000
 // builder accumulates the positional arguments of one statement.
 type builder struct {
 	args []any
+	// customPlan is set by the conditions whose best plan depends on
+	// their values (containment, served by the GIN index or not).
+	customPlan bool
+}
+
+// hint returns query with customPlanHint when the builder needs it.
+func (b *builder) hint(query string) string {
+	if b.customPlan {
+		return customPlanHint + query
+	}
+	return query
 }
 
 // arg adds a parameter and returns its placeholder.
@@ -473,6 +484,9 @@ func (b *builder) filter(f domain.Filter) (string, bool) {
 	}
 	switch f.Op {
 	case domain.OpEq, "":
+		if cond, ok := b.containsScalars(f.Field, []any{f.Value}); ok {
+			return cond, true
+		}
 		return b.equal(fd, f.Value)
 	case domain.OpNot:
 		eq, ok := b.equal(fd, f.Value)
@@ -488,6 +502,9 @@ func (b *builder) filter(f domain.Filter) (string, bool) {
 		op := map[domain.Op]string{domain.OpLt: "<", domain.OpMax: "<=", domain.OpGt: ">", domain.OpMin: ">="}[f.Op]
 		return b.compare(fd, op, v), true
 	case domain.OpIn:
+		if cond, ok := b.containsScalars(f.Field, asList(f.Value)); ok {
+			return cond, true
+		}
 		return b.in(fd, asList(f.Value))
 	case domain.OpExclude:
 		in, ok := b.in(fd, asList(f.Value))
@@ -562,6 +579,48 @@ func (b *builder) equal(fd field, v any) (string, bool) {
 		return "", false
 	}
 	return "(" + fd.json + " = " + b.arg(raw) + "::jsonb)", true
+}
+
+// containsScalars writes "field present and equal to one of values" as
+// containment, data @> '{"field": value}', which the GIN index on data
+// (jsonb_path_ops, migration 0004) serves, so that an equality or in_
+// filter reads only the matching rows instead of scanning the list. The
+// form is exact only for a top-level field and scalar values: jsonb
+// containment of a scalar under a key is equality (numbers by value,
+// strings bytewise, null only null; an array under the key does not
+// contain a scalar below the top level), whereas an array or object value
+// would match any superset. Anything else (dotted paths, which may name a
+// key containing dots, the columns, the deleted flag, an empty list,
+// non-scalar values) reports false and keeps the general translation.
+func (b *builder) containsScalars(path string, values []any) (string, bool) {
+	switch path {
+	case "id", "last_modified", "deleted":
+		return "", false
+	}
+	if len(values) == 0 || strings.Contains(path, ".") || !utf8.ValidString(path) || strings.IndexByte(path, 0) >= 0 {
+		return "", false
+	}
+	docs := make([]string, len(values))
+	for i, v := range values {
+		switch v.(type) {
+		case []any, map[string]any:
+			return "", false
+		}
+		if !storable(v) {
+			return "", false
+		}
+		raw, err := json.Marshal(map[string]any{path: v})
+		if err != nil {
+			return "", false
+		}
+		docs[i] = string(raw)
+	}
+	b.customPlan = true
+	if len(docs) == 1 {
+		return "(data @> " + b.arg(docs[0]) + "::jsonb)", true
+	}
+	// A bitmap scan runs one index search per element of the array.
+	return "(data @> ANY(" + b.arg(pq.Array(docs)) + "::jsonb[]))", true
 }
 
 // in is "field present and equal to one of list".

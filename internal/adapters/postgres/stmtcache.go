@@ -4,7 +4,16 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"strings"
 )
+
+// customPlanHint starts the statements that must be planned with their
+// parameters' values each time, which an unprepared (unnamed) statement
+// is: a prepared one switches to a generic plan after five runs, and for
+// a containment filter (data @> $n) that plan cannot tell a value held by
+// a hundred rows from one held by half the list, and scans the list by
+// timestamp, hundreds of times slower on a rare value.
+const customPlanHint = "/* custom plan */ "
 
 // maxCachedStatements bounds the statements each connection keeps
 // prepared. The adapters' statements take every value as a parameter, so
@@ -52,7 +61,7 @@ func newCachingConn(c driver.Conn) *cachingConn {
 // prepared returns the statement of query, preparing it on first use, or
 // nil when it should run unprepared.
 func (c *cachingConn) prepared(ctx context.Context, query string, args []driver.NamedValue) driver.Stmt {
-	if len(args) == 0 {
+	if len(args) == 0 || strings.HasPrefix(query, customPlanHint) {
 		return nil
 	}
 	if st, ok := c.stmts[query]; ok {

@@ -314,7 +314,7 @@ func (s *Storage) Count(ctx context.Context, p domain.Parent, filters []domain.F
 	b := &builder{}
 	where, complete := b.where(p, filters, false)
 	if complete {
-		query, args := compact(`SELECT count(*) FROM objects WHERE `+where, b.args)
+		query, args := compact(b.hint(`SELECT count(*) FROM objects WHERE `+where), b.args)
 		if err := checkParams(args); err != nil {
 			return 0, err
 		}
@@ -324,7 +324,7 @@ func (s *Storage) Count(ctx context.Context, p domain.Parent, filters []domain.F
 		}
 		return n, nil
 	}
-	query, args := compact(`SELECT id, last_modified, deleted, data FROM objects WHERE `+where, b.args)
+	query, args := compact(b.hint(`SELECT id, last_modified, deleted, data FROM objects WHERE `+where), b.args)
 	recs, err := queryRecords(ctx, conn(ctx, s.db), query, args)
 	if err != nil {
 		return 0, translate(op, err)
@@ -592,11 +592,11 @@ func selectRecords(ctx context.Context, qr sqlx.QueryerContext, p domain.Parent,
 		if q.Limit > 0 {
 			query += fmt.Sprintf(" LIMIT %d", q.Limit)
 		}
-		query, args := compact(query, b.args)
+		query, args := compact(b.hint(query), b.args)
 		return queryRecords(ctx, qr, query, args)
 	}
 	b.args = b.args[:mark]
-	query, args := compact(`SELECT id, last_modified, deleted, data FROM objects WHERE `+where, b.args)
+	query, args := compact(b.hint(`SELECT id, last_modified, deleted, data FROM objects WHERE `+where), b.args)
 	recs, err := queryRecords(ctx, qr, query, args)
 	if err != nil {
 		return nil, err

@@ -556,8 +556,14 @@ if ARGV[5] == '1' then
 else
   ids = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[2], 'LIMIT', ARGV[3], ARGV[4])
 end
-if #ids == 0 then return {} end
-return redis.call('HMGET', KEYS[2], unpack(ids))`)
+local out = {}
+-- unpack is bounded by Lua's stack (about 8000 values): a page as large
+-- as storage_max_fetch_size reads its objects in slices.
+for i = 1, #ids, 1000 do
+  local part = redis.call('HMGET', KEYS[2], unpack(ids, i, math.min(i + 999, #ids)))
+  for j = 1, #part do out[#out + 1] = part[j] end
+end
+return out`)
 
 // walk reads the objects in last_modified order from the cursor, in
 // batches, applying the filters until the limit is reached. Each batch
