@@ -1,7 +1,6 @@
 package statsd
 
 import (
-	"errors"
 	"math"
 	"net"
 	"strconv"
@@ -11,11 +10,9 @@ import (
 )
 
 // queuedPackets is how many full packets may wait for the writer. Past
-// that, a packet is dropped rather than make a request wait.
+// that (the writer starved of CPU), the measurement that fills a packet
+// sends it itself, as a client without a writer would: nothing is lost.
 const queuedPackets = 32
-
-// errDropped is reported when the writer fell behind and packets were lost.
-var errDropped = errors.New("statsd: packets dropped, the sender fell behind the measurements")
 
 // packet is one datagram for the writer; flushed, when set, is closed once
 // it is sent (Flush and Close wait for it).
@@ -36,11 +33,11 @@ type sender struct {
 	buf    []byte // lines, each ended by a newline
 	closed bool
 
-	queue   chan packet
-	free    chan []byte // sent buffers, for reuse
-	stop    chan struct{}
-	done    chan struct{} // closed when the writer has sent its last packet
-	dropped atomic.Uint64
+	queue  chan packet
+	free   chan []byte // sent buffers, for reuse
+	stop   chan struct{}
+	done   chan struct{} // closed when the writer has sent its last packet
+	inline atomic.Uint64 // packets sent by a measurement, the queue full
 }
 
 func newSender(conn net.Conn, max int, flushPeriod time.Duration, onError func(error)) *sender {
@@ -110,22 +107,21 @@ func (s *sender) tick(period time.Duration) {
 }
 
 // ship queues the first n bytes of the buffer (whole lines) and keeps the
-// rest buffered. It never waits: with the queue full, the packet is
-// dropped and counted. The caller holds mu.
+// rest buffered. With the queue full it sends them itself rather than
+// wait or drop them. The caller holds mu.
 func (s *sender) ship(n int) {
-	next := s.newBuffer()
-	next = append(next, s.buf[n:]...)
 	select {
 	case s.queue <- packet{b: s.buf[:n]}:
+		next := s.newBuffer()
+		s.buf = append(next, s.buf[n:]...)
+		return
 	default:
-		s.dropped.Add(1)
-		s.onError(errDropped)
-		select {
-		case s.free <- s.buf:
-		default:
-		}
 	}
-	s.buf = next
+	s.inline.Add(1)
+	if _, err := s.conn.Write(s.buf[:n-1]); err != nil {
+		s.onError(err)
+	}
+	s.buf = s.buf[:copy(s.buf, s.buf[n:])]
 }
 
 // ended finishes a line appended from mark and ships the buffer when the

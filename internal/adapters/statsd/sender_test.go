@@ -1,6 +1,9 @@
 package statsd
 
 import (
+	"net"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -32,5 +35,70 @@ func TestAppendNumber(t *testing.T) {
 		if got := string(appendNumber(nil, c.v)); got != c.want {
 			t.Errorf("appendNumber(%v) = %q, want %q", c.v, got, c.want)
 		}
+	}
+}
+
+// stalledConn is a socket whose writes all wait until release is closed;
+// it records every packet.
+type stalledConn struct {
+	net.Conn
+	release chan struct{}
+	mu      sync.Mutex
+	packets []string
+	first   sync.Once
+	started chan struct{}
+}
+
+func (c *stalledConn) Write(b []byte) (int, error) {
+	c.first.Do(func() { close(c.started) })
+	<-c.release
+	c.mu.Lock()
+	c.packets = append(c.packets, string(b))
+	c.mu.Unlock()
+	return len(b), nil
+}
+
+func (c *stalledConn) Close() error { return nil }
+
+// With the writer stuck, the queue fills and then the measurement that
+// fills a packet sends it itself: no line is lost.
+func TestQueueFullSendsInline(t *testing.T) {
+	c := &stalledConn{release: make(chan struct{}), started: make(chan struct{})}
+	s := newSender(c, 100, time.Hour, func(err error) { t.Errorf("onError: %v", err) })
+	const line = "k:1|c" // 6 bytes with its newline: 16 per packet
+	s.count("", "k", 1)  // gets the writer stuck on its first packet
+	s.ship(len(s.buf))
+	<-c.started
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range (queuedPackets + 3) * 17 {
+			s.count("", "k", 1)
+		}
+	}()
+	// The measurements block in the inline send only, once the queue is
+	// full: release the writes then.
+	for s.inline.Load() == 0 && len(s.queue) < queuedPackets {
+		time.Sleep(time.Millisecond)
+	}
+	close(c.release)
+	<-done
+	if err := s.close(); err != nil {
+		t.Fatal(err)
+	}
+	lines := 0
+	for _, p := range c.packets {
+		for _, l := range strings.Split(p, "\n") {
+			if l != line {
+				t.Fatalf("line %q", l)
+			}
+			lines++
+		}
+	}
+	if want := 1 + (queuedPackets+3)*17; lines != want {
+		t.Errorf("%d lines, want %d", lines, want)
+	}
+	if s.inline.Load() == 0 {
+		t.Error("no packet sent inline")
 	}
 }

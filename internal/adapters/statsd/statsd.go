@@ -58,8 +58,7 @@ type Options struct {
 	// FlushPeriod is how long measurements wait in the buffer before they
 	// are sent (0: 100ms). Packets are also sent as soon as full.
 	FlushPeriod time.Duration
-	// OnError is told of send failures and of packets dropped because the
-	// sender fell behind (nil: ignored). It is called at most once per
+	// OnError is told of send failures (nil: ignored). It is called at most once per
 	// ErrorInterval so that a daemon that is down does not flood the logs.
 	OnError       func(error)
 	ErrorInterval time.Duration
@@ -296,11 +295,11 @@ func (m *Metrics) Flush() {
 	}
 }
 
-// Dropped returns how many packets were dropped because the sender fell
-// behind the measurements (each one also reported through OnError).
-func (m *Metrics) Dropped() uint64 {
+// SentInline returns how many packets a measurement had to send itself
+// because the sending goroutine had fallen behind (starved of CPU).
+func (m *Metrics) SentInline() uint64 {
 	if s := m.sender.Load(); s != nil {
-		return s.dropped.Load()
+		return s.inline.Load()
 	}
 	return 0
 }
