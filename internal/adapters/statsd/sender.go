@@ -9,35 +9,38 @@ import (
 	"time"
 )
 
-// queuedPackets is how many full packets may wait for the writer. Past
-// that (the writer starved of CPU), the measurement that fills a packet
-// sends it itself, as a client without a writer would: nothing is lost.
-const queuedPackets = 32
-
-// packet is one datagram for the writer; flushed, when set, is closed once
-// it is sent (Flush and Close wait for it).
-type packet struct {
-	b       []byte
-	flushed chan struct{}
-}
+// Full packets wait in a queue for the sending goroutine, which sends
+// them all when wakeAt are waiting, and every flush period. Waking it per
+// packet would cost the measurement that fills one a futex call, most of
+// what it saves; past maxQueued (the writer starved of CPU), the
+// measurement that fills a packet sends it itself, as a client without a
+// writer would: nothing is lost.
+const (
+	wakeAt    = 8
+	maxQueued = 256
+)
 
 // sender buffers StatsD lines, one per measurement, and has a goroutine of
-// its own send each packet once full or every flush period. Measurements
-// only ever append under a mutex: the send, a system call, is never theirs.
+// its own send the packets. Measurements only ever append under a mutex:
+// the send, a system call, is not theirs.
 type sender struct {
 	conn    net.Conn
 	max     int // the largest packet sent
 	onError func(error)
 
 	mu     sync.Mutex
-	buf    []byte // lines, each ended by a newline
+	buf    []byte   // lines, each ended by a newline
+	queue  [][]byte // full packets, oldest first
+	spare  [][]byte // sent buffers, for reuse
 	closed bool
 
-	queue  chan packet
-	free   chan []byte // sent buffers, for reuse
-	stop   chan struct{}
-	done   chan struct{} // closed when the writer has sent its last packet
-	inline atomic.Uint64 // packets sent by a measurement, the queue full
+	// sending is held while packets taken from the queue are sent, so that
+	// Flush returns only once what was queued before it is out.
+	sending sync.Mutex
+	wake    chan struct{}
+	stop    chan struct{}
+	done    chan struct{} // closed when the writer has stopped
+	inline  atomic.Uint64 // packets sent by a measurement, the queue full
 }
 
 func newSender(conn net.Conn, max int, flushPeriod time.Duration, onError func(error)) *sender {
@@ -45,83 +48,100 @@ func newSender(conn net.Conn, max int, flushPeriod time.Duration, onError func(e
 		conn:    conn,
 		max:     max,
 		onError: onError,
-		queue:   make(chan packet, queuedPackets),
-		free:    make(chan []byte, queuedPackets+2),
+		wake:    make(chan struct{}, 1),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
 	s.buf = s.newBuffer()
-	go s.write()
-	go s.tick(flushPeriod)
+	go s.write(flushPeriod)
 	return s
 }
 
 // newBuffer returns an empty buffer with room for a full packet and the
-// line that overflows it.
+// line that overflows it. The caller holds mu, or owns s.
 func (s *sender) newBuffer() []byte {
-	select {
-	case b := <-s.free:
+	if n := len(s.spare); n > 0 {
+		b := s.spare[n-1]
+		s.spare = s.spare[:n-1]
 		return b[:0]
-	default:
-		return make([]byte, 0, s.max+512)
 	}
+	return make([]byte, 0, s.max+512)
 }
 
-// write sends the queued packets, without their last newline, until the
-// queue is closed.
-func (s *sender) write() {
+// write sends the queued packets when woken, and those and the partial
+// buffer every period, until stopped.
+func (s *sender) write(period time.Duration) {
 	defer close(s.done)
-	for p := range s.queue {
-		if len(p.b) > 0 {
-			if _, err := s.conn.Write(p.b[:len(p.b)-1]); err != nil {
-				s.onError(err)
-			}
-		}
-		if p.flushed != nil {
-			close(p.flushed)
-		}
-		select {
-		case s.free <- p.b:
-		default:
-		}
-	}
-}
-
-// tick queues what is buffered every period, so that a quiet service's
-// measurements still leave.
-func (s *sender) tick(period time.Duration) {
 	t := time.NewTicker(period)
 	defer t.Stop()
 	for {
 		select {
 		case <-s.stop:
 			return
+		case <-s.wake:
+			s.send(false)
 		case <-t.C:
-			s.mu.Lock()
-			if !s.closed && len(s.buf) > 0 {
-				s.ship(len(s.buf))
-			}
-			s.mu.Unlock()
+			s.send(true)
 		}
 	}
 }
 
-// ship queues the first n bytes of the buffer (whole lines) and keeps the
-// rest buffered. With the queue full it sends them itself rather than
-// wait or drop them. The caller holds mu.
-func (s *sender) ship(n int) {
-	select {
-	case s.queue <- packet{b: s.buf[:n]}:
-		next := s.newBuffer()
-		s.buf = append(next, s.buf[n:]...)
-		return
-	default:
+// send sends the queued packets, and the partial buffer too when all is
+// set, then keeps their buffers for reuse.
+func (s *sender) send(all bool) {
+	s.sending.Lock()
+	defer s.sending.Unlock()
+	s.mu.Lock()
+	if all && len(s.buf) > 0 {
+		s.queue = append(s.queue, s.buf)
+		s.buf = s.newBuffer()
 	}
-	s.inline.Add(1)
-	if _, err := s.conn.Write(s.buf[:n-1]); err != nil {
+	packets := s.queue
+	s.queue = nil
+	s.mu.Unlock()
+	for _, p := range packets {
+		s.writePacket(p)
+	}
+	s.mu.Lock()
+	for _, p := range packets {
+		if len(s.spare) < wakeAt*2 {
+			s.spare = append(s.spare, p)
+		}
+	}
+	s.mu.Unlock()
+}
+
+// writePacket sends the lines of p, without the last newline.
+func (s *sender) writePacket(p []byte) {
+	if len(p) == 0 {
+		return
+	}
+	if _, err := s.conn.Write(p[:len(p)-1]); err != nil {
 		s.onError(err)
 	}
-	s.buf = s.buf[:copy(s.buf, s.buf[n:])]
+}
+
+// ship queues the first n bytes of the buffer (whole lines) and keeps the
+// rest buffered, waking the writer once wakeAt packets wait. With the
+// queue full it sends them itself rather than wait or drop them. The
+// caller holds mu.
+func (s *sender) ship(n int) {
+	if len(s.queue) >= maxQueued {
+		s.inline.Add(1)
+		s.writePacket(s.buf[:n])
+		s.buf = s.buf[:copy(s.buf, s.buf[n:])]
+		return
+	}
+	next := s.newBuffer()
+	next = append(next, s.buf[n:]...)
+	s.queue = append(s.queue, s.buf[:n])
+	s.buf = next
+	if len(s.queue) == wakeAt {
+		select {
+		case s.wake <- struct{}{}:
+		default: // already woken
+		}
+	}
 }
 
 // ended finishes a line appended from mark and ships the buffer when the
@@ -210,35 +230,24 @@ func (s *sender) gauge(prefix, key string, value float64) {
 	s.mu.Unlock()
 }
 
-// flush queues what is buffered and waits until it is sent.
+// flush sends what is queued and buffered, and returns once it is sent.
 func (s *sender) flush() {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return
-	}
-	sent := make(chan struct{})
-	s.queue <- packet{b: s.buf, flushed: sent} // may wait: Flush is no request's
-	s.buf = s.newBuffer()
-	s.mu.Unlock()
-	<-sent
+	s.send(true)
 }
 
-// close sends what is buffered, stops the writer and closes the socket.
+// close stops the writer, sends what is left and closes the socket; the
+// measurements that come later are dropped.
 func (s *sender) close() error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		<-s.done
 		return nil
 	}
 	s.closed = true
-	close(s.stop)
-	s.queue <- packet{b: s.buf}
-	s.buf = nil
-	close(s.queue)
 	s.mu.Unlock()
+	close(s.stop)
 	<-s.done
+	s.send(true)
 	return s.conn.Close()
 }
 

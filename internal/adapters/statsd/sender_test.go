@@ -66,19 +66,20 @@ func TestQueueFullSendsInline(t *testing.T) {
 	c := &stalledConn{release: make(chan struct{}), started: make(chan struct{})}
 	s := newSender(c, 100, time.Hour, func(err error) { t.Errorf("onError: %v", err) })
 	const line = "k:1|c" // 6 bytes with its newline: 16 per packet
-	s.count("", "k", 1)  // gets the writer stuck on its first packet
-	s.ship(len(s.buf))
-	<-c.started
+	// The writer takes at most maxQueued packets before it is stuck: twice
+	// as many and more fill the queue again, whenever it woke.
+	const n = (2*maxQueued + 4) * 17
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for range (queuedPackets + 3) * 17 {
+		for range n {
 			s.count("", "k", 1)
 		}
 	}()
+	<-c.started // the writer, woken, is stuck on its first packet
 	// The measurements block in the inline send only, once the queue is
 	// full: release the writes then.
-	for s.inline.Load() == 0 && len(s.queue) < queuedPackets {
+	for s.inline.Load() == 0 {
 		time.Sleep(time.Millisecond)
 	}
 	close(c.release)
@@ -95,10 +96,23 @@ func TestQueueFullSendsInline(t *testing.T) {
 			lines++
 		}
 	}
-	if want := 1 + (queuedPackets+3)*17; lines != want {
-		t.Errorf("%d lines, want %d", lines, want)
+	if lines != n {
+		t.Errorf("%d lines, want %d", lines, n)
 	}
-	if s.inline.Load() == 0 {
-		t.Error("no packet sent inline")
+}
+
+// The writer sends on its own once wakeAt packets wait, without a flush.
+func TestWakeAtFullPackets(t *testing.T) {
+	c := &stalledConn{release: make(chan struct{}), started: make(chan struct{})}
+	close(c.release)
+	s := newSender(c, 100, time.Hour, func(err error) { t.Errorf("onError: %v", err) })
+	defer s.close()
+	for range wakeAt*16 + 1 {
+		s.count("", "k", 1)
+	}
+	select {
+	case <-c.started:
+	case <-time.After(5 * time.Second):
+		t.Fatal("nothing sent")
 	}
 }
