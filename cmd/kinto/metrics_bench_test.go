@@ -101,11 +101,12 @@ func BenchmarkMetricsOverhead(b *testing.B) {
 			}
 			b.StopTimer()
 			if m.StatsD != nil {
-				before := received.Load()
 				m.StatsD.Flush()
-				// A flushed packet may still be on its way to the drain.
-				for deadline := time.Now().Add(time.Second); received.Load() == before && time.Now().Before(deadline); {
-					time.Sleep(time.Millisecond)
+				// Flushed packets may still be on their way to the drain:
+				// wait until it has read nothing new for a while.
+				for last, deadline := int64(-1), time.Now().Add(2*time.Second); received.Load() != last && time.Now().Before(deadline); {
+					last = received.Load()
+					time.Sleep(20 * time.Millisecond)
 				}
 				if received.Load() == 0 {
 					b.Error("the StatsD daemon received nothing")
