@@ -128,10 +128,12 @@ func (s *Server) measure(r *http.Request, st *reqState, d time.Duration) {
 	}
 	l := &st.labels
 	if st.uid != "" {
-		auth, uid, _ := strings.Cut(st.uid, ":")
-		l[0] = ports.Label{Name: "auth", Value: auth}
-		l[1] = ports.Label{Name: "userid", Value: strings.ReplaceAll(uid, ":", ".")}
-		m.Count("users", 1, l[:2]...)
+		if c := s.meters.user(st.uid); c != nil {
+			c.Add(1)
+		} else {
+			l[0], l[1] = userLabels(st.uid)
+			m.Count("users", 1, l[:2]...)
+		}
 	}
 	method := lowerMethod(r.Method)
 	if rm := s.meters.route(endpoint, method); rm != nil {
@@ -158,7 +160,15 @@ const (
 	maxBoundRoutes   = 1024
 	maxBoundStatuses = 32
 	maxBoundAuths    = 16
+	maxBoundUsers    = 10000
 )
+
+// userLabels are the labels of the users measurement of a user id
+// ("basicauth:abc" gives auth basicauth, userid abc).
+func userLabels(uid string) (auth, userid ports.Label) {
+	policy, id, _ := strings.Cut(uid, ":")
+	return ports.Label{Name: "auth", Value: policy}, ports.Label{Name: "userid", Value: strings.ReplaceAll(id, ":", ".")}
+}
 
 // requestMeters are the request measurements bound for each endpoint and
 // method met, found by a map lookup rather than through the metrics'
@@ -169,6 +179,11 @@ type requestMeters struct {
 	mu     sync.RWMutex
 	routes map[routeMethod]*routeMeters
 	auths  smallTable[string, ports.Counter]
+	// users are the users counters by user id, the busiest ones bound:
+	// a lookup by one string rather than by two label names and values
+	// in each backend.
+	umu   sync.RWMutex
+	users map[string]ports.Counter
 }
 
 type routeMethod struct{ endpoint, method string }
@@ -183,7 +198,30 @@ type routeMeters struct {
 }
 
 func newRequestMeters(m ports.Metrics) *requestMeters {
-	return &requestMeters{m: m, routes: map[routeMethod]*routeMeters{}}
+	return &requestMeters{m: m, routes: map[routeMethod]*routeMeters{}, users: map[string]ports.Counter{}}
+}
+
+// user returns the users counter of a user id, bound on first use; nil
+// past maxBoundUsers.
+func (rm *requestMeters) user(uid string) ports.Counter {
+	rm.umu.RLock()
+	c, ok := rm.users[uid]
+	rm.umu.RUnlock()
+	if ok {
+		return c
+	}
+	rm.umu.Lock()
+	defer rm.umu.Unlock()
+	if c, ok := rm.users[uid]; ok {
+		return c
+	}
+	if len(rm.users) >= maxBoundUsers {
+		return nil
+	}
+	auth, userid := userLabels(uid)
+	c = ports.BindCounter(rm.m, "users", auth, userid)
+	rm.users[uid] = c
+	return c
 }
 
 // route returns the measurements of endpoint and method, bound on first

@@ -31,6 +31,7 @@ type sender struct {
 	mu     sync.Mutex
 	buf    []byte   // lines, each ended by a newline
 	queue  [][]byte // full packets, oldest first
+	sent   [][]byte // the queue's other array, reused by turns
 	spare  [][]byte // sent buffers, for reuse
 	closed bool
 
@@ -97,7 +98,7 @@ func (s *sender) send(all bool) {
 		s.buf = s.newBuffer()
 	}
 	packets := s.queue
-	s.queue = nil
+	s.queue, s.sent = s.sent[:0], nil // one batch is sent at a time
 	s.mu.Unlock()
 	for _, p := range packets {
 		s.writePacket(p)
@@ -108,6 +109,8 @@ func (s *sender) send(all bool) {
 			s.spare = append(s.spare, p)
 		}
 	}
+	clear(packets)
+	s.sent = packets
 	s.mu.Unlock()
 }
 
