@@ -20,6 +20,10 @@ const (
 	maxQueued = 256
 )
 
+// maxSpare is how many sent buffers are kept for reuse: enough for the
+// batches of a writer woken late, so that a steady load allocates none.
+const maxSpare = 64
+
 // sender buffers StatsD lines, one per measurement, and has a goroutine of
 // its own send the packets. Measurements only ever append under a mutex:
 // the send, a system call, is not theirs.
@@ -105,7 +109,7 @@ func (s *sender) send(all bool) {
 	}
 	s.mu.Lock()
 	for _, p := range packets {
-		if len(s.spare) < wakeAt*2 {
+		if len(s.spare) < maxSpare {
 			s.spare = append(s.spare, p)
 		}
 	}
