@@ -41,6 +41,16 @@ func (s *Server) WithErrorReporter(rep ports.ErrorReporter) *Server {
 	return s
 }
 
+// ReportedCause reports whether a log line's fields are those of the
+// cause of a 5xx answer (an error and the answer's errno), which the
+// server also hands to its error reporter: a log hook sending lines to the
+// same place can then leave that one out.
+func ReportedCause(fields logrus.Fields) bool {
+	_, isErr := fields[logrus.ErrorKey]
+	_, hasErrno := fields["errno"]
+	return isErr && hasErrno
+}
+
 // MountMetricsEndpoint serves h, unauthenticated, at /__metrics__ under
 // the version prefix, where Kinto's prometheus plugin serves.
 func (s *Server) MountMetricsEndpoint(h http.Handler) {
