@@ -46,6 +46,8 @@ type sender struct {
 	stop    chan struct{}
 	done    chan struct{} // closed when the writer has stopped
 	inline  atomic.Uint64 // packets sent by a measurement, the queue full
+
+	sentBytes atomic.Uint64 // bytes the socket accepted
 }
 
 func newSender(conn net.Conn, max int, flushPeriod time.Duration, onError func(error)) *sender {
@@ -123,9 +125,11 @@ func (s *sender) writePacket(p []byte) {
 	if len(p) == 0 {
 		return
 	}
-	if _, err := s.conn.Write(p[:len(p)-1]); err != nil {
+	n, err := s.conn.Write(p[:len(p)-1])
+	if err != nil {
 		s.onError(err)
 	}
+	s.sentBytes.Add(uint64(n))
 }
 
 // ship queues the first n bytes of the buffer (whole lines) and keeps the

@@ -304,6 +304,14 @@ func (m *Metrics) SentInline() uint64 {
 	return 0
 }
 
+// SentBytes returns how many bytes of packets the socket accepted.
+func (m *Metrics) SentBytes() uint64 {
+	if s := m.sender.Load(); s != nil {
+		return s.sentBytes.Load()
+	}
+	return 0
+}
+
 // Close sends what is buffered and closes the connection.
 func (m *Metrics) Close() error {
 	m.once.Do(func() { close(m.stop) })
