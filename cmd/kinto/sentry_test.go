@@ -123,3 +123,102 @@ func TestSentryBadDSN(t *testing.T) {
 		t.Errorf("error %q: want it to name sentry_dsn without the key", err)
 	}
 }
+
+// Log lines at or above sentry_events_min_level become Sentry events, and
+// those at or above sentry_breadcrumbs_min_level breadcrumbs of their own
+// request's events, as Kinto's logging integration does; the cause of a
+// 5xx answer is sent once (the report, with its stack), and a query
+// string never.
+func TestSentryLogLevels(t *testing.T) {
+	envelopes := make(chan string, 100)
+	sentrySrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body io.Reader = r.Body
+		if r.Header.Get("Content-Encoding") == "gzip" {
+			zr, err := gzip.NewReader(r.Body)
+			if err != nil {
+				t.Errorf("gzip: %v", err)
+				return
+			}
+			body = zr
+		}
+		b, _ := io.ReadAll(body)
+		envelopes <- string(b)
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer sentrySrv.Close()
+	dsn := strings.Replace(sentrySrv.URL, "http://", "http://publickey@", 1) + "/1"
+
+	s, src := testSettings(t, map[string]string{"sentry_dsn": dsn,
+		"sentry_breadcrumbs_min_level": "INFO", "sentry_events_min_level": "30"})
+	b, err := wire.OpenBackends(context.Background(), &s.Core, domain.SystemClock{}, backendOptions)
+	if err != nil {
+		t.Fatalf("OpenBackends: %v", err)
+	}
+	b.Storage = failingGets{b.Storage}
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	log.SetLevel(logrus.DebugLevel)
+	m, err := wire.OpenMetrics(&s.Core, src, log)
+	if err != nil {
+		t.Fatalf("OpenMetrics: %v", err)
+	}
+	srv, err := newServer(s, src, b, m, log)
+	if err != nil {
+		t.Fatalf("newServer: %v", err)
+	}
+	log.WithField("rid", "r1").Debug("below the breadcrumbs level")
+	log.WithFields(logrus.Fields{"rid": "r1", "querystring": map[string]any{"token": "s3cret"}}).Info("first step of r1")
+	log.WithField("rid", "r2").Info("a step of another request")
+	log.WithField("rid", "r1").Info("below the events level")
+	log.WithField("rid", "r1").Warn("r1 went wrong")
+	r := httptest.NewRequest("PUT", "/v1/buckets/b", nil)
+	r.Header.Set("Authorization", owner.authorization())
+	w := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(w, r)
+	if w.Code != http.StatusInternalServerError {
+		t.Fatalf("PUT with failing storage: %d %s, want 500", w.Code, w.Body)
+	}
+	m.Close()
+
+	var events []string
+	for {
+		select {
+		case e := <-envelopes:
+			events = append(events, e)
+			continue
+		case <-time.After(500 * time.Millisecond):
+		}
+		break
+	}
+	var warning string
+	causes := 0
+	for _, e := range events {
+		if strings.Contains(e, `"message":"r1 went wrong"`) {
+			warning = e
+		}
+		causes += strings.Count(e, `"disk on fire"`)
+		if strings.Contains(e, "s3cret") {
+			t.Errorf("an event carries the query string:\n%s", e)
+		}
+	}
+	// The warning and the report: the info and debug lines are no events.
+	if len(events) != 2 {
+		t.Errorf("%d events, want 2:\n%s", len(events), strings.Join(events, "\n"))
+	}
+	if warning == "" {
+		t.Fatalf("no event for the warning among %d:\n%s", len(events), strings.Join(events, "\n"))
+	}
+	for _, want := range []string{`"level":"warning"`, `"request_id":"r1"`, "first step of r1", "below the events level"} {
+		if !strings.Contains(warning, want) {
+			t.Errorf("warning event lacks %q:\n%s", want, warning)
+		}
+	}
+	for _, never := range []string{"below the breadcrumbs level", "a step of another request"} {
+		if strings.Contains(warning, never) {
+			t.Errorf("warning event carries %q:\n%s", never, warning)
+		}
+	}
+	if causes != 1 {
+		t.Errorf("the 5xx cause is in %d events, want 1 (the report):\n%s", causes, strings.Join(events, "\n"))
+	}
+}

@@ -1,6 +1,9 @@
 package wire
 
 import (
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -70,6 +73,13 @@ func OpenMetrics(core *config.Core, src *config.Source, log logrus.FieldLogger) 
 		})
 		if err != nil {
 			return nil, &config.SettingError{Setting: "sentry_dsn", Err: err}
+		}
+		opts, err := sentryLogOptions(src)
+		if err != nil {
+			return nil, err
+		}
+		if l := loggerOf(log); l != nil {
+			l.AddHook(rep.LogHook(opts))
 		}
 		out.Sentry = rep
 	}
@@ -237,4 +247,87 @@ func (m *Metrics) MeterAuthenticators(auths []ports.Authenticator) []ports.Authe
 		out[i] = metered.WrapAuthenticator(a, m.Metrics)
 	}
 	return out
+}
+
+// Kinto's defaults for the Sentry logging settings, Python logging levels:
+// debug lines and above are breadcrumbs, warnings and above events.
+const (
+	defaultSentryBreadcrumbsLevel = 10
+	defaultSentryEventsLevel      = 30
+)
+
+// sentryLogOptions reads sentry_breadcrumbs_min_level and
+// sentry_events_min_level, Python logging levels as in Kinto (10 or DEBUG,
+// 20 INFO, 30 WARNING, 40 ERROR, 50 CRITICAL). A bad one is a
+// *config.SettingError.
+func sentryLogOptions(src *config.Source) (sentry.LogOptions, error) {
+	opts := sentry.LogOptions{Reported: httpadapter.ReportedCause}
+	for _, s := range []struct {
+		name  string
+		def   int
+		level *logrus.Level
+		off   *bool
+	}{
+		{"sentry_breadcrumbs_min_level", defaultSentryBreadcrumbsLevel, &opts.BreadcrumbLevel, &opts.NoBreadcrumbs},
+		{"sentry_events_min_level", defaultSentryEventsLevel, &opts.EventLevel, &opts.NoEvents},
+	} {
+		py := s.def
+		if v, set := src.Lookup(s.name); set && strings.TrimSpace(v) != "" {
+			n, err := pythonLevel(v)
+			if err != nil {
+				return opts, &config.SettingError{Setting: s.name, Err: err}
+			}
+			py = n
+		}
+		*s.level, *s.off = logrusThreshold(py)
+	}
+	return opts, nil
+}
+
+// pythonLevels are the names of Python's logging levels.
+var pythonLevels = map[string]int{
+	"NOTSET": 0, "DEBUG": 10, "INFO": 20, "WARN": 30, "WARNING": 30,
+	"ERROR": 40, "FATAL": 50, "CRITICAL": 50,
+}
+
+// pythonLevel parses a Python logging level, a number or a name.
+func pythonLevel(v string) (int, error) {
+	v = strings.TrimSpace(v)
+	if n, err := strconv.Atoi(v); err == nil {
+		return n, nil
+	}
+	if n, ok := pythonLevels[strings.ToUpper(v)]; ok {
+		return n, nil
+	}
+	return 0, fmt.Errorf("%q is no Python logging level (a number, or DEBUG, INFO, WARNING, ERROR, CRITICAL)", v)
+}
+
+// logrusThreshold is the least severe logrus level whose Python level is
+// at least py (Python keeps a record whose level is >= the minimum); off
+// when none is (py above CRITICAL).
+func logrusThreshold(py int) (level logrus.Level, off bool) {
+	for _, l := range []struct {
+		level logrus.Level
+		py    int
+	}{
+		{logrus.TraceLevel, 5}, {logrus.DebugLevel, 10}, {logrus.InfoLevel, 20},
+		{logrus.WarnLevel, 30}, {logrus.ErrorLevel, 40}, {logrus.FatalLevel, 50},
+	} {
+		if l.py >= py {
+			return l.level, false
+		}
+	}
+	return logrus.PanicLevel, true
+}
+
+// loggerOf is the logger behind log, whose hooks see every line; nil for
+// a logger of another kind.
+func loggerOf(log logrus.FieldLogger) *logrus.Logger {
+	switch l := log.(type) {
+	case *logrus.Logger:
+		return l
+	case *logrus.Entry:
+		return l.Logger
+	}
+	return nil
 }

@@ -11,9 +11,7 @@ import (
 
 // WarnNotBuilt logs one warning line for each generic setting that asks
 // for something this version does not build, so that a kinto.ini moved
-// over from Kinto never loses a feature silently: Sentry's log-level
-// settings (reports are the causes of 5xx answers, not log lines),
-// prometheus_* settings without the Prometheus plugin or
+// over from Kinto never loses a feature silently: prometheus_* settings without the Prometheus plugin or
 // that it does not support, Kinto's Python profiler, each event listener, and an http_host that reads as
 // a listening address. None of them weakens access control, so the
 // service still starts; the refusals are the service's (its plugins and
@@ -41,11 +39,6 @@ var prometheusSettings = map[string]bool{
 // NotBuilt lists what WarnNotBuilt reports, in a stable order.
 func NotBuilt(core *config.Core, src *config.Source) []Ignored {
 	var out []Ignored
-	for _, name := range []string{"sentry_breadcrumbs_min_level", "sentry_events_min_level"} {
-		if v, ok := src.Lookup(name); ok && v != "" {
-			out = append(out, Ignored{name, name + " ignored: this version reports the cause of every 5xx answer to Sentry, not log lines"})
-		}
-	}
 	prometheusOn := core.Includes.Contains(PrometheusPlugin)
 	for _, name := range src.Present("prometheus_") {
 		switch {

@@ -36,9 +36,9 @@ func TestNotBuiltListsEachIgnoredItem(t *testing.T) {
 	for _, w := range wire.NotBuilt(&core, src) {
 		got = append(got, w.Setting)
 	}
-	// statsd_url and sentry_dsn are built; prometheus_prefix without the
-	// plugin and Sentry's log levels are not used.
-	want := []string{"sentry_events_min_level", "prometheus_prefix", "event_listeners", "event_listeners"}
+	// statsd_url, sentry_dsn and Sentry's log levels are built;
+	// prometheus_prefix without the plugin is not used.
+	want := []string{"prometheus_prefix", "event_listeners", "event_listeners"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("NotBuilt: settings %q, want %q", got, want)
 	}

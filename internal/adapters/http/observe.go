@@ -3,8 +3,11 @@ package http
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -26,6 +29,7 @@ const maxRequestIDLen = 128
 // heartbeat's to m. Call it before serving.
 func (s *Server) WithMetrics(m ports.Metrics) *Server {
 	s.metrics = m
+	s.meters = newRequestMeters(m)
 	return s
 }
 
@@ -35,6 +39,16 @@ func (s *Server) WithMetrics(m ports.Metrics) *Server {
 func (s *Server) WithErrorReporter(rep ports.ErrorReporter) *Server {
 	s.reporter = rep
 	return s
+}
+
+// ReportedCause reports whether a log line's fields are those of the
+// cause of a 5xx answer (an error and the answer's errno), which the
+// server also hands to its error reporter: a log hook sending lines to the
+// same place can then leave that one out.
+func ReportedCause(fields logrus.Fields) bool {
+	_, isErr := fields[logrus.ErrorKey]
+	_, hasErrno := fields["errno"]
+	return isErr && hasErrno
 }
 
 // MountMetricsEndpoint serves h, unauthenticated, at /__metrics__ under
@@ -103,11 +117,16 @@ func endpointName(route string) string {
 	return route
 }
 
-// measure records Kinto's request metrics for one answered request. The
-// label sets are slices of the request's own scratch array: a variadic
-// list passed through the Metrics interface would be a heap allocation per
+// measure records Kinto's request metrics for one answered request,
+// through the measurements bound for its endpoint, method and status. The
+// label sets of the others (users, and any past the bounds of the bound
+// ones) are slices of the request's own scratch array: a variadic list
+// passed through the Metrics interface would be a heap allocation per
 // measurement, and the metrics never keep the slice they are given.
 func (s *Server) measure(r *http.Request, st *reqState, d time.Duration) {
+	if s.meters == nil {
+		return // no metrics
+	}
 	m := s.metrics
 	status := st.w.status
 	endpoint := st.endpoint
@@ -119,21 +138,179 @@ func (s *Server) measure(r *http.Request, st *reqState, d time.Duration) {
 	}
 	l := &st.labels
 	if st.uid != "" {
-		auth, uid, _ := strings.Cut(st.uid, ":")
-		l[0] = ports.Label{Name: "auth", Value: auth}
-		l[1] = ports.Label{Name: "userid", Value: strings.ReplaceAll(uid, ":", ".")}
-		m.Count("users", 1, l[:2]...)
+		if c := s.meters.user(st.uid); c != nil {
+			c.Add(1)
+		} else {
+			l[0], l[1] = userLabels(st.uid)
+			m.Count("users", 1, l[:2]...)
+		}
 	}
-	l[0] = ports.Label{Name: "method", Value: lowerMethod(r.Method)}
-	l[1] = ports.Label{Name: "endpoint", Value: endpoint}
-	l[2] = ports.Label{Name: "status", Value: statusText(status)}
-	m.Count("request_summary", 1, l[:3]...)
-	m.Timing("request_duration_seconds", d, l[:2]...)
-	m.Observe("request_size", float64(st.w.size), l[:2]...)
+	method := lowerMethod(r.Method)
+	if rm := s.meters.route(endpoint, method); rm != nil {
+		rm.summary(status).Add(1)
+		rm.duration.Time(d)
+		rm.size.Observe(float64(st.w.size))
+	} else {
+		l[0] = ports.Label{Name: "method", Value: method}
+		l[1] = ports.Label{Name: "endpoint", Value: endpoint}
+		l[2] = ports.Label{Name: "status", Value: statusText(status)}
+		m.Count("request_summary", 1, l[:3]...)
+		m.Timing("request_duration_seconds", d, l[:2]...)
+		m.Observe("request_size", float64(st.w.size), l[:2]...)
+	}
 	if st.authType != "" {
-		l[0] = ports.Label{Name: "type", Value: st.authType}
-		m.Count("authentication", 1, l[:1]...)
+		s.meters.authentication(st.authType).Add(1)
 	}
+}
+
+// The bounds of the bound request measurements: label values past them
+// (methods no route serves, unusual statuses) take the plain calls, so
+// that a client cannot grow the tables without end.
+const (
+	maxBoundRoutes   = 1024
+	maxBoundStatuses = 32
+	maxBoundAuths    = 16
+	maxBoundUsers    = 10000
+)
+
+// userLabels are the labels of the users measurement of a user id
+// ("basicauth:abc" gives auth basicauth, userid abc).
+func userLabels(uid string) (auth, userid ports.Label) {
+	policy, id, _ := strings.Cut(uid, ":")
+	return ports.Label{Name: "auth", Value: policy}, ports.Label{Name: "userid", Value: strings.ReplaceAll(id, ":", ".")}
+}
+
+// requestMeters are the request measurements bound for each endpoint and
+// method met, found by a map lookup rather than through the metrics'
+// caches of label sets: binding once saves hashing every label name and
+// value of every measurement, on every backend.
+type requestMeters struct {
+	m      ports.Metrics
+	mu     sync.RWMutex
+	routes map[routeMethod]*routeMeters
+	auths  smallTable[string, ports.Counter]
+	// users are the users counters by user id, the busiest ones bound:
+	// a lookup by one string rather than by two label names and values
+	// in each backend.
+	umu   sync.RWMutex
+	users map[string]ports.Counter
+}
+
+type routeMethod struct{ endpoint, method string }
+
+// routeMeters are one endpoint and method's measurements.
+type routeMeters struct {
+	labels   [2]ports.Label // method, endpoint
+	duration ports.Timer
+	size     ports.Observer
+	statuses smallTable[int, ports.Counter]
+	m        ports.Metrics
+}
+
+func newRequestMeters(m ports.Metrics) *requestMeters {
+	return &requestMeters{m: m, routes: map[routeMethod]*routeMeters{}, users: map[string]ports.Counter{}}
+}
+
+// user returns the users counter of a user id, bound on first use; nil
+// past maxBoundUsers.
+func (rm *requestMeters) user(uid string) ports.Counter {
+	rm.umu.RLock()
+	c, ok := rm.users[uid]
+	rm.umu.RUnlock()
+	if ok {
+		return c
+	}
+	rm.umu.Lock()
+	defer rm.umu.Unlock()
+	if c, ok := rm.users[uid]; ok {
+		return c
+	}
+	if len(rm.users) >= maxBoundUsers {
+		return nil
+	}
+	auth, userid := userLabels(uid)
+	c = ports.BindCounter(rm.m, "users", auth, userid)
+	rm.users[uid] = c
+	return c
+}
+
+// route returns the measurements of endpoint and method, bound on first
+// use; nil past maxBoundRoutes.
+func (rm *requestMeters) route(endpoint, method string) *routeMeters {
+	k := routeMethod{endpoint, method}
+	rm.mu.RLock()
+	r, ok := rm.routes[k]
+	rm.mu.RUnlock()
+	if ok {
+		return r
+	}
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	if r, ok := rm.routes[k]; ok {
+		return r
+	}
+	if len(rm.routes) >= maxBoundRoutes {
+		return nil
+	}
+	r = &routeMeters{m: rm.m, labels: [2]ports.Label{{Name: "method", Value: method}, {Name: "endpoint", Value: endpoint}}}
+	r.duration = ports.BindTimer(rm.m, "request_duration_seconds", r.labels[:]...)
+	r.size = ports.BindObserver(rm.m, "request_size", r.labels[:]...)
+	rm.routes[k] = r
+	return r
+}
+
+// summary returns the request_summary counter of status.
+func (r *routeMeters) summary(status int) ports.Counter {
+	return r.statuses.get(status, maxBoundStatuses, func() ports.Counter {
+		return ports.BindCounter(r.m, "request_summary", r.labels[0], r.labels[1], ports.Label{Name: "status", Value: statusText(status)})
+	})
+}
+
+// authentication returns the authentication counter of a policy.
+func (rm *requestMeters) authentication(policy string) ports.Counter {
+	return rm.auths.get(policy, maxBoundAuths, func() ports.Counter {
+		return ports.BindCounter(rm.m, "authentication", ports.Label{Name: "type", Value: policy})
+	})
+}
+
+// smallTable maps the few keys of one label (statuses, policies) to bound
+// handles: readers scan a slice without locking, a writer replaces it
+// whole. Past max keys, the handles are bound on each use and not kept.
+type smallTable[K comparable, V any] struct {
+	mu      sync.Mutex
+	entries atomic.Pointer[[]tableEntry[K, V]]
+}
+
+type tableEntry[K comparable, V any] struct {
+	key K
+	val V
+}
+
+func (t *smallTable[K, V]) get(k K, max int, bind func() V) V {
+	if es := t.entries.Load(); es != nil {
+		for _, e := range *es {
+			if e.key == k {
+				return e.val
+			}
+		}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var old []tableEntry[K, V]
+	if es := t.entries.Load(); es != nil {
+		old = *es
+	}
+	for _, e := range old {
+		if e.key == k {
+			return e.val
+		}
+	}
+	v := bind()
+	if len(old) < max {
+		grown := append(slices.Clip(old), tableEntry[K, V]{k, v})
+		t.entries.Store(&grown)
+	}
+	return v
 }
 
 // lowerMethod is strings.ToLower(method), without allocating for the

@@ -25,6 +25,7 @@ type Server struct {
 	// metrics receives the request and heartbeat measurements
 	// (WithMetrics); ports.NopMetrics by default.
 	metrics ports.Metrics
+	meters  *requestMeters // metrics' bound request measurements; nil: none
 	// reporter receives the causes of 5xx answers (WithErrorReporter);
 	// nil: none.
 	reporter ports.ErrorReporter

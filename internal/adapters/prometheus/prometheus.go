@@ -184,6 +184,75 @@ func (m *Metrics) Gauge(key string, value float64, labels ...ports.Label) {
 	}
 }
 
+// BindTimer returns a timer observing a histogram's child, found on first
+// use (so that a bound but unused series stays out of the exposition).
+func (m *Metrics) BindTimer(key string, labels ...ports.Label) ports.Timer {
+	return boundObserver{h: m.bind(key, histogram, labels)}
+}
+
+// BindCounter returns a counter adding to a counter's child, found on
+// first use.
+func (m *Metrics) BindCounter(key string, labels ...ports.Label) ports.Counter {
+	return boundCounter{h: m.bind(key, counter, labels)}
+}
+
+// BindObserver returns an observer recording in a summary's child, found
+// on first use.
+func (m *Metrics) BindObserver(key string, labels ...ports.Label) ports.Observer {
+	return boundObserver{h: m.bind(key, summary, labels)}
+}
+
+// handle is a bound measurement: its child is resolved once, nil when the
+// measurement is dropped (disabled, or its kind or labels differ from the
+// metric's first use, which never changes afterwards).
+type handle struct {
+	m      *Metrics
+	key    string
+	kind   kind
+	labels []ports.Label
+
+	once     sync.Once
+	observer prometheus.Observer
+	counter  prometheus.Counter
+}
+
+func (m *Metrics) bind(key string, k kind, labels []ports.Label) *handle {
+	return &handle{m: m, key: key, kind: k, labels: slices.Clone(labels)}
+}
+
+func (h *handle) resolve() {
+	switch c := h.m.resolve(h.key, h.kind, h.labels).(type) {
+	case prometheus.Counter:
+		h.counter = c
+	case prometheus.Observer:
+		h.observer = c
+	}
+}
+
+// boundObserver is a bound histogram (a Timer, in seconds) or summary.
+type boundObserver struct{ h *handle }
+
+func (b boundObserver) Time(d time.Duration) { b.Observe(d.Seconds()) }
+
+func (b boundObserver) Observe(value float64) {
+	b.h.once.Do(b.h.resolve)
+	if b.h.observer != nil {
+		b.h.observer.Observe(value)
+	}
+}
+
+type boundCounter struct{ h *handle }
+
+func (b boundCounter) Add(n int) {
+	if n < 0 {
+		return // as Count
+	}
+	b.h.once.Do(b.h.resolve)
+	if b.h.counter != nil {
+		b.h.counter.Add(float64(n))
+	}
+}
+
 // child returns the collector child of key for these label values (a
 // prometheus.Observer, Counter or Gauge by kind), nil when the measurement
 // is dropped (disabled, or kind or label names differ from the first use).

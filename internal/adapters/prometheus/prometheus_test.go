@@ -94,3 +94,38 @@ func TestNoPrefix(t *testing.T) {
 		t.Errorf("CleanPrefix(kinto_) = %q", p)
 	}
 }
+
+// Bound handles record what the plain calls record, in the same series;
+// a bound use that breaks the metric's first use is dropped, and a bound
+// series stays out of the exposition until first used.
+func TestBoundHandles(t *testing.T) {
+	m := prometheus.NewMetrics(prometheus.Options{Prefix: "kinto", Disabled: []string{"off"}})
+	get := ports.Label{Name: "method", Value: "get"}
+	timer := ports.BindTimer(m, "backend.storage.seconds", get)
+	if got := scrape(t, m); len(got) != 0 {
+		t.Fatalf("before use: %v", got)
+	}
+	timer.Time(20 * time.Millisecond)
+	m.Timing("backend.storage.seconds", 2*time.Second, get)
+	ports.BindCounter(m, "request_summary", get).Add(2)
+	m.Count("request_summary", 1, get)
+	ports.BindCounter(m, "request_summary", get).Add(-1)
+	ports.BindObserver(m, "request_size", get).Observe(40)
+	ports.BindCounter(m, "request_size", get).Add(1) // a summary already
+	ports.BindCounter(m, "off").Add(1)
+	got := scrape(t, m)
+	for k, want := range map[string]float64{
+		"kinto_backend_storage_seconds{method=get}_count":       2,
+		"kinto_backend_storage_seconds{method=get}_bucket_0.05": 1,
+		"kinto_request_summary_total{method=get}":               3,
+		"kinto_request_size{method=get}_count":                  1,
+		"kinto_request_size{method=get}_sum":                    40,
+	} {
+		if got[k] != want {
+			t.Errorf("%s = %v, want %v", k, got[k], want)
+		}
+	}
+	if len(got) != 1+8+1+2 { // the histogram: its count and 8 buckets
+		t.Errorf("series %v", got)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	sentrygo "github.com/getsentry/sentry-go"
@@ -38,6 +39,8 @@ type Options struct {
 type Reporter struct {
 	client  *sentrygo.Client
 	timeout time.Duration
+	logs    logHook // set by LogHook: the reports carry its breadcrumbs
+	closed  atomic.Bool
 }
 
 // NewReporter builds a client for opts.DSN. It fails when the DSN does not
@@ -83,12 +86,16 @@ func (r *Reporter) Report(_ context.Context, cause error, in ports.Incident) {
 		"status":     strconv.Itoa(in.Status),
 	}
 	ev.Transaction = in.Method + " " + in.Path
+	if h := r.logs.Load(); h != nil {
+		ev.Breadcrumbs = h.breadcrumbs(in.RequestID)
+	}
 	r.client.CaptureEvent(ev, nil, nil)
 }
 
 // Close sends the queued events, waiting at most the timeout, and reports
 // whether all were sent.
 func (r *Reporter) Close() bool {
+	r.closed.Store(true)
 	ok := r.client.Flush(r.timeout)
 	r.client.Close()
 	return ok

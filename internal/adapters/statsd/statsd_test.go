@@ -126,3 +126,47 @@ func TestLoopbackPackets(t *testing.T) {
 		t.Errorf("packet sizes %v: want some over %d, none over %d", sizes, statsd.MaxPacketSize, statsd.LoopbackPacketSize)
 	}
 }
+
+// A bound handle sends exactly the line of the matching plain call, and a
+// negative gauge is preceded by a reset to 0.
+func TestBoundHandles(t *testing.T) {
+	addr, read := listen(t)
+	m, err := statsd.NewMetrics(addr, statsd.Options{Prefix: "kinto", FlushPeriod: time.Hour})
+	if err != nil {
+		t.Fatalf("NewMetrics: %v", err)
+	}
+	defer m.Close()
+	get := ports.Label{Name: "method", Value: "get"}
+	ports.BindTimer(m, "backend.storage.seconds", get).Time(1500 * time.Microsecond)
+	ports.BindCounter(m, "request_summary", get, ports.Label{Name: "endpoint", Value: "hello"}, ports.Label{Name: "status", Value: "200"}).Add(1)
+	ports.BindCounter(m, "plain").Add(3)
+	ports.BindObserver(m, "request_size", get).Observe(42)
+	m.Gauge("delta", -2)
+	m.Flush()
+	got := read()
+	want := []string{
+		"kinto.backend.storage.seconds.method.get:1.5|ms",
+		"kinto.request_summary:method.get.endpoint.hello.status.200|s",
+		"kinto.plain:3|c",
+		"kinto.request_size:42|g",
+		"kinto.delta:0|g",
+		"kinto.delta:-2|g",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("packets:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// Measurements sent after Close are dropped, never a panic.
+func TestAfterClose(t *testing.T) {
+	addr, _ := listen(t)
+	m, err := statsd.NewMetrics(addr, statsd.Options{})
+	if err != nil {
+		t.Fatalf("NewMetrics: %v", err)
+	}
+	m.Close()
+	m.Timing("late", time.Second)
+	ports.BindCounter(m, "late").Add(1)
+	m.Flush()
+	m.Close()
+}

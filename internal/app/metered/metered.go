@@ -14,44 +14,100 @@ import (
 	"github.com/cliquet-go/cliquet/internal/ports"
 )
 
-// timer records one key's timings.
+// method is a timed method, an index into a timer's handles.
+type method uint8
+
+// The timed methods, in the order of methodNames.
+const (
+	mAccessible method = iota
+	mAddPrincipal
+	mAddUserPrincipal
+	mAnyGranted
+	mAuthenticate
+	mCount
+	mCreate
+	mCreateFresh
+	mCreateOwned
+	mDelete
+	mDeleteACLs
+	mDeleteMany
+	mExpire
+	mFlush
+	mGet
+	mGrantedAndACL
+	mHealthy
+	mList
+	mLockList
+	mObjectACL
+	mPurge
+	mPurgeDeleted
+	mRemovePrincipal
+	mRemoveUserPrincipal
+	mRemoveUserPrincipalsUnder
+	mReplaceACL
+	mSet
+	mTimestamp
+	mTTL
+	mUpdate
+	mUserPrincipals
+	numMethods
+)
+
+// methodNames are the snake_case names of the methods, the values of the
+// label method.
+var methodNames = [numMethods]string{
+	mAccessible:                "accessible",
+	mAddPrincipal:              "add_principal",
+	mAddUserPrincipal:          "add_user_principal",
+	mAnyGranted:                "any_granted",
+	mAuthenticate:              "authenticate",
+	mCount:                     "count",
+	mCreate:                    "create",
+	mCreateFresh:               "create_fresh",
+	mCreateOwned:               "create_owned",
+	mDelete:                    "delete",
+	mDeleteACLs:                "delete_acls",
+	mDeleteMany:                "delete_many",
+	mExpire:                    "expire",
+	mFlush:                     "flush",
+	mGet:                       "get",
+	mGrantedAndACL:             "granted_and_acl",
+	mHealthy:                   "healthy",
+	mList:                      "list",
+	mLockList:                  "lock_list",
+	mObjectACL:                 "object_acl",
+	mPurge:                     "purge",
+	mPurgeDeleted:              "purge_deleted",
+	mRemovePrincipal:           "remove_principal",
+	mRemoveUserPrincipal:       "remove_user_principal",
+	mRemoveUserPrincipalsUnder: "remove_user_principals_under",
+	mReplaceACL:                "replace_acl",
+	mSet:                       "set",
+	mTimestamp:                 "timestamp",
+	mTTL:                       "ttl",
+	mUpdate:                    "update",
+	mUserPrincipals:            "user_principals",
+}
+
+// timer records one key's timings, one handle per method: the handles are
+// bound when a backend is wrapped, so that a call costs no lookup of its
+// key and label, nor building of either.
 type timer struct {
-	m   ports.Metrics
-	key string
+	handles *[numMethods]ports.Timer
 }
 
 func newTimer(m ports.Metrics, prefix, name string) timer {
-	return timer{m: m, key: prefix + "." + name + ".seconds"}
+	key := prefix + "." + name + ".seconds"
+	var hs [numMethods]ports.Timer
+	for i, n := range methodNames {
+		hs[i] = ports.BindTimer(m, key, ports.Label{Name: "method", Value: n})
+	}
+	return timer{handles: &hs}
 }
 
-// since records the time elapsed since start for method. The label set of
-// each method is built once: a variadic label passed through the Metrics
-// interface would otherwise be a heap allocation on every backend call.
-func (t timer) since(method string, start time.Time) {
-	labels, ok := methodLabels[method]
-	if !ok {
-		labels = []ports.Label{{Name: "method", Value: method}}
-	}
-	t.m.Timing(t.key, time.Since(start), labels...)
-}
-
-// methodLabels are the label sets of every method the decorators time.
-// Read-only once built, so safe for concurrent use.
-var methodLabels = labelSets(
-	"accessible", "add_principal", "add_user_principal", "any_granted", "authenticate",
-	"count", "create", "create_fresh", "create_owned", "delete", "delete_acls",
-	"delete_many", "expire", "flush", "get", "granted_and_acl", "healthy", "list",
-	"lock_list", "object_acl", "purge", "purge_deleted", "remove_principal",
-	"remove_user_principal", "remove_user_principals_under", "replace_acl", "set",
-	"timestamp", "ttl", "update", "user_principals",
-)
-
-func labelSets(methods ...string) map[string][]ports.Label {
-	out := make(map[string][]ports.Label, len(methods))
-	for _, m := range methods {
-		out[m] = []ports.Label{{Name: "method", Value: m}}
-	}
-	return out
+// since records the time elapsed since start for method.
+func (t timer) since(m method, start time.Time) {
+	t.handles[m].Time(time.Since(start))
 }
 
 // Storage times the calls of a ports.Storage. Wrap it with WrapStorage,
@@ -100,77 +156,77 @@ func WrapStorage(s ports.Storage, m ports.Metrics) ports.Storage {
 func (s *Storage) Unwrap() ports.Storage { return s.next }
 
 func (s *Storage) Healthy(ctx context.Context) error {
-	defer s.t.since("healthy", time.Now())
+	defer s.t.since(mHealthy, time.Now())
 	return s.next.Healthy(ctx)
 }
 
 func (s *Storage) Timestamp(ctx context.Context, p domain.Parent) (int64, error) {
-	defer s.t.since("timestamp", time.Now())
+	defer s.t.since(mTimestamp, time.Now())
 	return s.next.Timestamp(ctx, p)
 }
 
 func (s *Storage) Create(ctx context.Context, p domain.Parent, rec domain.Record, unique []string) (domain.Record, error) {
-	defer s.t.since("create", time.Now())
+	defer s.t.since(mCreate, time.Now())
 	return s.next.Create(ctx, p, rec, unique)
 }
 
 func (s *Storage) LockList(ctx context.Context, p domain.Parent) error {
-	defer s.t.since("lock_list", time.Now())
+	defer s.t.since(mLockList, time.Now())
 	return s.next.LockList(ctx, p)
 }
 
 func (s *Storage) Get(ctx context.Context, p domain.Parent, id string) (domain.Record, error) {
-	defer s.t.since("get", time.Now())
+	defer s.t.since(mGet, time.Now())
 	return s.next.Get(ctx, p, id)
 }
 
 func (s *Storage) Update(ctx context.Context, p domain.Parent, rec domain.Record, unique []string) (domain.Record, error) {
-	defer s.t.since("update", time.Now())
+	defer s.t.since(mUpdate, time.Now())
 	return s.next.Update(ctx, p, rec, unique)
 }
 
 func (s *Storage) Delete(ctx context.Context, p domain.Parent, id string, lastModified int64) (domain.Record, error) {
-	defer s.t.since("delete", time.Now())
+	defer s.t.since(mDelete, time.Now())
 	return s.next.Delete(ctx, p, id, lastModified)
 }
 
 func (s *Storage) List(ctx context.Context, p domain.Parent, q domain.Query) ([]domain.Record, error) {
-	defer s.t.since("list", time.Now())
+	defer s.t.since(mList, time.Now())
 	return s.next.List(ctx, p, q)
 }
 
 func (s *Storage) Count(ctx context.Context, p domain.Parent, filters []domain.Filter) (int, error) {
-	defer s.t.since("count", time.Now())
+	defer s.t.since(mCount, time.Now())
 	return s.next.Count(ctx, p, filters)
 }
 
 func (s *Storage) DeleteMany(ctx context.Context, p domain.Parent, q domain.Query) ([]domain.Record, error) {
-	defer s.t.since("delete_many", time.Now())
+	defer s.t.since(mDeleteMany, time.Now())
 	return s.next.DeleteMany(ctx, p, q)
 }
 
 func (s *Storage) Purge(ctx context.Context, parentID string) (int, error) {
-	defer s.t.since("purge", time.Now())
+	defer s.t.since(mPurge, time.Now())
 	return s.next.Purge(ctx, parentID)
 }
 
 func (s *Storage) Flush(ctx context.Context) error {
-	defer s.t.since("flush", time.Now())
+	defer s.t.since(mFlush, time.Now())
 	return s.next.Flush(ctx)
 }
 
 func (s *Storage) PurgeDeleted(ctx context.Context, resource string, opts ports.PurgeOptions) (int, error) {
-	defer s.t.since("purge_deleted", time.Now())
+	defer s.t.since(mPurgeDeleted, time.Now())
 	return s.next.PurgeDeleted(ctx, resource, opts)
 }
 
 func (s ownedStorage) CreateOwned(ctx context.Context, owner ports.ObjectRef, p domain.Parent, rec domain.Record, unique []string) (domain.Record, error) {
-	defer s.t.since("create_owned", time.Now())
+	defer s.t.since(mCreateOwned, time.Now())
 	return s.owned.CreateOwned(ctx, owner, p, rec, unique)
 }
 
 func (s freshStorage) CreateFresh(ctx context.Context, owner ports.ObjectRef, p domain.Parent, rec domain.Record) (domain.Record, error) {
-	defer s.t.since("create_fresh", time.Now())
+	defer s.t.since(mCreateFresh, time.Now())
 	return s.fresh.CreateFresh(ctx, owner, p, rec)
 }
 
@@ -189,72 +245,72 @@ func WrapPermission(p ports.Permission, m ports.Metrics) *Permission {
 }
 
 func (p *Permission) Healthy(ctx context.Context) error {
-	defer p.t.since("healthy", time.Now())
+	defer p.t.since(mHealthy, time.Now())
 	return p.next.Healthy(ctx)
 }
 
 func (p *Permission) ObjectACL(ctx context.Context, object string) (ports.ACL, error) {
-	defer p.t.since("object_acl", time.Now())
+	defer p.t.since(mObjectACL, time.Now())
 	return p.next.ObjectACL(ctx, object)
 }
 
 func (p *Permission) ReplaceACL(ctx context.Context, object string, acl ports.ACL) error {
-	defer p.t.since("replace_acl", time.Now())
+	defer p.t.since(mReplaceACL, time.Now())
 	return p.next.ReplaceACL(ctx, object, acl)
 }
 
 func (p *Permission) AddPrincipal(ctx context.Context, object, perm, principal string) error {
-	defer p.t.since("add_principal", time.Now())
+	defer p.t.since(mAddPrincipal, time.Now())
 	return p.next.AddPrincipal(ctx, object, perm, principal)
 }
 
 func (p *Permission) RemovePrincipal(ctx context.Context, object, perm, principal string) error {
-	defer p.t.since("remove_principal", time.Now())
+	defer p.t.since(mRemovePrincipal, time.Now())
 	return p.next.RemovePrincipal(ctx, object, perm, principal)
 }
 
 func (p *Permission) DeleteACLs(ctx context.Context, prefix string) error {
-	defer p.t.since("delete_acls", time.Now())
+	defer p.t.since(mDeleteACLs, time.Now())
 	return p.next.DeleteACLs(ctx, prefix)
 }
 
 func (p *Permission) AnyGranted(ctx context.Context, principals []string, pairs []ports.ObjectPerm) (bool, error) {
-	defer p.t.since("any_granted", time.Now())
+	defer p.t.since(mAnyGranted, time.Now())
 	return p.next.AnyGranted(ctx, principals, pairs)
 }
 
 func (p *Permission) GrantedAndACL(ctx context.Context, principals []string, pairs []ports.ObjectPerm, object string) (bool, ports.ACL, error) {
-	defer p.t.since("granted_and_acl", time.Now())
+	defer p.t.since(mGrantedAndACL, time.Now())
 	return p.next.GrantedAndACL(ctx, principals, pairs, object)
 }
 
 func (p *Permission) Accessible(ctx context.Context, principals []string, pattern string, perms []string) (map[string][]string, error) {
-	defer p.t.since("accessible", time.Now())
+	defer p.t.since(mAccessible, time.Now())
 	return p.next.Accessible(ctx, principals, pattern, perms)
 }
 
 func (p *Permission) UserPrincipals(ctx context.Context, users ...string) ([]string, error) {
-	defer p.t.since("user_principals", time.Now())
+	defer p.t.since(mUserPrincipals, time.Now())
 	return p.next.UserPrincipals(ctx, users...)
 }
 
 func (p *Permission) AddUserPrincipal(ctx context.Context, user, principal string) error {
-	defer p.t.since("add_user_principal", time.Now())
+	defer p.t.since(mAddUserPrincipal, time.Now())
 	return p.next.AddUserPrincipal(ctx, user, principal)
 }
 
 func (p *Permission) RemoveUserPrincipal(ctx context.Context, user, principal string) error {
-	defer p.t.since("remove_user_principal", time.Now())
+	defer p.t.since(mRemoveUserPrincipal, time.Now())
 	return p.next.RemoveUserPrincipal(ctx, user, principal)
 }
 
 func (p *Permission) RemoveUserPrincipalsUnder(ctx context.Context, prefix string) error {
-	defer p.t.since("remove_user_principals_under", time.Now())
+	defer p.t.since(mRemoveUserPrincipalsUnder, time.Now())
 	return p.next.RemoveUserPrincipalsUnder(ctx, prefix)
 }
 
 func (p *Permission) Flush(ctx context.Context) error {
-	defer p.t.since("flush", time.Now())
+	defer p.t.since(mFlush, time.Now())
 	return p.next.Flush(ctx)
 }
 
@@ -272,37 +328,37 @@ func WrapCache(c ports.Cache, m ports.Metrics) *Cache {
 }
 
 func (c *Cache) Healthy(ctx context.Context) error {
-	defer c.t.since("healthy", time.Now())
+	defer c.t.since(mHealthy, time.Now())
 	return c.next.Healthy(ctx)
 }
 
 func (c *Cache) Get(ctx context.Context, key string) ([]byte, bool, error) {
-	defer c.t.since("get", time.Now())
+	defer c.t.since(mGet, time.Now())
 	return c.next.Get(ctx, key)
 }
 
 func (c *Cache) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	defer c.t.since("set", time.Now())
+	defer c.t.since(mSet, time.Now())
 	return c.next.Set(ctx, key, value, ttl)
 }
 
 func (c *Cache) Delete(ctx context.Context, key string) error {
-	defer c.t.since("delete", time.Now())
+	defer c.t.since(mDelete, time.Now())
 	return c.next.Delete(ctx, key)
 }
 
 func (c *Cache) Expire(ctx context.Context, key string, ttl time.Duration) error {
-	defer c.t.since("expire", time.Now())
+	defer c.t.since(mExpire, time.Now())
 	return c.next.Expire(ctx, key, ttl)
 }
 
 func (c *Cache) TTL(ctx context.Context, key string) (time.Duration, bool, error) {
-	defer c.t.since("ttl", time.Now())
+	defer c.t.since(mTTL, time.Now())
 	return c.next.TTL(ctx, key)
 }
 
 func (c *Cache) Flush(ctx context.Context) error {
-	defer c.t.since("flush", time.Now())
+	defer c.t.since(mFlush, time.Now())
 	return c.next.Flush(ctx)
 }
 
@@ -359,7 +415,7 @@ func (a *Authenticator) Unwrap() ports.Authenticator { return a.Authenticator }
 
 // Authenticate times the wrapped policy's decision.
 func (a *Authenticator) Authenticate(ctx context.Context, authorization string) (string, bool, error) {
-	defer a.t.since("authenticate", time.Now())
+	defer a.t.since(mAuthenticate, time.Now())
 	return a.Authenticator.Authenticate(ctx, authorization)
 }
 
@@ -367,23 +423,22 @@ func (a *Authenticator) Authenticate(ctx context.Context, authorization string) 
 // "listeners.<name>.seconds", "plugins.history.seconds").
 type Listener struct {
 	next ports.Listener
-	m    ports.Metrics
-	key  string
+	t    ports.Timer
 }
 
 var _ ports.Listener = Listener{}
 
 // WrapListener returns l timed under key.
 func WrapListener(l ports.Listener, m ports.Metrics, key string) Listener {
-	return Listener{next: l, m: m, key: key}
+	return Listener{next: l, t: ports.BindTimer(m, key)}
 }
 
 func (l Listener) Changed(ctx context.Context, ev ports.ResourceChanged) error {
-	defer func(start time.Time) { l.m.Timing(l.key, time.Since(start)) }(time.Now())
+	defer func(start time.Time) { l.t.Time(time.Since(start)) }(time.Now())
 	return l.next.Changed(ctx, ev)
 }
 
 func (l Listener) Read(ctx context.Context, ev ports.ResourceRead) error {
-	defer func(start time.Time) { l.m.Timing(l.key, time.Since(start)) }(time.Now())
+	defer func(start time.Time) { l.t.Time(time.Since(start)) }(time.Now())
 	return l.next.Read(ctx, ev)
 }
