@@ -3,6 +3,7 @@ module github.com/cliquet-go/cliquet
 go 1.26.0
 
 require (
+	github.com/alexcesaro/statsd v2.0.0+incompatible
 	github.com/evanphx/json-patch/v5 v5.9.11
 	github.com/getkin/kin-openapi v0.153.0
 	github.com/getsentry/sentry-go v0.46.2
@@ -34,4 +35,10 @@ require (
 	go.yaml.in/yaml/v4 v4.0.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
+	gopkg.in/alexcesaro/statsd.v2 v2.0.0-00010101000000-000000000000 // indirect
 )
+
+// Only github.com/alexcesaro/statsd's own tests import the gopkg.in path,
+// which the module proxy refuses to serve; third_party/statsd.v2 re-exports
+// the github.com package under it (see its alias.go).
+replace gopkg.in/alexcesaro/statsd.v2 => ./third_party/statsd.v2

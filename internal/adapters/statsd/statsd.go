@@ -14,10 +14,15 @@ import (
 	"sync/atomic"
 	"time"
 
+	alexstatsd "github.com/alexcesaro/statsd"
+
 	"github.com/cliquet-go/cliquet/internal/ports"
 )
 
-var _ ports.Metrics = (*Metrics)(nil)
+var (
+	_ ports.Metrics = (*Metrics)(nil)
+	_ ports.Binder  = (*Metrics)(nil)
+)
 
 // DefaultPort is the StatsD port used when statsd_url names none, as
 // Kinto's client does.
@@ -56,30 +61,26 @@ type Options struct {
 	// Prefix starts every key ("kinto"); a dot separates it from the key.
 	Prefix string
 	// FlushPeriod is how long measurements wait in the buffer before they
-	// are sent (0: 100ms). Packets are also sent as soon as full.
+	// are sent (0: the client's default, 100ms). Packets are also sent
+	// when full (1440 bytes, under a typical MTU).
 	FlushPeriod time.Duration
-	// OnError is told of send failures (nil: ignored). It is called at most once per
-	// ErrorInterval so that a daemon that is down does not flood the logs.
+	// OnError is told of send failures (nil: ignored). It is called at
+	// most once per ErrorInterval so that a daemon that is down does not
+	// flood the logs.
 	OnError       func(error)
 	ErrorInterval time.Duration
 }
 
-// defaultFlushPeriod is the FlushPeriod of Options that set none.
-const defaultFlushPeriod = 100 * time.Millisecond
-
-// Metrics sends measurements to a StatsD daemon. A measurement is written
-// into a buffer; full buffers go to a goroutine of their own that sends
-// them, so that a request never waits for a send (which costs the sender
-// both ends of a loopback delivery).
+// Metrics sends measurements to a StatsD daemon. Sending never blocks a
+// request for longer than one buffered write.
 type Metrics struct {
-	prefix string                 // Options.Prefix and its dot, or ""
-	sender atomic.Pointer[sender] // nil until the daemon answers
+	client atomic.Pointer[alexstatsd.Client] // nil until the daemon answers
 	stop   chan struct{}
 	once   sync.Once
 
 	// keys caches the label-extended keys of timers and gauges, sets the
 	// joined labels of counters, so that a measurement seen before costs a
-	// map lookup rather than string building. Bound handles need neither.
+	// map lookup rather than string building.
 	keys, sets keyCache
 }
 
@@ -103,56 +104,43 @@ func Address(rawURL string) (string, error) {
 // address does not resolve; when nothing listens there yet, measurements
 // are dropped until a retry every few seconds finds the daemon.
 func NewMetrics(addr string, opts Options) (*Metrics, error) {
-	if opts.FlushPeriod <= 0 {
-		opts.FlushPeriod = defaultFlushPeriod
+	o := []alexstatsd.Option{alexstatsd.Address(addr), alexstatsd.Network("udp")}
+	if opts.Prefix != "" {
+		o = append(o, alexstatsd.Prefix(opts.Prefix))
 	}
-	onError := func(error) {}
+	if opts.FlushPeriod > 0 {
+		o = append(o, alexstatsd.FlushPeriod(opts.FlushPeriod))
+	}
+	// Measurements are buffered and sent together, by the client's own
+	// goroutine every FlushPeriod, or as soon as a packet is full.
+	o = append(o, alexstatsd.MaxPacketSize(packetSize(addr)))
 	if opts.OnError != nil {
-		onError = throttle(opts.OnError, opts.ErrorInterval)
+		o = append(o, alexstatsd.ErrorHandler(throttle(opts.OnError, opts.ErrorInterval)))
 	}
 	m := &Metrics{stop: make(chan struct{})}
-	if opts.Prefix != "" {
-		m.prefix = opts.Prefix + "."
-	}
-	conn, err := dial(addr)
+	c, err := alexstatsd.New(o...)
 	var op *net.OpError
 	switch {
 	case err == nil:
-		m.sender.Store(newSender(conn, packetSize(addr), opts.FlushPeriod, onError))
+		m.client.Store(c)
 	case errors.As(err, &op) && op.Op == "write":
-		// Nothing listens yet: retry in the background rather than refuse
-		// to start or lose the metrics forever.
+		// Nothing listens yet (the client probes the port and mutes
+		// itself for good on refusal): retry in the background rather
+		// than refuse to start or lose the metrics forever.
 		if opts.OnError != nil {
 			opts.OnError(fmt.Errorf("statsd daemon at %s not answering, retrying every %v: %w", addr, retryPeriod, err))
 		}
-		go m.retry(addr, opts.FlushPeriod, onError)
+		go m.retry(o)
 	default:
 		return nil, fmt.Errorf("statsd client for %s: %w", addr, err)
 	}
 	return m, nil
 }
 
-// dial connects a UDP socket to addr and checks that something listens:
-// two empty datagrams, the second of which fails when the first drew an
-// ICMP port unreachable.
-func dial(addr string) (net.Conn, error) {
-	conn, err := net.DialTimeout("udp", addr, 5*time.Second)
-	if err != nil {
-		return nil, err
-	}
-	for range 2 {
-		if _, err := conn.Write(nil); err != nil {
-			conn.Close()
-			return nil, err
-		}
-	}
-	return conn, nil
-}
-
 // retryPeriod is how often a client whose daemon was down tries again.
 const retryPeriod = 5 * time.Second
 
-func (m *Metrics) retry(addr string, flush time.Duration, onError func(error)) {
+func (m *Metrics) retry(o []alexstatsd.Option) {
 	t := time.NewTicker(retryPeriod)
 	defer t.Stop()
 	for {
@@ -160,12 +148,12 @@ func (m *Metrics) retry(addr string, flush time.Duration, onError func(error)) {
 		case <-m.stop:
 			return
 		case <-t.C:
-			if conn, err := dial(addr); err == nil {
+			if c, err := alexstatsd.New(o...); err == nil {
 				select {
 				case <-m.stop: // closed meanwhile
-					conn.Close()
+					c.Close()
 				default:
-					m.sender.Store(newSender(conn, packetSize(addr), flush, onError))
+					m.client.Store(c)
 				}
 				return
 			}
@@ -191,16 +179,18 @@ func throttle(f func(error), interval time.Duration) func(error) {
 // Timing sends a timer in milliseconds; the labels extend the key
 // ("backend.storage.seconds.method.get"), as in Kinto's plugin.
 func (m *Metrics) Timing(key string, d time.Duration, labels ...ports.Label) {
-	if s := m.sender.Load(); s != nil {
-		s.timing(m.prefix, m.keys.get(key, labels, true), d)
+	c := m.client.Load()
+	if c == nil {
+		return
 	}
+	c.Timing(m.keys.get(key, labels, true), float64(d)/float64(time.Millisecond))
 }
 
 // Observe sends a gauge of the key alone: Kinto's plugin drops the labels
 // of an observation.
 func (m *Metrics) Observe(key string, value float64, _ ...ports.Label) {
-	if s := m.sender.Load(); s != nil {
-		s.gauge(m.prefix, key, value)
+	if c := m.client.Load(); c != nil {
+		c.Gauge(key, value)
 	}
 }
 
@@ -208,115 +198,99 @@ func (m *Metrics) Observe(key string, value float64, _ ...ports.Label) {
 // ("method.get.endpoint.hello.status.200") with them, as Kinto's plugin
 // does: the StatsD daemon then counts distinct label combinations.
 func (m *Metrics) Count(key string, n int, labels ...ports.Label) {
-	s := m.sender.Load()
+	c := m.client.Load()
 	switch {
-	case s == nil:
+	case c == nil:
 	case len(labels) == 0:
-		s.count(m.prefix, key, n)
+		c.Count(key, n)
 	default:
-		s.set(m.prefix, key, m.sets.get(key, labels, false))
+		c.Unique(key, m.sets.get(key, labels, false))
 	}
 }
 
 // Gauge sends a gauge whose key the labels extend, as timers do.
 func (m *Metrics) Gauge(key string, value float64, labels ...ports.Label) {
-	if s := m.sender.Load(); s != nil {
-		s.gauge(m.prefix, m.keys.get(key, labels, true), value)
+	if c := m.client.Load(); c != nil {
+		c.Gauge(m.keys.get(key, labels, true), value)
 	}
 }
 
-// BindTimer returns a timer whose key, prefix and labels are joined once.
+// BindTimer returns a timer whose label-extended key is built once, so that
+// each measurement is the client's Timing alone.
 func (m *Metrics) BindTimer(key string, labels ...ports.Label) ports.Timer {
-	return boundTimer{m: m, key: m.prefix + build(key, labels, true)}
+	return boundTimer{m: m, key: build(key, labels, true)}
 }
 
-// BindCounter returns a counter whose whole line, a set of the joined
-// labels, is built once; without labels, a plain counter.
+// BindCounter returns a counter whose set value (the joined labels) is
+// built once; without labels, a plain counter, as Count.
 func (m *Metrics) BindCounter(key string, labels ...ports.Label) ports.Counter {
 	if len(labels) == 0 {
-		return boundCounter{m: m, key: m.prefix + key}
+		return boundCounter{m: m, key: key}
 	}
-	return boundSet{m: m, line: m.prefix + key + ":" + joinLabels(labels) + "|s"}
+	return boundSet{m: m, key: key, value: joinLabels(labels)}
 }
 
 // BindObserver returns an observer sending gauges of key alone, as Observe.
 func (m *Metrics) BindObserver(key string, _ ...ports.Label) ports.Observer {
-	return boundGauge{m: m, key: m.prefix + key}
+	return boundGauge{m: m, key: key}
 }
 
 type boundTimer struct {
 	m   *Metrics
-	key string // with the prefix
+	key string
 }
 
 func (b boundTimer) Time(d time.Duration) {
-	if s := b.m.sender.Load(); s != nil {
-		s.timing("", b.key, d)
+	if c := b.m.client.Load(); c != nil {
+		c.Timing(b.key, float64(d)/float64(time.Millisecond))
 	}
 }
 
 type boundCounter struct {
 	m   *Metrics
-	key string // with the prefix
+	key string
 }
 
 func (b boundCounter) Add(n int) {
-	if s := b.m.sender.Load(); s != nil {
-		s.count("", b.key, n)
+	if c := b.m.client.Load(); c != nil {
+		c.Count(b.key, n)
 	}
 }
 
 type boundSet struct {
-	m    *Metrics
-	line string // the whole line but its newline
+	m          *Metrics
+	key, value string
 }
 
 func (b boundSet) Add(int) {
-	if s := b.m.sender.Load(); s != nil {
-		s.raw(b.line)
+	if c := b.m.client.Load(); c != nil {
+		c.Unique(b.key, b.value)
 	}
 }
 
 type boundGauge struct {
 	m   *Metrics
-	key string // with the prefix
+	key string
 }
 
 func (b boundGauge) Observe(value float64) {
-	if s := b.m.sender.Load(); s != nil {
-		s.gauge("", b.key, value)
+	if c := b.m.client.Load(); c != nil {
+		c.Gauge(b.key, value)
 	}
 }
 
-// Flush sends what is buffered now, and returns once it is sent.
+// Flush sends what is buffered now.
 func (m *Metrics) Flush() {
-	if s := m.sender.Load(); s != nil {
-		s.flush()
+	if c := m.client.Load(); c != nil {
+		c.Flush()
 	}
-}
-
-// SentInline returns how many packets a measurement had to send itself
-// because the sending goroutine had fallen behind (starved of CPU).
-func (m *Metrics) SentInline() uint64 {
-	if s := m.sender.Load(); s != nil {
-		return s.inline.Load()
-	}
-	return 0
-}
-
-// SentBytes returns how many bytes of packets the socket accepted.
-func (m *Metrics) SentBytes() uint64 {
-	if s := m.sender.Load(); s != nil {
-		return s.sentBytes.Load()
-	}
-	return 0
 }
 
 // Close sends what is buffered and closes the connection.
 func (m *Metrics) Close() error {
 	m.once.Do(func() { close(m.stop) })
-	if s := m.sender.Load(); s != nil {
-		return s.close()
+	if c := m.client.Load(); c != nil {
+		c.Close()
 	}
 	return nil
 }
