@@ -124,29 +124,7 @@ func (s *Server) summary(next http.Handler) http.Handler {
 		// reading the clock a third time.
 		end := start.Add(elapsed)
 
-		if lv, ok := s.log.(interface{ IsLevelEnabled(logrus.Level) bool }); ok && !lv.IsLevelEnabled(logrus.InfoLevel) {
-			return // the line would be dropped: spare building it
-		}
-		fields := logrus.Fields{
-			"type":   "request.summary", // mozlog Type in JSON logs
-			"agent":  r.UserAgent(),
-			"path":   r.URL.Path,
-			"method": r.Method,
-			"lang":   r.Header.Get("Accept-Language"),
-			"rid":    st.rid,
-			"errno":  st.errno,
-			"time":   end.Format("2006-01-02T15:04:05.000000"),
-			"code":   sw.status,
-			"t":      elapsed.Milliseconds(),
-		}
-		if qs := querystring(r); qs != nil {
-			fields["querystring"] = qs
-		}
-		if st.uid != "" {
-			fields["uid"] = st.uid
-			fields["authn_type"] = st.authType
-		}
-		s.log.WithFields(fields).Info("request.summary")
+		s.logSummary(r, st, end, elapsed)
 	})
 }
 

@@ -58,6 +58,12 @@ type Server struct {
 	principalSources []PrincipalsFunc
 	// helloUsers fill hello's user block (AddHelloUser).
 	helloUsers []HelloUserFunc
+
+	// summaries recycles the entries of the request.summary log lines;
+	// policyNames are the policies' names boxed once, for the lines'
+	// authn_type.
+	summaries   *summaryEntries
+	policyNames map[string]any
 }
 
 // NewServer builds the adapter. checks are the heartbeat's backends by name
@@ -82,6 +88,8 @@ func NewServer(cfg Config, log logrus.FieldLogger, checks map[string]ports.Healt
 		routes:       map[string]*route{},
 		capabilities: map[string]any{},
 		budget:       newBodyBudget(cfg.BodyMemoryBytes, cfg.BodyMemoryWait),
+		summaries:    newSummaryEntries(log),
+		policyNames:  map[string]any{},
 	}
 	if cfg.EOS != "" {
 		eos, err := ParseEOS(cfg.EOS)
@@ -92,6 +100,7 @@ func NewServer(cfg Config, log logrus.FieldLogger, checks map[string]ports.Healt
 		}
 	}
 	for _, a := range s.auth {
+		s.policyNames[a.Name()] = a.Name()
 		if c, ok := policyAs[capabilityProvider](a); ok {
 			s.AddCapability(a.Name(), c.Capability())
 		}
