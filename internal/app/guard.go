@@ -47,19 +47,32 @@ const (
 	needWrite                  // change or delete an object
 )
 
-// ancestors returns the object URIs above an object of res, nearest first.
-func ancestors(res *Resource, vars map[string]string) []string {
-	var out []string
-	for p := res.Parent; p != nil; p = p.Parent {
-		out = append(out, p.URI(vars, vars[p.idVar()]))
-	}
-	return out
-}
-
 // objectPairs returns the pairs that grant n on the object id of res.
 func objectPairs(res *Resource, vars map[string]string, id string, n need) []ports.ObjectPerm {
-	uri := res.URI(vars, id)
-	pairs := []ports.ObjectPerm{{Object: uri, Perm: "write"}}
+	return objectPairsAt(res, vars, res.URI(vars, id), id, n)
+}
+
+// objectPairsAt is objectPairs when the object's URI is at hand. The
+// ancestors' URIs are prefixes of it, and the pairs are counted first, so
+// that the whole answer costs one allocation.
+func objectPairsAt(res *Resource, vars map[string]string, uri, id string, n need) []ports.ObjectPerm {
+	perLevel := 2
+	if n == needWrite {
+		perLevel = 1
+	}
+	size := perLevel
+	if n == needAttributes {
+		for _, p := range res.Permissions {
+			if strings.HasSuffix(p, ":create") {
+				size++
+			}
+		}
+	}
+	for p := res.Parent; p != nil; p = p.Parent {
+		size += perLevel
+	}
+	pairs := make([]ports.ObjectPerm, 0, size)
+	pairs = append(pairs, ports.ObjectPerm{Object: uri, Perm: "write"})
 	if n != needWrite {
 		pairs = append(pairs, ports.ObjectPerm{Object: uri, Perm: "read"})
 	}
@@ -70,7 +83,10 @@ func objectPairs(res *Resource, vars map[string]string, id string, n need) []por
 			}
 		}
 	}
-	for _, a := range ancestors(res, vars) {
+	a := uri
+	for p, pid := res, id; p.Parent != nil; p = p.Parent {
+		a = p.parentOfURI(a, pid)
+		pid = vars[p.Parent.idVar()]
 		pairs = append(pairs, ports.ObjectPerm{Object: a, Perm: "write"})
 		if n != needWrite {
 			pairs = append(pairs, ports.ObjectPerm{Object: a, Perm: "read"})
@@ -190,7 +206,7 @@ func (g *Guard) authorizeObject(ctx context.Context, req *Request, id string, n 
 		fallback = "write"
 	}
 	uri := req.Resource.URI(req.Vars, id)
-	pairs := objectPairs(req.Resource, req.Vars, id, n)
+	pairs := objectPairsAt(req.Resource, req.Vars, uri, id, n)
 	granted, acl, err := g.perms.GrantedAndACL(ctx, req.Caller.Principals, pairs, uri)
 	if err != nil {
 		return nil, fmt.Errorf("check permissions on %s: %w", uri, err)

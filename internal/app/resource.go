@@ -133,9 +133,38 @@ func (r *Resource) ParentURI(vars map[string]string) string {
 	return r.Parent.URI(vars, vars[r.Parent.idVar()])
 }
 
-// URI returns the object URI of id, e.g. "/buckets/b/collections/c".
+// URI returns the object URI of id, e.g. "/buckets/b/collections/c". It
+// is built in one allocation: the permission checks of every request ask
+// for it and for its ancestors', and joining the parts level by level
+// allocated once per part.
 func (r *Resource) URI(vars map[string]string, id string) string {
-	return r.ParentURI(vars) + "/" + r.Plural + "/" + id
+	n := 0
+	for p, pid := r, id; p != nil; p = p.Parent {
+		n += len("/") + len(p.Plural) + len("/") + len(pid)
+		if p.Parent != nil {
+			pid = vars[p.Parent.idVar()]
+		}
+	}
+	buf := make([]byte, n)
+	end := n
+	for p, pid := r, id; p != nil; p = p.Parent {
+		end -= copy(buf[end-len(pid):end], pid)
+		end--
+		buf[end] = '/'
+		end -= copy(buf[end-len(p.Plural):end], p.Plural)
+		end--
+		buf[end] = '/'
+		if p.Parent != nil {
+			pid = vars[p.Parent.idVar()]
+		}
+	}
+	return string(buf)
+}
+
+// parentOfURI is the URI of the parent of the object uri of r whose id is
+// id: uri without its last "/<plural>/<id>", a substring, not a copy.
+func (r *Resource) parentOfURI(uri, id string) string {
+	return uri[:len(uri)-len(r.Plural)-len(id)-2]
 }
 
 // listURI returns the URI of the list of objects named by vars.
