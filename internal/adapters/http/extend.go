@@ -70,6 +70,9 @@ func (s *Server) Authenticate(r *http.Request) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
+	if ctx == r.Context() {
+		return r, nil // identified in the request's state
+	}
 	return r.WithContext(ctx), nil
 }
 

@@ -30,10 +30,15 @@ type identityKey struct{}
 // policy or source failing to decide is a 503. The identity is remembered
 // in the request's state, so that a route serving a request a middleware
 // already identified (Authenticate) does not ask the backends again.
+//
+// Inside the middleware the identity lives in the request's state, which
+// UserID and Principals read: the context returned is then r's own, and
+// r.WithContext of it costs nothing more. Outside (a handler called
+// without the middleware) it is a context value.
 func (s *Server) authenticate(r *http.Request) (context.Context, error) {
 	st := stateOf(r.Context())
 	if st != nil && st.identified {
-		return context.WithValue(r.Context(), identityKey{}, st.identity), nil
+		return r.Context(), nil
 	}
 	header := r.Header.Get("Authorization")
 	id := identity{principals: []string{Everyone}}
@@ -61,14 +66,28 @@ func (s *Server) authenticate(r *http.Request) (context.Context, error) {
 	if st != nil {
 		st.uid, st.authType = id.userID, id.policy
 		st.identity, st.identified = id, true
+		return r.Context(), nil
 	}
 	return context.WithValue(r.Context(), identityKey{}, id), nil
+}
+
+// identityOf finds the caller of a request's context: in the request's
+// state once identified, else in a batch's state for its subrequests (whose
+// contexts derive from the batch's), else as a context value.
+func identityOf(ctx context.Context) (identity, bool) {
+	for st := stateOf(ctx); st != nil; st = st.parent {
+		if st.identified {
+			return st.identity, true
+		}
+	}
+	id, ok := ctx.Value(identityKey{}).(identity)
+	return id, ok
 }
 
 // UserID returns the authenticated user id of a request's context
 // ("basicauth:8a93…"), or "" when the caller is anonymous.
 func UserID(ctx context.Context) string {
-	id, _ := ctx.Value(identityKey{}).(identity)
+	id, _ := identityOf(ctx)
 	return id.userID
 }
 
@@ -76,7 +95,7 @@ func UserID(ctx context.Context) string {
 // system.Everyone and system.Authenticated for an authenticated caller, only
 // system.Everyone for an anonymous one. The slice is a fresh copy.
 func Principals(ctx context.Context) []string {
-	id, ok := ctx.Value(identityKey{}).(identity)
+	id, ok := identityOf(ctx)
 	if !ok {
 		return []string{Everyone}
 	}

@@ -39,9 +39,15 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 }
 
 // reqState is what the middleware learns while serving one request, for
-// its summary log line.
+// its summary log line. It is also the request's context, the one value
+// the middleware adds to it: one allocation holds the state, the status
+// writer and the context node, where a context.WithValue would be one
+// more per request.
 type reqState struct {
-	w        *statusWriter
+	context.Context // the request's context as the middleware received it
+	w               statusWriter
+	// parent is the batch's state for a batch subrequest, nil otherwise.
+	parent   *reqState
 	errno    int
 	uid      string
 	authType string
@@ -62,7 +68,19 @@ type reqState struct {
 
 type stateKey struct{}
 
+// Value answers the state itself for stateKey, and defers every other key
+// to the request's context.
+func (st *reqState) Value(key any) any {
+	if _, ok := key.(stateKey); ok {
+		return st
+	}
+	return st.Context.Value(key)
+}
+
 func stateOf(ctx context.Context) *reqState {
+	if st, ok := ctx.(*reqState); ok {
+		return st // the request's own context: no lookup
+	}
 	st, _ := ctx.Value(stateKey{}).(*reqState)
 	return st
 }
@@ -104,19 +122,19 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (s *Server) summary(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		parent := stateOf(r.Context())
-		st := &reqState{w: sw, nested: parent != nil}
+		st := &reqState{Context: r.Context(), parent: parent, nested: parent != nil}
+		st.w = statusWriter{ResponseWriter: w, status: http.StatusOK}
 		if parent != nil {
 			st.rid = parent.rid
 		} else {
 			st.rid = s.requestID(r)
-			w.Header().Set(RequestIDHeader, st.rid)
+			w.Header()[RequestIDHeader] = []string{st.rid} // canonical already
 		}
 		func() {
 			// Deferred so that a panicking handler gives its bytes back too.
 			defer st.body.release()
-			next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
+			next.ServeHTTP(&st.w, r.WithContext(st))
 		}()
 		elapsed := time.Since(start)
 		s.measure(r, st, elapsed)
