@@ -98,12 +98,12 @@ func (s *Storage) Timestamp(ctx context.Context, p domain.Parent) (int64, error)
 	l := s.lists[p]
 	if l != nil && l.hasTS {
 		ts := l.ts
-		release()
+		release.done()
 		return ts, nil
 	}
-	release()
+	release.done()
 
-	defer s.lk.write(ctx)()
+	defer s.lk.write(ctx).done()
 	l = s.list(p)
 	if !l.hasTS {
 		l.ts, l.hasTS = s.clock.NowMillis(), true
@@ -122,7 +122,7 @@ func (s *Storage) Create(ctx context.Context, p domain.Parent, rec domain.Record
 	}
 	rec = normalize(rec)
 
-	defer s.lk.write(ctx)()
+	defer s.lk.write(ctx).done()
 	l := s.list(p)
 	if old, ok := l.byID[rec.ID]; ok && !old.Deleted {
 		existing := old.Clone()
@@ -144,7 +144,7 @@ func (s *Storage) Get(ctx context.Context, p domain.Parent, id string) (domain.R
 	if err := ctxErr(ctx, op); err != nil {
 		return domain.Record{}, err
 	}
-	defer s.lk.read(ctx)()
+	defer s.lk.read(ctx).done()
 	if l := s.lists[p]; l != nil {
 		if r, ok := l.byID[id]; ok && !r.Deleted {
 			return r.Clone(), nil
@@ -164,7 +164,7 @@ func (s *Storage) Update(ctx context.Context, p domain.Parent, rec domain.Record
 	}
 	rec = normalize(rec)
 
-	defer s.lk.write(ctx)()
+	defer s.lk.write(ctx).done()
 	l := s.list(p)
 	var previous int64
 	if old, ok := l.byID[rec.ID]; ok && !old.Deleted {
@@ -186,7 +186,7 @@ func (s *Storage) Delete(ctx context.Context, p domain.Parent, id string, lastMo
 	if err := ctxErr(ctx, op); err != nil {
 		return domain.Record{}, err
 	}
-	defer s.lk.write(ctx)()
+	defer s.lk.write(ctx).done()
 	l := s.lists[p]
 	if l == nil {
 		return domain.Record{}, domain.NotFoundError(op, p.Resource, id)
@@ -209,7 +209,7 @@ func (s *Storage) List(ctx context.Context, p domain.Parent, q domain.Query) ([]
 	if err := ctxErr(ctx, op); err != nil {
 		return nil, err
 	}
-	defer s.lk.read(ctx)()
+	defer s.lk.read(ctx).done()
 	l := s.lists[p]
 	if l == nil {
 		return []domain.Record{}, nil
@@ -228,7 +228,7 @@ func (s *Storage) Count(ctx context.Context, p domain.Parent, filters []domain.F
 	if err := ctxErr(ctx, op); err != nil {
 		return 0, err
 	}
-	defer s.lk.read(ctx)()
+	defer s.lk.read(ctx).done()
 	l := s.lists[p]
 	if l == nil {
 		return 0, nil
@@ -256,7 +256,7 @@ func (s *Storage) DeleteMany(ctx context.Context, p domain.Parent, q domain.Quer
 	if err := ctxErr(ctx, op); err != nil {
 		return nil, err
 	}
-	defer s.lk.write(ctx)()
+	defer s.lk.write(ctx).done()
 	l := s.lists[p]
 	if l == nil {
 		return []domain.Record{}, nil
@@ -283,7 +283,7 @@ func (s *Storage) Purge(ctx context.Context, parentID string) (int, error) {
 	if err := ctxErr(ctx, op); err != nil {
 		return 0, err
 	}
-	defer s.lk.write(ctx)()
+	defer s.lk.write(ctx).done()
 	n := 0
 	for p, l := range s.lists {
 		if p.ID != parentID && !strings.HasPrefix(p.ID, parentID+"/") {
