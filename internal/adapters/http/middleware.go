@@ -25,6 +25,7 @@ var (
 	nosniffValue     = []string{"nosniff"}[:1:1]
 	exposedValue     = []string{exposedHeaders}[:1:1]
 	jsonContentValue = []string{"application/json"}[:1:1]
+	noCacheValue     = []string{"no-cache, no-store"}[:1:1]
 )
 
 // middleware wraps the router with what every request goes through, outer
