@@ -6,6 +6,7 @@ package app
 
 import (
 	"context"
+	"strings"
 
 	"github.com/cliquet-go/cliquet/internal/domain"
 )
@@ -145,20 +146,21 @@ func (r *Resource) URI(vars map[string]string, id string) string {
 			pid = vars[p.Parent.idVar()]
 		}
 	}
-	buf := make([]byte, n)
-	end := n
-	for p, pid := r, id; p != nil; p = p.Parent {
-		end -= copy(buf[end-len(pid):end], pid)
-		end--
-		buf[end] = '/'
-		end -= copy(buf[end-len(p.Plural):end], p.Plural)
-		end--
-		buf[end] = '/'
-		if p.Parent != nil {
-			pid = vars[p.Parent.idVar()]
-		}
+	var b strings.Builder
+	b.Grow(n)
+	writeURI(&b, r, vars, id)
+	return b.String()
+}
+
+// writeURI writes the URI of the object id of r to b, root first.
+func writeURI(b *strings.Builder, r *Resource, vars map[string]string, id string) {
+	if r.Parent != nil {
+		writeURI(b, r.Parent, vars, vars[r.Parent.idVar()])
 	}
-	return string(buf)
+	b.WriteByte('/')
+	b.WriteString(r.Plural)
+	b.WriteByte('/')
+	b.WriteString(id)
 }
 
 // parentOfURI is the URI of the parent of the object uri of r whose id is

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/sirupsen/logrus"
 
 	"github.com/cliquet-go/cliquet/internal/ports"
@@ -51,7 +50,7 @@ func (s *Server) requestID(r *http.Request) string {
 			return v
 		}
 	}
-	return uuid.NewString()
+	return s.rids.newID()
 }
 
 // validRequestID accepts what a proxy writes (UUIDs, hex, dotted or dashed

@@ -64,6 +64,8 @@ type Server struct {
 	// authn_type.
 	summaries   *summaryEntries
 	policyNames map[string]any
+	// rids makes the ids of requests that bring none.
+	rids *requestIDs
 }
 
 // NewServer builds the adapter. checks are the heartbeat's backends by name
@@ -90,6 +92,7 @@ func NewServer(cfg Config, log logrus.FieldLogger, checks map[string]ports.Healt
 		budget:       newBodyBudget(cfg.BodyMemoryBytes, cfg.BodyMemoryWait),
 		summaries:    newSummaryEntries(log),
 		policyNames:  map[string]any{},
+		rids:         newRequestIDs(),
 	}
 	if cfg.EOS != "" {
 		eos, err := ParseEOS(cfg.EOS)
