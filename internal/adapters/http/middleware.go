@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -229,23 +230,43 @@ func (s *Server) checkEncoding(next http.Handler) http.Handler {
 
 // validQuery reports whether every decoded name and value of the query
 // string is UTF-8. Malformed escapes are left for the handlers to judge.
+// It walks the pairs as url.ParseQuery does (split on "&", pairs holding
+// ";" or failing to unescape skipped) without building the map, and
+// unescapes only the parts that hold escapes: no allocation for the usual
+// query, and none at all without one.
 func validQuery(raw string) bool {
-	if utf8.ValidString(raw) {
-		if q, _ := url.ParseQuery(raw); q != nil {
-			for k, vs := range q {
-				if !utf8.ValidString(k) {
-					return false
-				}
-				for _, v := range vs {
-					if !utf8.ValidString(v) {
-						return false
-					}
-				}
-			}
-		}
-		return true
+	if !utf8.ValidString(raw) {
+		return false
 	}
-	return false
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" || strings.Contains(pair, ";") {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		dk, err := queryUnescaped(k)
+		if err != nil {
+			continue
+		}
+		dv, err := queryUnescaped(v)
+		if err != nil {
+			continue
+		}
+		if !utf8.ValidString(dk) || !utf8.ValidString(dv) {
+			return false
+		}
+	}
+	return true
+}
+
+// queryUnescaped is url.QueryUnescape, which allocates only for a part
+// with escapes.
+func queryUnescaped(s string) (string, error) {
+	if !strings.ContainsAny(s, "%+") {
+		return s, nil
+	}
+	return url.QueryUnescape(s)
 }
 
 // readOnly refuses every write when the service is read-only, before
