@@ -200,12 +200,11 @@ func (g *Guard) settingsAllow(req *Request, pairs []ports.ObjectPerm, fallback s
 
 // authorizeObject is checkObject that also returns the ACL of the object
 // the caller may see (shownACL), from the same permission query.
-func (g *Guard) authorizeObject(ctx context.Context, req *Request, id string, n need) (map[string][]string, error) {
+func (g *Guard) authorizeObject(ctx context.Context, req *Request, uri, id string, n need) (map[string][]string, error) {
 	fallback := "read"
 	if n == needWrite {
 		fallback = "write"
 	}
-	uri := req.Resource.URI(req.Vars, id)
 	pairs := objectPairsAt(req.Resource, req.Vars, uri, id, n)
 	granted, acl, err := g.perms.GrantedAndACL(ctx, req.Caller.Principals, pairs, uri)
 	if err != nil {

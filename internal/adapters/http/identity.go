@@ -24,6 +24,10 @@ type identity struct {
 
 type identityKey struct{}
 
+// everyoneOnly is the principals of an anonymous caller. Its capacity is
+// its length, and nothing writes into it.
+var everyoneOnly = []string{Everyone}[:1:1]
+
 // authenticate tries the policies in order on the Authorization header; the
 // first that accepts it names the user, and the principal sources add to
 // its principals. No policy accepting it makes the request anonymous; a
@@ -41,7 +45,10 @@ func (s *Server) authenticate(r *http.Request) (context.Context, error) {
 		return r.Context(), nil
 	}
 	header := r.Header.Get("Authorization")
-	id := identity{principals: []string{Everyone}}
+	// Anonymous until a policy accepts: the shared one-principal list,
+	// read only (Principals copies it), so that an authenticated request
+	// does not build it for nothing.
+	id := identity{principals: everyoneOnly}
 	if header != "" {
 		for _, a := range s.auth {
 			uid, ok, err := a.Authenticate(r.Context(), header)
