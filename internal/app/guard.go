@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/cliquet-go/cliquet/internal/domain"
 	"github.com/cliquet-go/cliquet/internal/ports"
@@ -27,7 +28,17 @@ type Guard struct {
 	perms    ports.Permission
 	settings map[string][]string
 	explicit bool
+
+	// keys remembers settingsKey's answers: every request checks the
+	// settings for each pair it asks about, and the pairs' resources and
+	// permissions are the few the services declare, so the strings are
+	// built once rather than per pair per request.
+	keysMu sync.RWMutex
+	keys   map[settingsQuery]string
 }
+
+// settingsQuery is what a settings key is named after.
+type settingsQuery struct{ resource, perm string }
 
 // NewGuard builds a guard over the ACE store. settings maps
 // "<resource>_<perm>_principals" keys (bucket_create_principals,
@@ -112,9 +123,12 @@ func createPairs(res *Resource, vars map[string]string) []ports.ObjectPerm {
 	if res.Parent == nil {
 		return nil
 	}
-	parent := res.Parent.URI(vars, vars[res.Parent.idVar()])
-	pairs := []ports.ObjectPerm{{Object: parent, Perm: res.Name + ":create"}}
-	return append(pairs, objectPairs(res.Parent, vars, vars[res.Parent.idVar()], needWrite)...)
+	pid := vars[res.Parent.idVar()]
+	parent := res.Parent.URI(vars, pid)
+	above := objectPairsAt(res.Parent, vars, parent, pid, needWrite)
+	pairs := make([]ports.ObjectPerm, 0, 1+len(above))
+	pairs = append(pairs, ports.ObjectPerm{Object: parent, Perm: res.Name + ":create"})
+	return append(pairs, above...)
 }
 
 // settingsKey names the setting that grants pair on a request about res
@@ -181,21 +195,47 @@ func grantKey(pairs []ports.ObjectPerm) string {
 // settingsAllow reports whether the settings grant one of pairs (or, with
 // no pairs, the fallback permission) to the caller.
 func (g *Guard) settingsAllow(req *Request, pairs []ports.ObjectPerm, fallback string) bool {
-	keys := []string{req.Resource.Name + "_" + fallback + "_principals"}
-	if len(pairs) > 0 {
-		keys = keys[:0]
-		for _, p := range pairs {
-			keys = append(keys, settingsKey(req.Resource, p.Perm))
-		}
+	if len(g.settings) == 0 {
+		return false
 	}
-	for _, k := range keys {
-		for _, p := range g.settings[k] {
-			if slices.Contains(req.Caller.Principals, p) {
-				return true
-			}
+	if len(pairs) == 0 {
+		return g.settingsGrant(req, g.settingsKeyOf(req.Resource, fallback))
+	}
+	for _, p := range pairs {
+		if g.settingsGrant(req, g.settingsKeyOf(req.Resource, p.Perm)) {
+			return true
 		}
 	}
 	return false
+}
+
+// settingsGrant reports whether the setting key grants the caller.
+func (g *Guard) settingsGrant(req *Request, key string) bool {
+	for _, p := range g.settings[key] {
+		if slices.Contains(req.Caller.Principals, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// settingsKeyOf is settingsKey, remembered.
+func (g *Guard) settingsKeyOf(res *Resource, perm string) string {
+	q := settingsQuery{resource: res.Name, perm: perm}
+	g.keysMu.RLock()
+	k, ok := g.keys[q]
+	g.keysMu.RUnlock()
+	if ok {
+		return k
+	}
+	k = settingsKey(res, perm)
+	g.keysMu.Lock()
+	if g.keys == nil {
+		g.keys = map[settingsQuery]string{}
+	}
+	g.keys[q] = k
+	g.keysMu.Unlock()
+	return k
 }
 
 // authorizeObject is checkObject that also returns the ACL of the object
