@@ -159,19 +159,27 @@ func (g *Guard) allowed(ctx context.Context, req *Request, pairs []ports.ObjectP
 	if ok, asked := req.grants[key]; asked {
 		return ok, nil
 	}
-	// A batch asks it once for all its subrequests (batch_memo.go).
-	batchKey := strings.Join(principals, "\x00") + "\x01" + key
-	ok, asked := memoGrant(ctx, batchKey)
+	// A batch asks it once for all its subrequests (batch_memo.go); a
+	// request outside a batch has no memo, nor the key's cost to pay.
+	inBatch := memoOf(ctx) != nil
+	var batchKey string
+	var ok, asked bool
+	if inBatch {
+		batchKey = strings.Join(principals, "\x00") + "\x01" + key
+		ok, asked = memoGrant(ctx, batchKey)
+	}
 	if !asked {
 		var err error
 		if ok, err = g.perms.AnyGranted(ctx, principals, pairs); err != nil {
 			return false, fmt.Errorf("check permissions: %w", err)
 		}
-		objects := make([]string, len(pairs))
-		for i, p := range pairs {
-			objects[i] = p.Object
+		if inBatch {
+			objects := make([]string, len(pairs))
+			for i, p := range pairs {
+				objects[i] = p.Object
+			}
+			rememberGrant(ctx, batchKey, ok, objects)
 		}
-		rememberGrant(ctx, batchKey, ok, objects)
 	}
 	if req.grants == nil {
 		req.grants = map[string]bool{}
@@ -182,7 +190,12 @@ func (g *Guard) allowed(ctx context.Context, req *Request, pairs []ports.ObjectP
 
 // grantKey identifies a permission question within one request.
 func grantKey(pairs []ports.ObjectPerm) string {
+	n := 0
+	for _, p := range pairs {
+		n += len(p.Object) + len(p.Perm) + 2
+	}
 	var b strings.Builder
+	b.Grow(n) // one allocation
 	for _, p := range pairs {
 		b.WriteString(p.Object)
 		b.WriteByte(0)
