@@ -120,6 +120,7 @@ func (s *Storage) Create(ctx context.Context, p domain.Parent, rec domain.Record
 	if rec.ID == "" {
 		return domain.Record{}, domain.Errorf(domain.Internal, op, "object without id")
 	}
+	callers := rec.Data
 	rec = normalize(rec)
 
 	defer s.lk.write(ctx).done()
@@ -135,7 +136,16 @@ func (s *Storage) Create(ctx context.Context, p domain.Parent, rec domain.Record
 		return domain.Record{}, err
 	}
 	l.put(rec)
-	return rec.Clone(), nil
+	// The store keeps its own copy (normalize); the answer can give the
+	// caller back its own data, deep-equal to what is stored, rather than
+	// a second copy: changing either changes nothing stored.
+	out := rec
+	if callers != nil {
+		out.Data = callers
+	} else {
+		out.Data = map[string]any{}
+	}
+	return out, nil
 }
 
 // Get returns the live object id of p; see ports.Storage.
