@@ -482,6 +482,15 @@ func (g *Guard) apply(ctx context.Context, req *Request, id string, c ACLChange)
 
 // createdACL is what apply(c) stores on an object that had no ACL.
 func (g *Guard) createdACL(req *Request, id string, c ACLChange) ports.ACL {
+	if len(c.Set) == 0 && len(c.Add) == 0 && len(c.Remove) == 0 {
+		// The usual create, with no permissions in the body: the writer's
+		// grant alone, without the sets the general case builds.
+		acl := ports.ACL{}
+		if g.explicit {
+			acl["write"] = []string{writerOf(req, id)}
+		}
+		return acl
+	}
 	held := map[string]map[string]bool{}
 	grant := func(perm, principal string) {
 		if held[perm] == nil {
