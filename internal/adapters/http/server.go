@@ -44,6 +44,9 @@ type Server struct {
 
 	mu           sync.RWMutex
 	capabilities map[string]any
+	// helloDoc is hello's document but its url and user, encoded;
+	// nil until a hello after the last AddCapability (helloStatic).
+	helloDoc []byte
 
 	handler http.Handler
 	budget  *bodyBudget // nil: request bodies are not capped together
@@ -124,6 +127,7 @@ func (s *Server) AddCapability(name string, c map[string]any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.capabilities[name] = maps.Clone(c)
+	s.helloDoc = nil
 }
 
 // Prefix returns the version prefix every route lives under, e.g. "/v1".
@@ -141,18 +145,24 @@ func apiMajor(version string) string {
 // baseURL is the absolute scheme://host of the request, with the configured
 // HTTPScheme and HTTPHost taking precedence over what the request says.
 func (s *Server) baseURL(r *http.Request) string {
-	scheme := s.cfg.HTTPScheme
+	scheme, host := s.schemeHost(r)
+	return scheme + "://" + host
+}
+
+// schemeHost is the scheme and host of baseURL.
+func (s *Server) schemeHost(r *http.Request) (scheme, host string) {
+	scheme = s.cfg.HTTPScheme
 	if scheme == "" {
 		scheme = "http"
 		if r.TLS != nil {
 			scheme = "https"
 		}
 	}
-	host := s.cfg.HTTPHost
+	host = s.cfg.HTTPHost
 	if host == "" {
 		host = r.Host
 	}
-	return scheme + "://" + host
+	return scheme, host
 }
 
 // apiURL is the absolute URL of the version prefix, e.g.
