@@ -82,7 +82,7 @@ func (s *Server) helloStatic() ([]byte, error) {
 	}
 	// Every key above sorts before "url" and "user": cutting the closing
 	// brace leaves the document open for them, in order.
-	s.helloDoc = doc[:len(doc)-1 : len(doc)-1]
+	s.helloDoc = doc[: len(doc)-1 : len(doc)-1]
 	return s.helloDoc, nil
 }
 
