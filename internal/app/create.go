@@ -126,7 +126,7 @@ func (e *Engine) createIn(ctx context.Context, req *Request, p domain.Parent, bo
 	var stored domain.Record
 	if owned != nil {
 		pres := res.Parent
-		owner := ports.ObjectRef{List: domain.Parent{Resource: pres.storageName(), ID: pres.ParentURI(req.Vars)}, ID: req.Vars[pres.idVar()]}
+		owner := ports.ObjectRef{List: domain.Parent{Resource: pres.storageName(), ID: req.grandparentURI()}, ID: req.Vars[pres.idVar()]}
 		if fresh, ok := owned.(ports.FreshCreator); ok && generated && len(res.UniqueFields) == 0 {
 			stored, err = fresh.CreateFresh(ctx, owner, p, w.New)
 		} else {

@@ -169,6 +169,50 @@ func (r *Resource) parentOfURI(uri, id string) string {
 	return uri[:len(uri)-len(r.Plural)-len(id)-2]
 }
 
+// isURI reports whether uri is the URI of the object id of r named by
+// vars, comparing it part by part: checking a remembered URI costs no
+// allocation, building it again would.
+func (r *Resource) isURI(vars map[string]string, id, uri string) bool {
+	for p, pid := r, id; p != nil; p = p.Parent {
+		n := len("/") + len(p.Plural) + len("/") + len(pid)
+		if len(uri) < n {
+			return false
+		}
+		part := uri[len(uri)-n:]
+		if part[0] != '/' || part[1:1+len(p.Plural)] != p.Plural || part[1+len(p.Plural)] != '/' || part[2+len(p.Plural):] != pid {
+			return false
+		}
+		uri = uri[:len(uri)-n]
+		if p.Parent != nil {
+			pid = vars[p.Parent.idVar()]
+		}
+	}
+	return uri == ""
+}
+
+// parentURIOf is req.Resource.ParentURI(req.Vars), remembered on req while
+// its resource and vars name the same parent.
+func (req *Request) parentURIOf() string {
+	res := req.Resource
+	if res.Parent == nil {
+		return ""
+	}
+	pres := res.Parent
+	pid := req.Vars[pres.idVar()]
+	if req.parentURI != "" && pres.isURI(req.Vars, pid, req.parentURI) {
+		return req.parentURI
+	}
+	req.parentURI = pres.URI(req.Vars, pid)
+	return req.parentURI
+}
+
+// grandparentURI is the URI of the parent of req's parent object: a
+// prefix of parentURIOf, not a new string. req.Resource must have a parent.
+func (req *Request) grandparentURI() string {
+	pres := req.Resource.Parent
+	return pres.parentOfURI(req.parentURIOf(), req.Vars[pres.idVar()])
+}
+
 // listURI returns the URI of the list of objects named by vars.
 func (r *Resource) listURI(vars map[string]string) string {
 	return r.ParentURI(vars) + "/" + r.Plural
@@ -200,6 +244,9 @@ type Request struct {
 	// the parent object was found live; the permission checks answered.
 	parentChecked bool
 	grants        map[string]bool
+	// parentURI is the last answer of parentURI, kept because a request
+	// asks it several times (its list, its parent's check, its event).
+	parentURI string
 	// onList is set when a POST on the list creates: its event names the
 	// list's URI, as Kinto's names the request path.
 	onList bool

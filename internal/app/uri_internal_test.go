@@ -69,3 +69,50 @@ func TestObjectPairsNearestFirst(t *testing.T) {
 		t.Errorf("write pairs = %v (cap %d), want %v", got, cap(got), want)
 	}
 }
+
+func TestIsURI(t *testing.T) {
+	_, c, r := uriTree()
+	vars := map[string]string{"bid": "b", "cid": "c"}
+	for _, tt := range []struct {
+		res  *Resource
+		id   string
+		uri  string
+		want bool
+	}{
+		{r, "r", "/buckets/b/collections/c/records/r", true},
+		{c, "c", "/buckets/b/collections/c", true},
+		{r, "r", "/buckets/b/collections/c/records/x", false},
+		{r, "r", "/buckets/x/collections/c/records/r", false},
+		{r, "r", "x/buckets/b/collections/c/records/r", false},
+		{r, "r", "/collections/c/records/r", false},
+		{c, "c", "/buckets/b/groups/c", false},
+		{c, "c", "", false},
+	} {
+		if got := tt.res.isURI(vars, tt.id, tt.uri); got != tt.want {
+			t.Errorf("%s isURI(%q, %q) = %v, want %v", tt.res.Name, tt.id, tt.uri, got, tt.want)
+		}
+	}
+}
+
+func TestParentURIFollowsTheRequest(t *testing.T) {
+	b, _, r := uriTree()
+	req := &Request{Resource: r, Vars: map[string]string{"bid": "b", "cid": "c"}}
+	if got := req.parentURIOf(); got != "/buckets/b/collections/c" {
+		t.Fatalf("parentURIOf = %q", got)
+	}
+	if got := req.grandparentURI(); got != "/buckets/b" {
+		t.Errorf("grandparentURI = %q, want /buckets/b", got)
+	}
+	req.Vars = map[string]string{"bid": "b2", "cid": "c"}
+	if got := req.parentURIOf(); got != "/buckets/b2/collections/c" {
+		t.Errorf("after new vars, parentURIOf = %q", got)
+	}
+	req.Vars["cid"] = "c3"
+	if got := req.parentURIOf(); got != "/buckets/b2/collections/c3" {
+		t.Errorf("after a changed var, parentURIOf = %q", got)
+	}
+	req.Resource = b
+	if got := req.parentURIOf(); got != "" {
+		t.Errorf("root resource: parentURIOf = %q, want empty", got)
+	}
+}
