@@ -49,10 +49,16 @@ func (w *edgeWriter) reset() {
 	w.body.Reset()
 }
 
+// edgeBody is a reusable request body.
+type edgeBody struct{ strings.Reader }
+
+func (*edgeBody) Close() error { return nil }
+
 // edgeService is the service under benchmark and alice's requests.
 type edgeService struct {
-	h http.Handler
-	w *edgeWriter
+	h    http.Handler
+	w    *edgeWriter
+	body *edgeBody
 }
 
 func newEdgeService(tb testing.TB) *edgeService {
@@ -82,7 +88,7 @@ func newEdgeService(tb testing.TB) *edgeService {
 	if err != nil {
 		tb.Fatalf("newServer: %v", err)
 	}
-	e := &edgeService{h: srv.Handler(), w: &edgeWriter{h: http.Header{}}}
+	e := &edgeService{h: srv.Handler(), w: &edgeWriter{h: http.Header{}}, body: &edgeBody{}}
 	for _, p := range []string{"/v1/buckets/b", "/v1/buckets/b/collections/c"} {
 		e.serve(tb, e.request(http.MethodPut, p, ""), "", http.StatusCreated)
 	}
@@ -113,7 +119,8 @@ func (e *edgeService) request(method, target, body string) *http.Request {
 // status is want.
 func (e *edgeService) serve(tb testing.TB, r *http.Request, body string, want int) {
 	if body != "" {
-		r.Body = io.NopCloser(strings.NewReader(body))
+		e.body.Reset(body)
+		r.Body = e.body
 		r.ContentLength = int64(len(body))
 	}
 	e.w.reset()
