@@ -40,9 +40,6 @@ func (s *Server) Use(mw func(http.Handler) http.Handler) {
 	s.routed = h
 }
 
-// serveRouter serves r with the router as it is now: mounting a route may
-// rebuild the router (route precedence), after Use wrapped it.
-func (s *Server) serveRouter(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
 
 // AddPrincipals adds a source of principals for authenticated callers,
 // asked after the policy accepts the credentials; the principals of every

@@ -66,6 +66,11 @@ type reqState struct {
 	body   bodyHold // what the request reserved of the body budget
 	// labels is scratch space for the label sets of the request metrics.
 	labels [3]ports.Label
+	// vars are the variables of the route serving the request, which
+	// Value answers mux.Vars with (routevars.go); muxKey recognizes
+	// mux's key.
+	vars   map[string]string
+	muxKey *muxVarsKey
 }
 
 type stateKey struct{}
@@ -75,6 +80,9 @@ type stateKey struct{}
 func (st *reqState) Value(key any) any {
 	if _, ok := key.(stateKey); ok {
 		return st
+	}
+	if st.vars != nil && st.muxKey.is(key) {
+		return st.vars
 	}
 	return st.Context.Value(key)
 }
@@ -125,7 +133,7 @@ func (s *Server) summary(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		parent := stateOf(r.Context())
-		st := &reqState{Context: r.Context(), parent: parent, nested: parent != nil}
+		st := &reqState{Context: r.Context(), parent: parent, nested: parent != nil, muxKey: s.muxVars}
 		st.w = statusWriter{ResponseWriter: w, status: http.StatusOK}
 		if parent != nil {
 			st.rid = parent.rid

@@ -426,7 +426,11 @@ func (e *resourceEndpoints) getObject(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	e.writeObject(w, r, http.StatusOK, obj, fieldsParam(r.URL.Query()))
+	var fields []string
+	if r.URL.RawQuery != "" { // Query would build an empty map otherwise
+		fields = fieldsParam(r.URL.Query())
+	}
+	e.writeObject(w, r, http.StatusOK, obj, fields)
 }
 
 // putObject and patchObject read the whole body before anything else, as

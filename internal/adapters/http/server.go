@@ -69,6 +69,8 @@ type Server struct {
 	policyNames map[string]any
 	// rids makes the ids of requests that bring none.
 	rids *requestIDs
+	// muxVars recognizes mux's context key of route variables.
+	muxVars *muxVarsKey
 }
 
 // NewServer builds the adapter. checks are the heartbeat's backends by name
@@ -96,6 +98,7 @@ func NewServer(cfg Config, log logrus.FieldLogger, checks map[string]ports.Healt
 		summaries:    newSummaryEntries(log),
 		policyNames:  map[string]any{},
 		rids:         newRequestIDs(),
+		muxVars:      newMuxVarsKey(),
 	}
 	if cfg.EOS != "" {
 		eos, err := ParseEOS(cfg.EOS)
