@@ -40,7 +40,6 @@ func (s *Server) Use(mw func(http.Handler) http.Handler) {
 	s.routed = h
 }
 
-
 // AddPrincipals adds a source of principals for authenticated callers,
 // asked after the policy accepts the credentials; the principals of every
 // source are added, in the order the sources were added. It must be called
