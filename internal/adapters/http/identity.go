@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync"
 
 	"github.com/cliquet-go/cliquet/internal/domain"
 )
@@ -57,10 +58,9 @@ func (s *Server) authenticate(r *http.Request) (context.Context, error) {
 					fmt.Errorf("policy %s: %w", a.Name(), err))
 			}
 			if ok {
-				full := a.Name() + ":" + uid
-				id = identity{userID: full, policy: a.Name(), principals: []string{full, Everyone, Authenticated}}
+				id = s.users.identity(a.Name(), uid)
 				for _, source := range s.principalSources {
-					extra, err := source(r.Context(), full)
+					extra, err := source(r.Context(), id.userID)
 					if err != nil {
 						return nil, domain.Wrap(domain.Unavailable, "http.authenticate", err)
 					}
@@ -107,4 +107,44 @@ func Principals(ctx context.Context) []string {
 		return []string{Everyone}
 	}
 	return append([]string(nil), id.principals...)
+}
+
+// maxKnownUsers bounds knownUsers; past it the cache starts over.
+const maxKnownUsers = 4096
+
+// knownUsers remembers the user id and base principals of the users who
+// authenticated lately: building them costs two allocations per request,
+// and a user's next request has the same. The principals slice is shared,
+// read only: its capacity is its length, so that appending the principal
+// sources' copies it, and Principals hands out copies.
+type knownUsers struct {
+	mu    sync.RWMutex
+	users map[knownUser]identity
+}
+
+type knownUser struct{ policy, uid string }
+
+func newKnownUsers() *knownUsers {
+	return &knownUsers{users: map[knownUser]identity{}}
+}
+
+// identity is the identity of uid, accepted by policy, before the
+// principal sources add theirs.
+func (k *knownUsers) identity(policy, uid string) identity {
+	key := knownUser{policy: policy, uid: uid}
+	k.mu.RLock()
+	id, ok := k.users[key]
+	k.mu.RUnlock()
+	if ok {
+		return id
+	}
+	full := policy + ":" + uid
+	id = identity{userID: full, policy: policy, principals: []string{full, Everyone, Authenticated}[:3:3]}
+	k.mu.Lock()
+	if len(k.users) >= maxKnownUsers {
+		clear(k.users)
+	}
+	k.users[key] = id
+	k.mu.Unlock()
+	return id
 }

@@ -71,6 +71,8 @@ type Server struct {
 	rids *requestIDs
 	// muxVars recognizes mux's context key of route variables.
 	muxVars *muxVarsKey
+	// users remembers the identities of the users who authenticated.
+	users *knownUsers
 }
 
 // NewServer builds the adapter. checks are the heartbeat's backends by name
@@ -99,6 +101,7 @@ func NewServer(cfg Config, log logrus.FieldLogger, checks map[string]ports.Healt
 		policyNames:  map[string]any{},
 		rids:         newRequestIDs(),
 		muxVars:      newMuxVarsKey(),
+		users:        newKnownUsers(),
 	}
 	if cfg.EOS != "" {
 		eos, err := ParseEOS(cfg.EOS)
