@@ -50,7 +50,7 @@ func (s *Server) requestID(r *http.Request) string {
 			return v
 		}
 	}
-	return s.rids.newID()
+	return newRequestID()
 }
 
 // validRequestID accepts what a proxy writes (UUIDs, hex, dotted or dashed

@@ -7,10 +7,9 @@ import (
 )
 
 func TestRequestIDsAreDistinctVersion4UUIDs(t *testing.T) {
-	g := newRequestIDs()
 	seen := map[string]bool{}
-	for range 3*ridBatch + 5 { // across refills of the buffer
-		id := g.newID()
+	for range 200 {
+		id := newRequestID()
 		u, err := uuid.Parse(id)
 		if err != nil || u.String() != id {
 			t.Fatalf("id %q is not a UUID in canonical form: %v", id, err)

@@ -67,8 +67,6 @@ type Server struct {
 	// authn_type.
 	summaries   *summaryEntries
 	policyNames map[string]any
-	// rids makes the ids of requests that bring none.
-	rids *requestIDs
 	// muxVars recognizes mux's context key of route variables.
 	muxVars *muxVarsKey
 	// users remembers the identities of the users who authenticated.
@@ -99,7 +97,6 @@ func NewServer(cfg Config, log logrus.FieldLogger, checks map[string]ports.Healt
 		budget:       newBodyBudget(cfg.BodyMemoryBytes, cfg.BodyMemoryWait),
 		summaries:    newSummaryEntries(log),
 		policyNames:  map[string]any{},
-		rids:         newRequestIDs(),
 		muxVars:      newMuxVarsKey(),
 		users:        newKnownUsers(),
 	}
