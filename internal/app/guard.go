@@ -118,17 +118,37 @@ func listPairs(res *Resource, vars map[string]string, n need) []ports.ObjectPerm
 	return objectPairs(res.Parent, vars, vars[res.Parent.idVar()], n)
 }
 
-// createPairs returns the pairs that grant creating an object of res.
-func createPairs(res *Resource, vars map[string]string) []ports.ObjectPerm {
+// createPairs returns the pairs that grant creating an object of req's
+// resource: its create permission on the parent, then write on the parent
+// and its ancestors. The parent's URI is req's remembered one, the
+// ancestors' are prefixes of it and the create permission's name is
+// remembered on g: one allocation, the pairs.
+func (g *Guard) createPairs(req *Request) []ports.ObjectPerm {
+	res := req.Resource
 	if res.Parent == nil {
 		return nil
 	}
-	pid := vars[res.Parent.idVar()]
-	parent := res.Parent.URI(vars, pid)
-	above := objectPairsAt(res.Parent, vars, parent, pid, needWrite)
-	pairs := make([]ports.ObjectPerm, 0, 1+len(above))
-	pairs = append(pairs, ports.ObjectPerm{Object: parent, Perm: res.Name + ":create"})
-	return append(pairs, above...)
+	size := 1
+	for p := res.Parent; p != nil; p = p.Parent {
+		size++
+	}
+	pairs := make([]ports.ObjectPerm, 0, size)
+	parent := req.parentURIOf()
+	pairs = append(pairs, ports.ObjectPerm{Object: parent, Perm: g.createPerm(res)})
+	a := parent
+	for p := res.Parent; p != nil; p = p.Parent {
+		pairs = append(pairs, ports.ObjectPerm{Object: a, Perm: "write"})
+		if p.Parent != nil {
+			a = p.parentOfURI(a, req.Vars[p.idVar()])
+		}
+	}
+	return pairs
+}
+
+// createPerm is res.Name + ":create", remembered with the settings keys.
+func (g *Guard) createPerm(res *Resource) string {
+	// No permission is named ":create": the query cannot be a settings key's.
+	return g.remembered(settingsQuery{resource: res.Name, perm: ":create"}, func() string { return res.Name + ":create" })
 }
 
 // settingsKey names the setting that grants pair on a request about res
@@ -234,14 +254,18 @@ func (g *Guard) settingsGrant(req *Request, key string) bool {
 
 // settingsKeyOf is settingsKey, remembered.
 func (g *Guard) settingsKeyOf(res *Resource, perm string) string {
-	q := settingsQuery{resource: res.Name, perm: perm}
+	return g.remembered(settingsQuery{resource: res.Name, perm: perm}, func() string { return settingsKey(res, perm) })
+}
+
+// remembered is the string q names, built once.
+func (g *Guard) remembered(q settingsQuery, build func() string) string {
 	g.keysMu.RLock()
 	k, ok := g.keys[q]
 	g.keysMu.RUnlock()
 	if ok {
 		return k
 	}
-	k = settingsKey(res, perm)
+	k = build()
 	g.keysMu.Lock()
 	if g.keys == nil {
 		g.keys = map[settingsQuery]string{}
@@ -292,7 +316,7 @@ func (g *Guard) checkObject(ctx context.Context, req *Request, id string, n need
 
 // canCreate reports whether the caller may create objects of req's resource.
 func (g *Guard) canCreate(ctx context.Context, req *Request) (bool, error) {
-	return g.allowed(ctx, req, createPairs(req.Resource, req.Vars), "create")
+	return g.allowed(ctx, req, g.createPairs(req), "create")
 }
 
 // checkCreate requires the right to create objects of req's resource.

@@ -116,3 +116,26 @@ func TestParentURIFollowsTheRequest(t *testing.T) {
 		t.Errorf("root resource: parentURIOf = %q, want empty", got)
 	}
 }
+
+func TestCreatePairs(t *testing.T) {
+	b, c, r := uriTree()
+	g := NewGuard(nil, nil, false)
+	vars := map[string]string{"bid": "b", "cid": "c"}
+	got := g.createPairs(&Request{Resource: r, Vars: vars})
+	want := []ports.ObjectPerm{
+		{Object: "/buckets/b/collections/c", Perm: "record:create"},
+		{Object: "/buckets/b/collections/c", Perm: "write"},
+		{Object: "/buckets/b", Perm: "write"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("record create pairs = %v, want %v", got, want)
+	}
+	got = g.createPairs(&Request{Resource: c, Vars: vars})
+	want = []ports.ObjectPerm{{Object: "/buckets/b", Perm: "collection:create"}, {Object: "/buckets/b", Perm: "write"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("collection create pairs = %v, want %v", got, want)
+	}
+	if got := g.createPairs(&Request{Resource: b, Vars: vars}); got != nil {
+		t.Errorf("root create pairs = %v, want none", got)
+	}
+}
