@@ -23,6 +23,7 @@ const fastJSONMaxDepth = 256
 // keep that string alive while any of them is, at most the body's size.)
 func decodeJSONFast(b []byte) (v any, ok bool) {
 	d := fastDecoder{src: string(b)}
+	d.elems = d.elemsArr[:0]
 	d.skipSpace()
 	if d.pos >= len(d.src) || (d.src[d.pos] != '{' && d.src[d.pos] != '[') {
 		return nil, false
@@ -43,8 +44,10 @@ type fastDecoder struct {
 	pos   int
 	depth int
 	// elems holds the elements of the arrays being decoded, innermost
-	// last, so that each array is allocated once at its final length.
-	elems []any
+	// last, so that each array is allocated once at its final length; it
+	// starts in elemsArr, on the stack.
+	elems    []any
+	elemsArr [16]any
 }
 
 func (d *fastDecoder) skipSpace() {
