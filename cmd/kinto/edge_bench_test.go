@@ -63,6 +63,13 @@ type edgeService struct {
 
 func newEdgeService(tb testing.TB) *edgeService {
 	tb.Helper()
+	return newEdgeServiceLogging(tb, io.Discard)
+}
+
+// newEdgeServiceLogging is newEdgeService with its JSON logs written to
+// logs.
+func newEdgeServiceLogging(tb testing.TB, logs io.Writer) *edgeService {
+	tb.Helper()
 	runnertest.CleanEnv(tb, command())
 	ini := "[app:main]\n" +
 		"kinto.multiauth.policies = basicauth\n" +
@@ -76,7 +83,7 @@ func newEdgeService(tb testing.TB) *edgeService {
 		tb.Fatalf("load settings: %v", err)
 	}
 	s.Core.LogFormat, s.Core.LogLevel = "json", "info"
-	log, err := config.NewLogger(&s.Core, "kinto", io.Discard)
+	log, err := config.NewLogger(&s.Core, "kinto", logs)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -358,10 +358,21 @@ func (e *resourceEndpoints) writeObject(w http.ResponseWriter, r *http.Request, 
 	}
 	// {"data":…,"permissions":…} written straight, keys in encoding/json's
 	// order, rather than through a map built for each answer.
-	data := project(obj.Record, fields)
+	// Without _fields the record is encoded as it is: boxing it into an
+	// interface for AppendJSON would copy it to the heap.
+	var projected any
+	if fields != nil {
+		projected = project(obj.Record, fields)
+	}
 	e.s.writeEncoded(w, r, status, func(dst []byte) ([]byte, error) {
 		dst = append(dst, `{"data":`...)
-		dst, err := domain.AppendJSON(dst, data, false)
+		var err error
+		if projected != nil {
+			dst, err = domain.AppendJSON(dst, projected, false)
+		} else {
+			// HTML escaped, as AppendJSON writes every Record.
+			dst, err = obj.Record.AppendJSON(dst, true)
+		}
 		if err != nil {
 			return dst, err
 		}
