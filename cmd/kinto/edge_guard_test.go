@@ -36,6 +36,7 @@ func TestEdgeAllocationBudget(t *testing.T) {
 	post := edgeCases[3]
 	r := e.request(post.method, post.target, post.body)
 	allocs := testing.AllocsPerRun(200, func() { e.serve(t, r, post.body, post.want) })
+	t.Logf("GET %d allocs %d B; POST %.1f allocs", res.AllocsPerOp(), res.AllocedBytesPerOp(), allocs)
 	if allocs > budgetPostAllocs {
 		t.Errorf("POST record: %.0f allocs per request; budget %d", allocs, budgetPostAllocs)
 	}

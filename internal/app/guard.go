@@ -175,9 +175,10 @@ func (g *Guard) allowed(ctx context.Context, req *Request, pairs []ports.ObjectP
 	}
 	// A request asks the same question more than once (before reading its
 	// body, then inside its unit of work): the store answers it once.
-	key := grantKey(pairs)
-	if ok, asked := req.grants[key]; asked {
-		return ok, nil
+	for _, a := range req.grants {
+		if slices.Equal(a.pairs, pairs) {
+			return a.granted, nil
+		}
 	}
 	// A batch asks it once for all its subrequests (batch_memo.go); a
 	// request outside a batch has no memo, nor the key's cost to pay.
@@ -185,7 +186,7 @@ func (g *Guard) allowed(ctx context.Context, req *Request, pairs []ports.ObjectP
 	var batchKey string
 	var ok, asked bool
 	if inBatch {
-		batchKey = strings.Join(principals, "\x00") + "\x01" + key
+		batchKey = strings.Join(principals, "\x00") + "\x01" + grantKey(pairs)
 		ok, asked = memoGrant(ctx, batchKey)
 	}
 	if !asked {
@@ -201,14 +202,19 @@ func (g *Guard) allowed(ctx context.Context, req *Request, pairs []ports.ObjectP
 			rememberGrant(ctx, batchKey, ok, objects)
 		}
 	}
-	if req.grants == nil {
-		req.grants = map[string]bool{}
-	}
-	req.grants[key] = ok
+	req.grants = append(req.grants, askedGrant{pairs: pairs, granted: ok})
 	return ok, nil
 }
 
-// grantKey identifies a permission question within one request.
+// askedGrant is a permission question a request asked, and the answer.
+// A request asks few, so a list compared pair by pair beats a map keyed
+// by a string built for each question.
+type askedGrant struct {
+	pairs   []ports.ObjectPerm // not changed once asked
+	granted bool
+}
+
+// grantKey identifies a permission question within a batch.
 func grantKey(pairs []ports.ObjectPerm) string {
 	n := 0
 	for _, p := range pairs {

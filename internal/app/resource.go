@@ -243,7 +243,7 @@ type Request struct {
 	// What the request already read, so that it reads each thing once:
 	// the parent object was found live; the permission checks answered.
 	parentChecked bool
-	grants        map[string]bool
+	grants        []askedGrant
 	// parentURI is the last answer of parentURI, kept because a request
 	// asks it several times (its list, its parent's check, its event).
 	parentURI string
