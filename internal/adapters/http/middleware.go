@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/gorilla/mux"
 	"github.com/sirupsen/logrus"
 
 	"github.com/cliquet-go/cliquet/internal/ports"
@@ -71,6 +72,7 @@ type reqState struct {
 	// mux's key.
 	vars   map[string]string
 	muxKey *muxVarsKey
+	match  mux.RouteMatch // serveRouter's
 }
 
 type stateKey struct{}

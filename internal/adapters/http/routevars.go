@@ -56,8 +56,9 @@ func (s *Server) serveRouter(w http.ResponseWriter, r *http.Request) {
 		s.router.ServeHTTP(w, r)
 		return
 	}
-	var m mux.RouteMatch
-	if !s.router.Match(r, &m) || m.Handler == nil {
+	m := &st.match // the state's: a RouteMatch of its own would escape
+	*m = mux.RouteMatch{}
+	if !s.router.Match(r, m) || m.Handler == nil {
 		s.router.ServeHTTP(w, r) // no handler: mux's own answers
 		return
 	}
