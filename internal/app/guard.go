@@ -472,10 +472,9 @@ func (c ACLChange) validate(res *Resource) error {
 	return nil
 }
 
-// apply stores the change on uri and, with explicit permissions, adds the
-// writer to the write ACL.
-func (g *Guard) apply(ctx context.Context, req *Request, id string, c ACLChange) error {
-	uri := req.Resource.URI(req.Vars, id)
+// apply stores the change on uri, the URI of the object id, and, with
+// explicit permissions, adds the writer to the write ACL.
+func (g *Guard) apply(ctx context.Context, req *Request, uri, id string, c ACLChange) error {
 	forgetGrantsOn(ctx, uri, false)
 	set := c.Set
 	if c.ReplaceAll {

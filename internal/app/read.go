@@ -140,7 +140,7 @@ func (e *Engine) List(ctx context.Context, req *Request, q domain.Query) (Page, 
 		recs[i] = e.present(ctx, req, recs[i])
 	}
 	page.Records = recs
-	if err := e.emitRead(ctx, req, req.Resource.listURI(req.Vars), p, ts, "", recs); err != nil {
+	if err := e.emitRead(ctx, req, req.listURIOf(), p, ts, "", recs); err != nil {
 		return Page{}, err
 	}
 	return page, nil

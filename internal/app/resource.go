@@ -213,6 +213,12 @@ func (req *Request) grandparentURI() string {
 	return pres.parentOfURI(req.parentURIOf(), req.Vars[pres.idVar()])
 }
 
+// listURIOf is req.Resource.listURI(req.Vars), on the remembered parent
+// URI.
+func (req *Request) listURIOf() string {
+	return req.parentURIOf() + "/" + req.Resource.Plural
+}
+
 // listURI returns the URI of the list of objects named by vars.
 func (r *Resource) listURI(vars map[string]string) string {
 	return r.ParentURI(vars) + "/" + r.Plural
