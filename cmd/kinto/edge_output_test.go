@@ -24,6 +24,14 @@ func TestEdgeSummaryLineAndBody(t *testing.T) {
 	if body := e.w.body.String(); !strings.Contains(body, `"t":"\u003cb\u003e\u0026"`) {
 		t.Errorf("body %s, want the record's HTML characters escaped", body)
 	}
+	list := e.request(http.MethodGet, "/v1/buckets/b/collections/c/records?_limit=100", "")
+	e.serve(t, list, "", http.StatusOK)
+	if body := e.w.body.String(); !strings.HasPrefix(body, `{"data":[{`) || !strings.Contains(body, `"t":"\u003cb\u003e\u0026"`) {
+		t.Errorf("list body %s, want the records, HTML characters escaped", body)
+	}
+	logs.Reset()
+	e.serve(t, get, "", http.StatusOK)
+
 	var line struct {
 		Type     string
 		Severity int

@@ -222,11 +222,27 @@ func (e *resourceEndpoints) getList(w http.ResponseWriter, r *http.Request) {
 		}
 		h.Set("Next-Page", e.nextPage(r, lr.Limit, token))
 	}
-	data := make([]any, len(page.Records))
-	for i, rec := range page.Records {
-		data[i] = project(rec, lr.Fields)
-	}
-	e.s.writeJSON(w, r, http.StatusOK, map[string]any{"data": data})
+	// {"data":[…]} written straight: without _fields each record as it
+	// is (HTML escaped, as AppendJSON writes every Record), rather than
+	// boxed one by one into a list inside a map built for each answer.
+	e.s.writeEncoded(w, r, http.StatusOK, func(dst []byte) ([]byte, error) {
+		dst = append(dst, `{"data":[`...)
+		for i, rec := range page.Records {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var err error
+			if lr.Fields == nil {
+				dst, err = rec.AppendJSON(dst, true)
+			} else {
+				dst, err = domain.AppendJSON(dst, domain.Project(rec, lr.Fields), false)
+			}
+			if err != nil {
+				return dst, err
+			}
+		}
+		return append(dst, "]}"...), nil
+	})
 }
 
 // project applies _fields, or returns the whole record.

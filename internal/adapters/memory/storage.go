@@ -558,7 +558,12 @@ func (l *objectList) query(q domain.Query) []domain.Record {
 
 // byTimestamp walks the slots from the cursor in the wanted direction.
 func (l *objectList) byTimestamp(q domain.Query, desc, hasCursor bool, cursor int64) []domain.Record {
-	out := []domain.Record{}
+	// Sized for a full page at once, rather than grown by doubling.
+	size := len(l.slots)
+	if q.Limit > 0 && q.Limit < size {
+		size = q.Limit
+	}
+	out := make([]domain.Record, 0, size)
 	keep := func(sl slot) bool {
 		if !l.current(sl) {
 			return true
