@@ -73,6 +73,9 @@ type reqState struct {
 	vars   map[string]string
 	muxKey *muxVarsKey
 	match  mux.RouteMatch // serveRouter's
+	// query is the parse of queryRaw, read only (queryOf).
+	query    url.Values
+	queryRaw string
 }
 
 type stateKey struct{}

@@ -185,7 +185,7 @@ func (e *resourceEndpoints) listRequest(w http.ResponseWriter, r *http.Request, 
 
 // parseList reads a list querystring.
 func (e *resourceEndpoints) parseList(r *http.Request) (ListQuery, error) {
-	return ParseListQuery(r.URL.Query(), ListQueryOptions{
+	return ParseListQuery(queryOf(r), ListQueryOptions{
 		DefaultSort:  e.res.DefaultSort,
 		PaginateBy:   e.s.cfg.PaginateBy,
 		MaxFetchSize: e.s.cfg.MaxFetchSize,
@@ -455,7 +455,7 @@ func (e *resourceEndpoints) getObject(w http.ResponseWriter, r *http.Request) {
 	}
 	var fields []string
 	if r.URL.RawQuery != "" { // Query would build an empty map otherwise
-		fields = fieldsParam(r.URL.Query())
+		fields = fieldsParam(queryOf(r))
 	}
 	e.writeObject(w, r, http.StatusOK, obj, fields)
 }

@@ -2,6 +2,7 @@ package http
 
 import (
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -75,7 +76,7 @@ func (s *Server) summaryFields(f logrus.Fields, r *http.Request, st *reqState, e
 	f["time"] = string(end.AppendFormat(timeBuf[:0], summaryTimeLayout))
 	f["code"] = statusField(st.w.status)
 	f["t"] = elapsed.Milliseconds()
-	if qs := querystring(r); qs != nil {
+	if qs := querystring(r, st); qs != nil {
 		f["querystring"] = qs
 	}
 	if st.uid != "" {
@@ -165,4 +166,24 @@ func (s *Server) policyField(policy string) any {
 		return v
 	}
 	return policy
+}
+
+// queryOf is r's query, parsed once per request for the code that only
+// reads it (list parameters, _fields, the summary line); code that changes
+// the values it gets (nextPage) parses its own with r.URL.Query.
+func queryOf(r *http.Request) url.Values {
+	return stateOf(r.Context()).queryValues(r)
+}
+
+// queryValues is r.URL.Query(), remembered on st (nil: not remembered)
+// while r's raw query is the one parsed.
+func (st *reqState) queryValues(r *http.Request) url.Values {
+	if st == nil {
+		return r.URL.Query()
+	}
+	if st.query == nil || st.queryRaw != r.URL.RawQuery {
+		st.query = r.URL.Query()
+		st.queryRaw = r.URL.RawQuery
+	}
+	return st.query
 }
