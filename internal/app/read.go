@@ -50,8 +50,10 @@ func (e *Engine) Get(ctx context.Context, req *Request, id string) (Object, erro
 		return Object{}, preconditionFailed(err, &rec)
 	}
 	out := Object{Record: e.present(ctx, req, rec), Permissions: shown, NotModified: nm}
-	if err := e.emitRead(ctx, req, uri, p, rec.LastModified, id, []domain.Record{out.Record}); err != nil {
-		return Object{}, err
+	if e.bus != nil && e.bus.reads { // the record's list only for read listeners
+		if err := e.emitRead(ctx, req, uri, p, rec.LastModified, id, []domain.Record{out.Record}); err != nil {
+			return Object{}, err
+		}
 	}
 	return out, nil
 }

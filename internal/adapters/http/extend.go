@@ -57,7 +57,8 @@ func (s *Server) AddHelloUser(f HelloUserFunc) {
 
 // Authenticate identifies the caller of r with the authentication policies
 // and the principal sources, and returns r with the identity in its
-// context, for UserID and Principals to read. A request is identified once:
+// context, for UserID and Principals to read (inside the middleware the
+// identity is kept in the request's state, and r itself is returned). A request is identified once:
 // the route serving it later reuses the identity. Failing credentials make
 // the caller anonymous; only a policy or a principal source that cannot
 // decide is an error (503 through WriteError).
