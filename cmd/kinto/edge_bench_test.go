@@ -49,13 +49,26 @@ func (w *edgeWriter) reset() {
 	w.body.Reset()
 }
 
+// edgeBody is a reusable request body.
+type edgeBody struct{ strings.Reader }
+
+func (*edgeBody) Close() error { return nil }
+
 // edgeService is the service under benchmark and alice's requests.
 type edgeService struct {
-	h http.Handler
-	w *edgeWriter
+	h    http.Handler
+	w    *edgeWriter
+	body *edgeBody
 }
 
 func newEdgeService(tb testing.TB) *edgeService {
+	tb.Helper()
+	return newEdgeServiceLogging(tb, io.Discard)
+}
+
+// newEdgeServiceLogging is newEdgeService with its JSON logs written to
+// logs.
+func newEdgeServiceLogging(tb testing.TB, logs io.Writer) *edgeService {
 	tb.Helper()
 	runnertest.CleanEnv(tb, command())
 	ini := "[app:main]\n" +
@@ -70,7 +83,7 @@ func newEdgeService(tb testing.TB) *edgeService {
 		tb.Fatalf("load settings: %v", err)
 	}
 	s.Core.LogFormat, s.Core.LogLevel = "json", "info"
-	log, err := config.NewLogger(&s.Core, "kinto", io.Discard)
+	log, err := config.NewLogger(&s.Core, "kinto", logs)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -82,7 +95,7 @@ func newEdgeService(tb testing.TB) *edgeService {
 	if err != nil {
 		tb.Fatalf("newServer: %v", err)
 	}
-	e := &edgeService{h: srv.Handler(), w: &edgeWriter{h: http.Header{}}}
+	e := &edgeService{h: srv.Handler(), w: &edgeWriter{h: http.Header{}}, body: &edgeBody{}}
 	for _, p := range []string{"/v1/buckets/b", "/v1/buckets/b/collections/c"} {
 		e.serve(tb, e.request(http.MethodPut, p, ""), "", http.StatusCreated)
 	}
@@ -113,7 +126,8 @@ func (e *edgeService) request(method, target, body string) *http.Request {
 // status is want.
 func (e *edgeService) serve(tb testing.TB, r *http.Request, body string, want int) {
 	if body != "" {
-		r.Body = io.NopCloser(strings.NewReader(body))
+		e.body.Reset(body)
+		r.Body = e.body
 		r.ContentLength = int64(len(body))
 	}
 	e.w.reset()

@@ -126,7 +126,7 @@ func (e *Engine) createIn(ctx context.Context, req *Request, p domain.Parent, bo
 	var stored domain.Record
 	if owned != nil {
 		pres := res.Parent
-		owner := ports.ObjectRef{List: domain.Parent{Resource: pres.storageName(), ID: pres.ParentURI(req.Vars)}, ID: req.Vars[pres.idVar()]}
+		owner := ports.ObjectRef{List: domain.Parent{Resource: pres.storageName(), ID: req.grandparentURI()}, ID: req.Vars[pres.idVar()]}
 		if fresh, ok := owned.(ports.FreshCreator); ok && generated && len(res.UniqueFields) == 0 {
 			stored, err = fresh.CreateFresh(ctx, owner, p, w.New)
 		} else {
@@ -149,8 +149,12 @@ func (e *Engine) createIn(ctx context.Context, req *Request, p domain.Parent, bo
 // afterWrite saves the ACL change, runs the AfterWrite hook and builds the
 // result.
 func (e *Engine) afterWrite(ctx context.Context, req *Request, old *domain.Record, stored domain.Record, acl ACLChange, created bool) (Object, error) {
+	var uri string // the object's, for its ACL and its event
+	if e.guarded(req) || e.bus != nil {
+		uri = req.Resource.URI(req.Vars, stored.ID)
+	}
 	if e.guarded(req) {
-		if err := e.guard.apply(ctx, req, stored.ID, acl); err != nil {
+		if err := e.guard.apply(ctx, req, uri, stored.ID, acl); err != nil {
 			return Object{}, err
 		}
 	}
@@ -160,12 +164,13 @@ func (e *Engine) afterWrite(ctx context.Context, req *Request, old *domain.Recor
 		}
 	}
 	if e.bus != nil {
-		action, uri := ports.EventUpdate, req.Resource.URI(req.Vars, stored.ID)
+		action := ports.EventUpdate
 		if created {
 			action = ports.EventCreate
 		}
+		uri := uri
 		if req.onList {
-			uri = req.Resource.listURI(req.Vars)
+			uri = req.listURIOf()
 		}
 		defer func() { req.onList = false }()
 		if p, err := listOf(req); err == nil {

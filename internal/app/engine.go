@@ -110,7 +110,7 @@ func listOf(req *Request) (domain.Parent, error) {
 		}
 		return domain.Parent{Resource: res.storageName(), ID: req.Caller.UserID}, nil
 	}
-	return domain.Parent{Resource: res.storageName(), ID: res.ParentURI(req.Vars)}, nil
+	return domain.Parent{Resource: res.storageName(), ID: req.parentURIOf()}, nil
 }
 
 // checkParent fails with MissingParent when the object owning req's list
@@ -124,7 +124,7 @@ func (e *Engine) checkParent(ctx context.Context, req *Request) error {
 	}
 	pres := res.Parent
 	pid := req.Vars[pres.idVar()]
-	_, err := e.store.Get(ctx, domain.Parent{Resource: pres.storageName(), ID: pres.ParentURI(req.Vars)}, pid)
+	_, err := e.store.Get(ctx, domain.Parent{Resource: pres.storageName(), ID: req.grandparentURI()}, pid)
 	if domain.KindOf(err) == domain.NotFound {
 		return &Error{Kind: domain.MissingParent, Op: "app.scope", Resource: pres.Name, ID: pid}
 	}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/cliquet-go/cliquet/internal/domain"
 	"github.com/cliquet-go/cliquet/internal/ports"
@@ -27,7 +28,17 @@ type Guard struct {
 	perms    ports.Permission
 	settings map[string][]string
 	explicit bool
+
+	// keys remembers settingsKey's answers: every request checks the
+	// settings for each pair it asks about, and the pairs' resources and
+	// permissions are the few the services declare, so the strings are
+	// built once rather than per pair per request.
+	keysMu sync.RWMutex
+	keys   map[settingsQuery]string
 }
+
+// settingsQuery is what a settings key is named after.
+type settingsQuery struct{ resource, perm string }
 
 // NewGuard builds a guard over the ACE store. settings maps
 // "<resource>_<perm>_principals" keys (bucket_create_principals,
@@ -47,19 +58,32 @@ const (
 	needWrite                  // change or delete an object
 )
 
-// ancestors returns the object URIs above an object of res, nearest first.
-func ancestors(res *Resource, vars map[string]string) []string {
-	var out []string
-	for p := res.Parent; p != nil; p = p.Parent {
-		out = append(out, p.URI(vars, vars[p.idVar()]))
-	}
-	return out
-}
-
 // objectPairs returns the pairs that grant n on the object id of res.
 func objectPairs(res *Resource, vars map[string]string, id string, n need) []ports.ObjectPerm {
-	uri := res.URI(vars, id)
-	pairs := []ports.ObjectPerm{{Object: uri, Perm: "write"}}
+	return objectPairsAt(res, vars, res.URI(vars, id), id, n)
+}
+
+// objectPairsAt is objectPairs when the object's URI is at hand. The
+// ancestors' URIs are prefixes of it, and the pairs are counted first, so
+// that the whole answer costs one allocation.
+func objectPairsAt(res *Resource, vars map[string]string, uri, id string, n need) []ports.ObjectPerm {
+	perLevel := 2
+	if n == needWrite {
+		perLevel = 1
+	}
+	size := perLevel
+	if n == needAttributes {
+		for _, p := range res.Permissions {
+			if strings.HasSuffix(p, ":create") {
+				size++
+			}
+		}
+	}
+	for p := res.Parent; p != nil; p = p.Parent {
+		size += perLevel
+	}
+	pairs := make([]ports.ObjectPerm, 0, size)
+	pairs = append(pairs, ports.ObjectPerm{Object: uri, Perm: "write"})
 	if n != needWrite {
 		pairs = append(pairs, ports.ObjectPerm{Object: uri, Perm: "read"})
 	}
@@ -70,7 +94,10 @@ func objectPairs(res *Resource, vars map[string]string, id string, n need) []por
 			}
 		}
 	}
-	for _, a := range ancestors(res, vars) {
+	a := uri
+	for p, pid := res, id; p.Parent != nil; p = p.Parent {
+		a = p.parentOfURI(a, pid)
+		pid = vars[p.Parent.idVar()]
 		pairs = append(pairs, ports.ObjectPerm{Object: a, Perm: "write"})
 		if n != needWrite {
 			pairs = append(pairs, ports.ObjectPerm{Object: a, Perm: "read"})
@@ -91,14 +118,37 @@ func listPairs(res *Resource, vars map[string]string, n need) []ports.ObjectPerm
 	return objectPairs(res.Parent, vars, vars[res.Parent.idVar()], n)
 }
 
-// createPairs returns the pairs that grant creating an object of res.
-func createPairs(res *Resource, vars map[string]string) []ports.ObjectPerm {
+// createPairs returns the pairs that grant creating an object of req's
+// resource: its create permission on the parent, then write on the parent
+// and its ancestors. The parent's URI is req's remembered one, the
+// ancestors' are prefixes of it and the create permission's name is
+// remembered on g: one allocation, the pairs.
+func (g *Guard) createPairs(req *Request) []ports.ObjectPerm {
+	res := req.Resource
 	if res.Parent == nil {
 		return nil
 	}
-	parent := res.Parent.URI(vars, vars[res.Parent.idVar()])
-	pairs := []ports.ObjectPerm{{Object: parent, Perm: res.Name + ":create"}}
-	return append(pairs, objectPairs(res.Parent, vars, vars[res.Parent.idVar()], needWrite)...)
+	size := 1
+	for p := res.Parent; p != nil; p = p.Parent {
+		size++
+	}
+	pairs := make([]ports.ObjectPerm, 0, size)
+	parent := req.parentURIOf()
+	pairs = append(pairs, ports.ObjectPerm{Object: parent, Perm: g.createPerm(res)})
+	a := parent
+	for p := res.Parent; p != nil; p = p.Parent {
+		pairs = append(pairs, ports.ObjectPerm{Object: a, Perm: "write"})
+		if p.Parent != nil {
+			a = p.parentOfURI(a, req.Vars[p.idVar()])
+		}
+	}
+	return pairs
+}
+
+// createPerm is res.Name + ":create", remembered with the settings keys.
+func (g *Guard) createPerm(res *Resource) string {
+	// No permission is named ":create": the query cannot be a settings key's.
+	return g.remembered(settingsQuery{resource: res.Name, perm: ":create"}, func() string { return res.Name + ":create" })
 }
 
 // settingsKey names the setting that grants pair on a request about res
@@ -125,34 +175,53 @@ func (g *Guard) allowed(ctx context.Context, req *Request, pairs []ports.ObjectP
 	}
 	// A request asks the same question more than once (before reading its
 	// body, then inside its unit of work): the store answers it once.
-	key := grantKey(pairs)
-	if ok, asked := req.grants[key]; asked {
-		return ok, nil
+	for _, a := range req.grants {
+		if slices.Equal(a.pairs, pairs) {
+			return a.granted, nil
+		}
 	}
-	// A batch asks it once for all its subrequests (batch_memo.go).
-	batchKey := strings.Join(principals, "\x00") + "\x01" + key
-	ok, asked := memoGrant(ctx, batchKey)
+	// A batch asks it once for all its subrequests (batch_memo.go); a
+	// request outside a batch has no memo, nor the key's cost to pay.
+	inBatch := memoOf(ctx) != nil
+	var batchKey string
+	var ok, asked bool
+	if inBatch {
+		batchKey = strings.Join(principals, "\x00") + "\x01" + grantKey(pairs)
+		ok, asked = memoGrant(ctx, batchKey)
+	}
 	if !asked {
 		var err error
 		if ok, err = g.perms.AnyGranted(ctx, principals, pairs); err != nil {
 			return false, fmt.Errorf("check permissions: %w", err)
 		}
-		objects := make([]string, len(pairs))
-		for i, p := range pairs {
-			objects[i] = p.Object
+		if inBatch {
+			objects := make([]string, len(pairs))
+			for i, p := range pairs {
+				objects[i] = p.Object
+			}
+			rememberGrant(ctx, batchKey, ok, objects)
 		}
-		rememberGrant(ctx, batchKey, ok, objects)
 	}
-	if req.grants == nil {
-		req.grants = map[string]bool{}
-	}
-	req.grants[key] = ok
+	req.grants = append(req.grants, askedGrant{pairs: pairs, granted: ok})
 	return ok, nil
 }
 
-// grantKey identifies a permission question within one request.
+// askedGrant is a permission question a request asked, and the answer.
+// A request asks few, so a list compared pair by pair beats a map keyed
+// by a string built for each question.
+type askedGrant struct {
+	pairs   []ports.ObjectPerm // not changed once asked
+	granted bool
+}
+
+// grantKey identifies a permission question within a batch.
 func grantKey(pairs []ports.ObjectPerm) string {
+	n := 0
+	for _, p := range pairs {
+		n += len(p.Object) + len(p.Perm) + 2
+	}
 	var b strings.Builder
+	b.Grow(n) // one allocation
 	for _, p := range pairs {
 		b.WriteString(p.Object)
 		b.WriteByte(0)
@@ -165,32 +234,61 @@ func grantKey(pairs []ports.ObjectPerm) string {
 // settingsAllow reports whether the settings grant one of pairs (or, with
 // no pairs, the fallback permission) to the caller.
 func (g *Guard) settingsAllow(req *Request, pairs []ports.ObjectPerm, fallback string) bool {
-	keys := []string{req.Resource.Name + "_" + fallback + "_principals"}
-	if len(pairs) > 0 {
-		keys = keys[:0]
-		for _, p := range pairs {
-			keys = append(keys, settingsKey(req.Resource, p.Perm))
-		}
+	if len(g.settings) == 0 {
+		return false
 	}
-	for _, k := range keys {
-		for _, p := range g.settings[k] {
-			if slices.Contains(req.Caller.Principals, p) {
-				return true
-			}
+	if len(pairs) == 0 {
+		return g.settingsGrant(req, g.settingsKeyOf(req.Resource, fallback))
+	}
+	for _, p := range pairs {
+		if g.settingsGrant(req, g.settingsKeyOf(req.Resource, p.Perm)) {
+			return true
 		}
 	}
 	return false
 }
 
+// settingsGrant reports whether the setting key grants the caller.
+func (g *Guard) settingsGrant(req *Request, key string) bool {
+	for _, p := range g.settings[key] {
+		if slices.Contains(req.Caller.Principals, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// settingsKeyOf is settingsKey, remembered.
+func (g *Guard) settingsKeyOf(res *Resource, perm string) string {
+	return g.remembered(settingsQuery{resource: res.Name, perm: perm}, func() string { return settingsKey(res, perm) })
+}
+
+// remembered is the string q names, built once.
+func (g *Guard) remembered(q settingsQuery, build func() string) string {
+	g.keysMu.RLock()
+	k, ok := g.keys[q]
+	g.keysMu.RUnlock()
+	if ok {
+		return k
+	}
+	k = build()
+	g.keysMu.Lock()
+	if g.keys == nil {
+		g.keys = map[settingsQuery]string{}
+	}
+	g.keys[q] = k
+	g.keysMu.Unlock()
+	return k
+}
+
 // authorizeObject is checkObject that also returns the ACL of the object
 // the caller may see (shownACL), from the same permission query.
-func (g *Guard) authorizeObject(ctx context.Context, req *Request, id string, n need) (map[string][]string, error) {
+func (g *Guard) authorizeObject(ctx context.Context, req *Request, uri, id string, n need) (map[string][]string, error) {
 	fallback := "read"
 	if n == needWrite {
 		fallback = "write"
 	}
-	uri := req.Resource.URI(req.Vars, id)
-	pairs := objectPairs(req.Resource, req.Vars, id, n)
+	pairs := objectPairsAt(req.Resource, req.Vars, uri, id, n)
 	granted, acl, err := g.perms.GrantedAndACL(ctx, req.Caller.Principals, pairs, uri)
 	if err != nil {
 		return nil, fmt.Errorf("check permissions on %s: %w", uri, err)
@@ -224,7 +322,7 @@ func (g *Guard) checkObject(ctx context.Context, req *Request, id string, n need
 
 // canCreate reports whether the caller may create objects of req's resource.
 func (g *Guard) canCreate(ctx context.Context, req *Request) (bool, error) {
-	return g.allowed(ctx, req, createPairs(req.Resource, req.Vars), "create")
+	return g.allowed(ctx, req, g.createPairs(req), "create")
 }
 
 // checkCreate requires the right to create objects of req's resource.
@@ -374,10 +472,9 @@ func (c ACLChange) validate(res *Resource) error {
 	return nil
 }
 
-// apply stores the change on uri and, with explicit permissions, adds the
-// writer to the write ACL.
-func (g *Guard) apply(ctx context.Context, req *Request, id string, c ACLChange) error {
-	uri := req.Resource.URI(req.Vars, id)
+// apply stores the change on uri, the URI of the object id, and, with
+// explicit permissions, adds the writer to the write ACL.
+func (g *Guard) apply(ctx context.Context, req *Request, uri, id string, c ACLChange) error {
 	forgetGrantsOn(ctx, uri, false)
 	set := c.Set
 	if c.ReplaceAll {
@@ -414,6 +511,15 @@ func (g *Guard) apply(ctx context.Context, req *Request, id string, c ACLChange)
 
 // createdACL is what apply(c) stores on an object that had no ACL.
 func (g *Guard) createdACL(req *Request, id string, c ACLChange) ports.ACL {
+	if len(c.Set) == 0 && len(c.Add) == 0 && len(c.Remove) == 0 {
+		// The usual create, with no permissions in the body: the writer's
+		// grant alone, without the sets the general case builds.
+		acl := ports.ACL{}
+		if g.explicit {
+			acl["write"] = []string{writerOf(req, id)}
+		}
+		return acl
+	}
 	held := map[string]map[string]bool{}
 	grant := func(perm, principal string) {
 		if held[perm] == nil {

@@ -15,13 +15,16 @@ import (
 // the object; its parent is read only when the object is missing (a live
 // object implies a live parent), to tell which one is.
 func (e *Engine) Get(ctx context.Context, req *Request, id string) (Object, error) {
-	shown := map[string][]string{}
+	uri := req.Resource.URI(req.Vars, id) // the guard's and the read event's
+	var shown map[string][]string
 	if e.guarded(req) {
-		acl, err := e.guard.authorizeObject(ctx, req, id, needAttributes)
+		acl, err := e.guard.authorizeObject(ctx, req, uri, id, needAttributes)
 		if err != nil {
 			return Object{}, err
 		}
 		shown = acl
+	} else {
+		shown = map[string][]string{} // built only when the guard gives none
 	}
 	// Kinto checks the id after authorization: an outsider learns nothing,
 	// an allowed caller gets 400 rather than a 404 for an impossible id.
@@ -47,8 +50,10 @@ func (e *Engine) Get(ctx context.Context, req *Request, id string) (Object, erro
 		return Object{}, preconditionFailed(err, &rec)
 	}
 	out := Object{Record: e.present(ctx, req, rec), Permissions: shown, NotModified: nm}
-	if err := e.emitRead(ctx, req, req.Resource.URI(req.Vars, id), p, rec.LastModified, id, []domain.Record{out.Record}); err != nil {
-		return Object{}, err
+	if e.bus != nil && e.bus.reads { // the record's list only for read listeners
+		if err := e.emitRead(ctx, req, uri, p, rec.LastModified, id, []domain.Record{out.Record}); err != nil {
+			return Object{}, err
+		}
 	}
 	return out, nil
 }
@@ -137,7 +142,7 @@ func (e *Engine) List(ctx context.Context, req *Request, q domain.Query) (Page, 
 		recs[i] = e.present(ctx, req, recs[i])
 	}
 	page.Records = recs
-	if err := e.emitRead(ctx, req, req.Resource.listURI(req.Vars), p, ts, "", recs); err != nil {
+	if err := e.emitRead(ctx, req, req.listURIOf(), p, ts, "", recs); err != nil {
 		return Page{}, err
 	}
 	return page, nil

@@ -6,6 +6,7 @@ package app
 
 import (
 	"context"
+	"strings"
 
 	"github.com/cliquet-go/cliquet/internal/domain"
 )
@@ -133,9 +134,89 @@ func (r *Resource) ParentURI(vars map[string]string) string {
 	return r.Parent.URI(vars, vars[r.Parent.idVar()])
 }
 
-// URI returns the object URI of id, e.g. "/buckets/b/collections/c".
+// URI returns the object URI of id, e.g. "/buckets/b/collections/c". It
+// is built in one allocation: the permission checks of every request ask
+// for it and for its ancestors', and joining the parts level by level
+// allocated once per part.
 func (r *Resource) URI(vars map[string]string, id string) string {
-	return r.ParentURI(vars) + "/" + r.Plural + "/" + id
+	n := 0
+	for p, pid := r, id; p != nil; p = p.Parent {
+		n += len("/") + len(p.Plural) + len("/") + len(pid)
+		if p.Parent != nil {
+			pid = vars[p.Parent.idVar()]
+		}
+	}
+	var b strings.Builder
+	b.Grow(n)
+	writeURI(&b, r, vars, id)
+	return b.String()
+}
+
+// writeURI writes the URI of the object id of r to b, root first.
+func writeURI(b *strings.Builder, r *Resource, vars map[string]string, id string) {
+	if r.Parent != nil {
+		writeURI(b, r.Parent, vars, vars[r.Parent.idVar()])
+	}
+	b.WriteByte('/')
+	b.WriteString(r.Plural)
+	b.WriteByte('/')
+	b.WriteString(id)
+}
+
+// parentOfURI is the URI of the parent of the object uri of r whose id is
+// id: uri without its last "/<plural>/<id>", a substring, not a copy.
+func (r *Resource) parentOfURI(uri, id string) string {
+	return uri[:len(uri)-len(r.Plural)-len(id)-2]
+}
+
+// isURI reports whether uri is the URI of the object id of r named by
+// vars, comparing it part by part: checking a remembered URI costs no
+// allocation, building it again would.
+func (r *Resource) isURI(vars map[string]string, id, uri string) bool {
+	for p, pid := r, id; p != nil; p = p.Parent {
+		n := len("/") + len(p.Plural) + len("/") + len(pid)
+		if len(uri) < n {
+			return false
+		}
+		part := uri[len(uri)-n:]
+		if part[0] != '/' || part[1:1+len(p.Plural)] != p.Plural || part[1+len(p.Plural)] != '/' || part[2+len(p.Plural):] != pid {
+			return false
+		}
+		uri = uri[:len(uri)-n]
+		if p.Parent != nil {
+			pid = vars[p.Parent.idVar()]
+		}
+	}
+	return uri == ""
+}
+
+// parentURIOf is req.Resource.ParentURI(req.Vars), remembered on req while
+// its resource and vars name the same parent.
+func (req *Request) parentURIOf() string {
+	res := req.Resource
+	if res.Parent == nil {
+		return ""
+	}
+	pres := res.Parent
+	pid := req.Vars[pres.idVar()]
+	if req.parentURI != "" && pres.isURI(req.Vars, pid, req.parentURI) {
+		return req.parentURI
+	}
+	req.parentURI = pres.URI(req.Vars, pid)
+	return req.parentURI
+}
+
+// grandparentURI is the URI of the parent of req's parent object: a
+// prefix of parentURIOf, not a new string. req.Resource must have a parent.
+func (req *Request) grandparentURI() string {
+	pres := req.Resource.Parent
+	return pres.parentOfURI(req.parentURIOf(), req.Vars[pres.idVar()])
+}
+
+// listURIOf is req.Resource.listURI(req.Vars), on the remembered parent
+// URI.
+func (req *Request) listURIOf() string {
+	return req.parentURIOf() + "/" + req.Resource.Plural
 }
 
 // listURI returns the URI of the list of objects named by vars.
@@ -168,7 +249,10 @@ type Request struct {
 	// What the request already read, so that it reads each thing once:
 	// the parent object was found live; the permission checks answered.
 	parentChecked bool
-	grants        map[string]bool
+	grants        []askedGrant
+	// parentURI is the last answer of parentURI, kept because a request
+	// asks it several times (its list, its parent's check, its event).
+	parentURI string
 	// onList is set when a POST on the list creates: its event names the
 	// list's URI, as Kinto's names the request path.
 	onList bool

@@ -96,7 +96,11 @@ func (f *MozlogFormatter) Format(e *logrus.Entry) ([]byte, error) {
 	hasMsg := false
 	for k, v := range e.Data {
 		if k == "type" {
-			typ = fmt.Sprint(v)
+			if s, ok := v.(string); ok {
+				typ = s
+			} else {
+				typ = fmt.Sprint(v)
+			}
 			continue
 		}
 		if k == "msg" {
@@ -131,10 +135,13 @@ func (f *MozlogFormatter) Format(e *logrus.Entry) ([]byte, error) {
 		}
 		dst = domain.AppendJSONString(dst, k, false)
 		dst = append(dst, ':')
-		var v any = e.Message // the message wins over a "msg" field
-		if k != "msg" {
-			v = e.Data[k]
+		if k == "msg" {
+			// The message wins over a "msg" field. Written apart: boxing
+			// it into v would cost an allocation per field of the line.
+			dst = domain.AppendJSONString(dst, e.Message, false)
+			continue
 		}
+		v := e.Data[k]
 		if err, ok := v.(error); ok {
 			v = err.Error() // errors marshal to {} otherwise
 		}

@@ -117,8 +117,9 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // KindOf returns the Kind of the first *Error in err's chain, or Internal.
 func KindOf(err error) Kind {
-	var e *Error
-	if errors.As(err, &e) {
+	// AsType, not As: As's target pointer escapes, an allocation per call,
+	// and every request asks the kind of the lookups' errors.
+	if e, ok := errors.AsType[*Error](err); ok {
 		return e.Kind
 	}
 	return Internal

@@ -65,8 +65,14 @@ func appendSlow(dst []byte, v any, escapeHTML bool) ([]byte, error) {
 	return append(dst, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...), nil
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
+// smallKeys is how many keys an object may have for its sorted keys to be
+// kept on the stack while it is encoded.
+const smallKeys = 16
+
+// sortedKeys appends the keys of m to keys, sorted. Callers pass the
+// empty slice of an array of their own, so that an object of up to
+// smallKeys keys costs no allocation.
+func sortedKeys[V any](keys []string, m map[string]V) []string {
 	for k := range m {
 		keys = append(keys, k)
 	}
@@ -80,8 +86,9 @@ func appendMap[V any](dst []byte, m map[string]V, escapeHTML bool, value func([]
 	if m == nil {
 		return append(dst, "null"...), nil
 	}
+	var keysArr [smallKeys]string
 	dst = append(dst, '{')
-	for i, k := range sortedKeys(m) {
+	for i, k := range sortedKeys(keysArr[:0], m) {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
@@ -124,9 +131,9 @@ func appendStrings(dst []byte, l []string, escapeHTML bool) ([]byte, error) {
 // AppendJSON appends the protocol form of r (what MarshalJSON writes)
 // without building the map of Map.
 func (r Record) AppendJSON(dst []byte, escapeHTML bool) ([]byte, error) {
-	var keys []string
+	var keysArr [smallKeys]string
+	keys := keysArr[:0]
 	if !r.Deleted {
-		keys = make([]string, 0, len(r.Data)+2)
 		for k := range r.Data {
 			if k != "id" && k != "last_modified" {
 				keys = append(keys, k)

@@ -30,14 +30,12 @@ func CheckPreconditions(p Preconditions, exists bool, current int64, read bool) 
 	if read && p.IfNoneMatch.matches(current) {
 		return true, nil
 	}
-	failed := &Error{Kind: PreconditionFailed, Message: "Resource was modified meanwhile"}
 	switch {
-	case p.IfNoneMatch.Set && p.IfNoneMatch.Any && exists:
-		return false, failed
-	case p.IfMatch.Set && !exists:
-		return false, failed
-	case p.IfMatch.Set && !p.IfMatch.Any && !p.IfMatch.matches(current):
-		return false, failed
+	case p.IfNoneMatch.Set && p.IfNoneMatch.Any && exists,
+		p.IfMatch.Set && !exists,
+		p.IfMatch.Set && !p.IfMatch.Any && !p.IfMatch.matches(current):
+		// Built only on failure: every read and write checks.
+		return false, &Error{Kind: PreconditionFailed, Message: "Resource was modified meanwhile"}
 	}
 	return false, nil
 }

@@ -133,6 +133,9 @@ func parseJSON(b []byte) (any, error) {
 	if !utf8.Valid(b) {
 		return nil, badBody("Invalid JSON: body is not valid UTF-8")
 	}
+	if v, ok := decodeJSONFast(b); ok {
+		return v, nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var v any

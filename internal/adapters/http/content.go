@@ -60,6 +60,11 @@ func checkContentType(r *http.Request, allowed ...string) error {
 	if ct == "" {
 		return nil
 	}
+	for _, a := range allowed {
+		if ct == a {
+			return nil // the usual exact type: no parameters to parse
+		}
+	}
 	if mt, _, err := mime.ParseMediaType(ct); err == nil {
 		for _, a := range allowed {
 			if mt == a {

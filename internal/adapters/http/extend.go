@@ -40,10 +40,6 @@ func (s *Server) Use(mw func(http.Handler) http.Handler) {
 	s.routed = h
 }
 
-// serveRouter serves r with the router as it is now: mounting a route may
-// rebuild the router (route precedence), after Use wrapped it.
-func (s *Server) serveRouter(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
-
 // AddPrincipals adds a source of principals for authenticated callers,
 // asked after the policy accepts the credentials; the principals of every
 // source are added, in the order the sources were added. It must be called
@@ -61,7 +57,8 @@ func (s *Server) AddHelloUser(f HelloUserFunc) {
 
 // Authenticate identifies the caller of r with the authentication policies
 // and the principal sources, and returns r with the identity in its
-// context, for UserID and Principals to read. A request is identified once:
+// context, for UserID and Principals to read (inside the middleware the
+// identity is kept in the request's state, and r itself is returned). A request is identified once:
 // the route serving it later reuses the identity. Failing credentials make
 // the caller anonymous; only a policy or a principal source that cannot
 // decide is an error (503 through WriteError).
@@ -69,6 +66,9 @@ func (s *Server) Authenticate(r *http.Request) (*http.Request, error) {
 	ctx, err := s.authenticate(r)
 	if err != nil {
 		return nil, err
+	}
+	if ctx == r.Context() {
+		return r, nil // identified in the request's state
 	}
 	return r.WithContext(ctx), nil
 }

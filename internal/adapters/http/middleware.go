@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/gorilla/mux"
 	"github.com/sirupsen/logrus"
 
 	"github.com/cliquet-go/cliquet/internal/ports"
@@ -25,6 +27,7 @@ var (
 	nosniffValue     = []string{"nosniff"}[:1:1]
 	exposedValue     = []string{exposedHeaders}[:1:1]
 	jsonContentValue = []string{"application/json"}[:1:1]
+	noCacheValue     = []string{"no-cache, no-store"}[:1:1]
 )
 
 // middleware wraps the router with what every request goes through, outer
@@ -39,9 +42,15 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 }
 
 // reqState is what the middleware learns while serving one request, for
-// its summary log line.
+// its summary log line. It is also the request's context, the one value
+// the middleware adds to it: one allocation holds the state, the status
+// writer and the context node, where a context.WithValue would be one
+// more per request.
 type reqState struct {
-	w        *statusWriter
+	context.Context // the request's context as the middleware received it
+	w               statusWriter
+	// parent is the batch's state for a batch subrequest, nil otherwise.
+	parent   *reqState
 	errno    int
 	uid      string
 	authType string
@@ -58,11 +67,35 @@ type reqState struct {
 	body   bodyHold // what the request reserved of the body budget
 	// labels is scratch space for the label sets of the request metrics.
 	labels [3]ports.Label
+	// vars are the variables of the route serving the request, which
+	// Value answers mux.Vars with (routevars.go); muxKey recognizes
+	// mux's key.
+	vars   map[string]string
+	muxKey *muxVarsKey
+	match  mux.RouteMatch // serveRouter's
+	// query is the parse of queryRaw, read only (queryOf).
+	query    url.Values
+	queryRaw string
 }
 
 type stateKey struct{}
 
+// Value answers the state itself for stateKey, and defers every other key
+// to the request's context.
+func (st *reqState) Value(key any) any {
+	if _, ok := key.(stateKey); ok {
+		return st
+	}
+	if st.vars != nil && st.muxKey.is(key) {
+		return st.vars
+	}
+	return st.Context.Value(key)
+}
+
 func stateOf(ctx context.Context) *reqState {
+	if st, ok := ctx.(*reqState); ok {
+		return st // the request's own context: no lookup
+	}
 	st, _ := ctx.Value(stateKey{}).(*reqState)
 	return st
 }
@@ -104,19 +137,19 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (s *Server) summary(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		parent := stateOf(r.Context())
-		st := &reqState{w: sw, nested: parent != nil}
+		st := &reqState{Context: r.Context(), parent: parent, nested: parent != nil, muxKey: s.muxVars}
+		st.w = statusWriter{ResponseWriter: w, status: http.StatusOK}
 		if parent != nil {
 			st.rid = parent.rid
 		} else {
 			st.rid = s.requestID(r)
-			w.Header().Set(RequestIDHeader, st.rid)
+			w.Header()[RequestIDHeader] = []string{st.rid} // canonical already
 		}
 		func() {
 			// Deferred so that a panicking handler gives its bytes back too.
 			defer st.body.release()
-			next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), stateKey{}, st)))
+			next.ServeHTTP(&st.w, r.WithContext(st))
 		}()
 		elapsed := time.Since(start)
 		s.measure(r, st, elapsed)
@@ -124,29 +157,7 @@ func (s *Server) summary(next http.Handler) http.Handler {
 		// reading the clock a third time.
 		end := start.Add(elapsed)
 
-		if lv, ok := s.log.(interface{ IsLevelEnabled(logrus.Level) bool }); ok && !lv.IsLevelEnabled(logrus.InfoLevel) {
-			return // the line would be dropped: spare building it
-		}
-		fields := logrus.Fields{
-			"type":   "request.summary", // mozlog Type in JSON logs
-			"agent":  r.UserAgent(),
-			"path":   r.URL.Path,
-			"method": r.Method,
-			"lang":   r.Header.Get("Accept-Language"),
-			"rid":    st.rid,
-			"errno":  st.errno,
-			"time":   end.Format("2006-01-02T15:04:05.000000"),
-			"code":   sw.status,
-			"t":      elapsed.Milliseconds(),
-		}
-		if qs := querystring(r); qs != nil {
-			fields["querystring"] = qs
-		}
-		if st.uid != "" {
-			fields["uid"] = st.uid
-			fields["authn_type"] = st.authType
-		}
-		s.log.WithFields(fields).Info("request.summary")
+		s.logSummary(r, st, end, elapsed)
 	})
 }
 
@@ -232,23 +243,43 @@ func (s *Server) checkEncoding(next http.Handler) http.Handler {
 
 // validQuery reports whether every decoded name and value of the query
 // string is UTF-8. Malformed escapes are left for the handlers to judge.
+// It walks the pairs as url.ParseQuery does (split on "&", pairs holding
+// ";" or failing to unescape skipped) without building the map, and
+// unescapes only the parts that hold escapes: no allocation for the usual
+// query, and none at all without one.
 func validQuery(raw string) bool {
-	if utf8.ValidString(raw) {
-		if q, _ := url.ParseQuery(raw); q != nil {
-			for k, vs := range q {
-				if !utf8.ValidString(k) {
-					return false
-				}
-				for _, v := range vs {
-					if !utf8.ValidString(v) {
-						return false
-					}
-				}
-			}
-		}
-		return true
+	if !utf8.ValidString(raw) {
+		return false
 	}
-	return false
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" || strings.Contains(pair, ";") {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		dk, err := queryUnescaped(k)
+		if err != nil {
+			continue
+		}
+		dv, err := queryUnescaped(v)
+		if err != nil {
+			continue
+		}
+		if !utf8.ValidString(dk) || !utf8.ValidString(dv) {
+			return false
+		}
+	}
+	return true
+}
+
+// queryUnescaped is url.QueryUnescape, which allocates only for a part
+// with escapes.
+func queryUnescaped(s string) (string, error) {
+	if !strings.ContainsAny(s, "%+") {
+		return s, nil
+	}
+	return url.QueryUnescape(s)
 }
 
 // readOnly refuses every write when the service is read-only, before

@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/sirupsen/logrus"
 
 	"github.com/cliquet-go/cliquet/internal/ports"
@@ -65,7 +64,7 @@ func (s *Server) requestID(r *http.Request) string {
 			return v
 		}
 	}
-	return uuid.NewString()
+	return newRequestID()
 }
 
 // validRequestID accepts what a proxy writes (UUIDs, hex, dotted or dashed
@@ -353,11 +352,11 @@ func statusText(status int) string {
 
 // querystring is the query of r as Kinto logs it: each name with its
 // value, or its values when repeated; nil when there is none.
-func querystring(r *http.Request) map[string]any {
+func querystring(r *http.Request, st *reqState) map[string]any {
 	if r.URL.RawQuery == "" {
 		return nil
 	}
-	q := r.URL.Query()
+	q := st.queryValues(r) // the handlers' parse when they made one
 	if len(q) == 0 {
 		return nil
 	}

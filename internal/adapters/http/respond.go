@@ -47,7 +47,7 @@ func (s *Server) writeEncoded(w http.ResponseWriter, r *http.Request, status int
 func writeRaw(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h["Content-Type"] = jsonContentValue
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h["Content-Length"] = []string{strconv.Itoa(len(body))} // canonical already
 	w.WriteHeader(status)
 	_, _ = w.Write(body) // a client gone away is not our error to report
 }

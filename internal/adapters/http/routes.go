@@ -234,7 +234,9 @@ func (s *Server) serveRoute(rt *route) http.Handler {
 				s.writeError(w, r, err)
 				return
 			}
-			r = r.WithContext(ctx)
+			if ctx != r.Context() {
+				r = r.WithContext(ctx)
+			}
 		}
 		if rt.requireUser && UserID(r.Context()) == "" {
 			// The same error the engine gives per-user resources, so the

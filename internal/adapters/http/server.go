@@ -45,6 +45,9 @@ type Server struct {
 
 	mu           sync.RWMutex
 	capabilities map[string]any
+	// helloDoc is hello's document but its url and user, encoded;
+	// nil until a hello after the last AddCapability (helloStatic).
+	helloDoc []byte
 
 	handler http.Handler
 	budget  *bodyBudget // nil: request bodies are not capped together
@@ -61,6 +64,16 @@ type Server struct {
 	helloUsers []HelloUserFunc
 	// stopping ends the change streams at shutdown (Shutdown).
 	stopping stopSignal
+
+	// summaries recycles the entries of the request.summary log lines;
+	// policyNames are the policies' names boxed once, for the lines'
+	// authn_type.
+	summaries   *summaryEntries
+	policyNames map[string]any
+	// muxVars recognizes mux's context key of route variables.
+	muxVars *muxVarsKey
+	// users remembers the identities of the users who authenticated.
+	users *knownUsers
 }
 
 // NewServer builds the adapter. checks are the heartbeat's backends by name
@@ -85,6 +98,10 @@ func NewServer(cfg Config, log logrus.FieldLogger, checks map[string]ports.Healt
 		routes:       map[string]*route{},
 		capabilities: map[string]any{},
 		budget:       newBodyBudget(cfg.BodyMemoryBytes, cfg.BodyMemoryWait),
+		summaries:    newSummaryEntries(log),
+		policyNames:  map[string]any{},
+		muxVars:      newMuxVarsKey(),
+		users:        newKnownUsers(),
 	}
 	if cfg.EOS != "" {
 		eos, err := ParseEOS(cfg.EOS)
@@ -95,6 +112,7 @@ func NewServer(cfg Config, log logrus.FieldLogger, checks map[string]ports.Healt
 		}
 	}
 	for _, a := range s.auth {
+		s.policyNames[a.Name()] = a.Name()
 		if c, ok := policyAs[capabilityProvider](a); ok {
 			s.AddCapability(a.Name(), c.Capability())
 		}
@@ -115,6 +133,7 @@ func (s *Server) AddCapability(name string, c map[string]any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.capabilities[name] = maps.Clone(c)
+	s.helloDoc = nil
 }
 
 // Prefix returns the version prefix every route lives under, e.g. "/v1".
@@ -132,18 +151,24 @@ func apiMajor(version string) string {
 // baseURL is the absolute scheme://host of the request, with the configured
 // HTTPScheme and HTTPHost taking precedence over what the request says.
 func (s *Server) baseURL(r *http.Request) string {
-	scheme := s.cfg.HTTPScheme
+	scheme, host := s.schemeHost(r)
+	return scheme + "://" + host
+}
+
+// schemeHost is the scheme and host of baseURL.
+func (s *Server) schemeHost(r *http.Request) (scheme, host string) {
+	scheme = s.cfg.HTTPScheme
 	if scheme == "" {
 		scheme = "http"
 		if r.TLS != nil {
 			scheme = "https"
 		}
 	}
-	host := s.cfg.HTTPHost
+	host = s.cfg.HTTPHost
 	if host == "" {
 		host = r.Host
 	}
-	return scheme + "://" + host
+	return scheme, host
 }
 
 // apiURL is the absolute URL of the version prefix, e.g.

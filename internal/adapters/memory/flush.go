@@ -15,7 +15,7 @@ func (s *Storage) Flush(ctx context.Context) error {
 	if err := ctxErr(ctx, op); err != nil {
 		return err
 	}
-	defer s.lk.write(ctx)()
+	defer s.lk.write(ctx).done()
 	old := s.lists
 	s.lists = map[domain.Parent]*objectList{}
 	n := 0
@@ -35,7 +35,7 @@ func (s *Storage) PurgeDeleted(ctx context.Context, resource string, opts ports.
 	if err := ctxErr(ctx, op); err != nil {
 		return 0, err
 	}
-	defer s.lk.write(ctx)()
+	defer s.lk.write(ctx).done()
 	n := 0
 	for p, l := range s.lists {
 		if p.Resource != resource {
@@ -97,7 +97,7 @@ func (p *Permission) Flush(ctx context.Context) error {
 	if err := ctxErr(ctx, "memory.Permission.Flush"); err != nil {
 		return err
 	}
-	defer p.lk.write(ctx)()
+	defer p.lk.write(ctx).done()
 	old := *p
 	fresh := newPermission(p.lk)
 	*p = *fresh

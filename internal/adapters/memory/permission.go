@@ -76,7 +76,7 @@ func (p *Permission) Healthy(ctx context.Context) error {
 
 // ObjectACL returns a copy of the ACL of object, with principals sorted.
 func (p *Permission) ObjectACL(ctx context.Context, object string) (ports.ACL, error) {
-	defer p.lk.read(ctx)()
+	defer p.lk.read(ctx).done()
 	acl := make(ports.ACL, len(p.byObject[object]))
 	for perm, principals := range p.byObject[object] {
 		acl[perm] = sortedKeys(principals)
@@ -87,7 +87,7 @@ func (p *Permission) ObjectACL(ctx context.Context, object string) (ports.ACL, e
 // ReplaceACL sets exactly the given principals for each permission named in
 // acl, leaving the other permissions of object alone.
 func (p *Permission) ReplaceACL(ctx context.Context, object string, acl ports.ACL) error {
-	defer p.lk.write(ctx)()
+	defer p.lk.write(ctx).done()
 	for perm, principals := range acl {
 		want := make(set, len(principals))
 		for _, principal := range principals {
@@ -107,14 +107,14 @@ func (p *Permission) ReplaceACL(ctx context.Context, object string, acl ports.AC
 
 // AddPrincipal grants perm on object to principal.
 func (p *Permission) AddPrincipal(ctx context.Context, object, perm, principal string) error {
-	defer p.lk.write(ctx)()
+	defer p.lk.write(ctx).done()
 	p.add(object, perm, principal)
 	return nil
 }
 
 // RemovePrincipal revokes perm on object from principal.
 func (p *Permission) RemovePrincipal(ctx context.Context, object, perm, principal string) error {
-	defer p.lk.write(ctx)()
+	defer p.lk.write(ctx).done()
 	p.remove(object, perm, principal)
 	return nil
 }
@@ -122,7 +122,7 @@ func (p *Permission) RemovePrincipal(ctx context.Context, object, perm, principa
 // DeleteACLs removes the entries of prefix and of every object below
 // prefix+"/", walking only that subtree of the path index.
 func (p *Permission) DeleteACLs(ctx context.Context, prefix string) error {
-	defer p.lk.write(ctx)()
+	defer p.lk.write(ctx).done()
 	below := prefix + "/"
 	var doomed []string
 	stack := []string{prefix}
@@ -152,7 +152,7 @@ func (p *Permission) DeleteACLs(ctx context.Context, prefix string) error {
 // AnyGranted looks each pair up by object, so it costs
 // O(len(pairs) × len(principals)) whatever the size of the store.
 func (p *Permission) AnyGranted(ctx context.Context, principals []string, pairs []ports.ObjectPerm) (bool, error) {
-	defer p.lk.read(ctx)()
+	defer p.lk.read(ctx).done()
 	for _, pair := range pairs {
 		holders := p.byObject[pair.Object][pair.Perm]
 		if len(holders) == 0 {
@@ -169,7 +169,7 @@ func (p *Permission) AnyGranted(ctx context.Context, principals []string, pairs 
 
 // GrantedAndACL answers AnyGranted and ObjectACL under one read lock.
 func (p *Permission) GrantedAndACL(ctx context.Context, principals []string, pairs []ports.ObjectPerm, object string) (bool, ports.ACL, error) {
-	defer p.lk.read(ctx)()
+	defer p.lk.read(ctx).done()
 	granted := false
 	for _, pair := range pairs {
 		for _, principal := range principals {
@@ -245,7 +245,7 @@ func (p *Permission) Accessible(ctx context.Context, principals []string, patter
 			}
 		}
 	}
-	release()
+	release.done()
 
 	for _, held := range out {
 		slices.Sort(held)
@@ -255,7 +255,7 @@ func (p *Permission) Accessible(ctx context.Context, principals []string, patter
 
 // UserPrincipals returns a sorted copy of the principals user holds.
 func (p *Permission) UserPrincipals(ctx context.Context, users ...string) ([]string, error) {
-	defer p.lk.read(ctx)()
+	defer p.lk.read(ctx).done()
 	if len(users) == 1 {
 		return sortedKeys(p.users[users[0]]), nil
 	}
@@ -270,14 +270,14 @@ func (p *Permission) UserPrincipals(ctx context.Context, users ...string) ([]str
 
 // AddUserPrincipal records that user holds principal.
 func (p *Permission) AddUserPrincipal(ctx context.Context, user, principal string) error {
-	defer p.lk.write(ctx)()
+	defer p.lk.write(ctx).done()
 	p.addUser(user, principal)
 	return nil
 }
 
 // RemoveUserPrincipal removes principal from user.
 func (p *Permission) RemoveUserPrincipal(ctx context.Context, user, principal string) error {
-	defer p.lk.write(ctx)()
+	defer p.lk.write(ctx).done()
 	p.removeUser(user, principal)
 	return nil
 }
@@ -285,7 +285,7 @@ func (p *Permission) RemoveUserPrincipal(ctx context.Context, user, principal st
 // RemoveUserPrincipalsUnder visits each distinct principal once, then only
 // the users holding the matching ones.
 func (p *Permission) RemoveUserPrincipalsUnder(ctx context.Context, prefix string) error {
-	defer p.lk.write(ctx)()
+	defer p.lk.write(ctx).done()
 	below := prefix + "/"
 	for principal, users := range p.holders {
 		if principal != prefix && !strings.HasPrefix(principal, below) {

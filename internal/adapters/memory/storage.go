@@ -100,12 +100,12 @@ func (s *Storage) Timestamp(ctx context.Context, p domain.Parent) (int64, error)
 	l := s.lists[p]
 	if l != nil && l.hasTS {
 		ts := l.ts
-		release()
+		release.done()
 		return ts, nil
 	}
-	release()
+	release.done()
 
-	defer s.lk.write(ctx)()
+	defer s.lk.write(ctx).done()
 	l = s.list(p)
 	if !l.hasTS {
 		l.ts, l.hasTS = s.clock.NowMillis(), true
@@ -122,9 +122,10 @@ func (s *Storage) Create(ctx context.Context, p domain.Parent, rec domain.Record
 	if rec.ID == "" {
 		return domain.Record{}, domain.Errorf(domain.Internal, op, "object without id")
 	}
+	callers := rec.Data
 	rec = normalize(rec)
 
-	defer s.lk.write(ctx)()
+	defer s.lk.write(ctx).done()
 	l := s.list(p)
 	if old, ok := l.byID[rec.ID]; ok && !old.Deleted {
 		existing := old.Clone()
@@ -137,7 +138,16 @@ func (s *Storage) Create(ctx context.Context, p domain.Parent, rec domain.Record
 		return domain.Record{}, err
 	}
 	l.put(rec)
-	return rec.Clone(), nil
+	// The store keeps its own copy (normalize); the answer can give the
+	// caller back its own data, deep-equal to what is stored, rather than
+	// a second copy: changing either changes nothing stored.
+	out := rec
+	if callers != nil {
+		out.Data = callers
+	} else {
+		out.Data = map[string]any{}
+	}
+	return out, nil
 }
 
 // Get returns the live object id of p; see ports.Storage.
@@ -146,7 +156,7 @@ func (s *Storage) Get(ctx context.Context, p domain.Parent, id string) (domain.R
 	if err := ctxErr(ctx, op); err != nil {
 		return domain.Record{}, err
 	}
-	defer s.lk.read(ctx)()
+	defer s.lk.read(ctx).done()
 	if l := s.lists[p]; l != nil {
 		if r, ok := l.byID[id]; ok && !r.Deleted {
 			return r.Clone(), nil
@@ -166,7 +176,7 @@ func (s *Storage) Update(ctx context.Context, p domain.Parent, rec domain.Record
 	}
 	rec = normalize(rec)
 
-	defer s.lk.write(ctx)()
+	defer s.lk.write(ctx).done()
 	l := s.list(p)
 	var previous int64
 	if old, ok := l.byID[rec.ID]; ok && !old.Deleted {
@@ -188,7 +198,7 @@ func (s *Storage) Delete(ctx context.Context, p domain.Parent, id string, lastMo
 	if err := ctxErr(ctx, op); err != nil {
 		return domain.Record{}, err
 	}
-	defer s.lk.write(ctx)()
+	defer s.lk.write(ctx).done()
 	l := s.lists[p]
 	if l == nil {
 		return domain.Record{}, domain.NotFoundError(op, p.Resource, id)
@@ -212,7 +222,7 @@ func (s *Storage) List(ctx context.Context, p domain.Parent, q domain.Query) ([]
 	if err := ctxErr(ctx, op); err != nil {
 		return nil, err
 	}
-	defer s.lk.read(ctx)()
+	defer s.lk.read(ctx).done()
 	l := s.lists[p]
 	if l == nil {
 		return []domain.Record{}, nil
@@ -231,7 +241,7 @@ func (s *Storage) Count(ctx context.Context, p domain.Parent, filters []domain.F
 	if err := ctxErr(ctx, op); err != nil {
 		return 0, err
 	}
-	defer s.lk.read(ctx)()
+	defer s.lk.read(ctx).done()
 	l := s.lists[p]
 	if l == nil {
 		return 0, nil
@@ -259,7 +269,7 @@ func (s *Storage) DeleteMany(ctx context.Context, p domain.Parent, q domain.Quer
 	if err := ctxErr(ctx, op); err != nil {
 		return nil, err
 	}
-	defer s.lk.write(ctx)()
+	defer s.lk.write(ctx).done()
 	l := s.lists[p]
 	if l == nil {
 		return []domain.Record{}, nil
@@ -292,7 +302,7 @@ func (s *Storage) Purge(ctx context.Context, parentID string) (int, error) {
 	if err := ctxErr(ctx, op); err != nil {
 		return 0, err
 	}
-	defer s.lk.write(ctx)()
+	defer s.lk.write(ctx).done()
 	n := 0
 	for p, l := range s.lists {
 		if p.ID != parentID && !strings.HasPrefix(p.ID, parentID+"/") {
@@ -570,7 +580,12 @@ func (l *objectList) query(q domain.Query) []domain.Record {
 
 // byTimestamp walks the slots from the cursor in the wanted direction.
 func (l *objectList) byTimestamp(q domain.Query, desc, hasCursor bool, cursor int64) []domain.Record {
-	out := []domain.Record{}
+	// Sized for a full page at once, rather than grown by doubling.
+	size := len(l.slots)
+	if q.Limit > 0 && q.Limit < size {
+		size = q.Limit
+	}
+	out := make([]domain.Record, 0, size)
 	keep := func(sl slot) bool {
 		if !l.current(sl) {
 			return true

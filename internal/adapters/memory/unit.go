@@ -100,25 +100,50 @@ func (lk *lock) owns(ctx context.Context) bool {
 	return u != nil && u.lock == lk && u.open.Load()
 }
 
-func noop() {}
-
-// write takes the lock for a change, unless ctx's unit holds it already,
-// and returns the release.
-func (lk *lock) write(ctx context.Context) func() {
-	if lk.owns(ctx) {
-		return noop
-	}
-	lk.mu.Lock()
-	return lk.mu.Unlock
+// held is what read and write took: done gives it back. It is a value,
+// not the method value of the mutex, which would cost an allocation per
+// call on the path of every request.
+type held struct {
+	lk   *lock
+	mode heldMode
 }
 
-// read takes the lock for reading, unless ctx's unit holds it already.
-func (lk *lock) read(ctx context.Context) func() {
+type heldMode uint8
+
+const (
+	heldNothing heldMode = iota // ctx's unit holds the lock already
+	heldRead
+	heldWrite
+)
+
+// done releases what was taken.
+func (h held) done() {
+	switch h.mode {
+	case heldRead:
+		h.lk.mu.RUnlock()
+	case heldWrite:
+		h.lk.mu.Unlock()
+	}
+}
+
+// write takes the lock for a change, unless ctx's unit holds it already;
+// done releases it.
+func (lk *lock) write(ctx context.Context) held {
 	if lk.owns(ctx) {
-		return noop
+		return held{}
+	}
+	lk.mu.Lock()
+	return held{lk: lk, mode: heldWrite}
+}
+
+// read takes the lock for reading, unless ctx's unit holds it already;
+// done releases it.
+func (lk *lock) read(ctx context.Context) held {
+	if lk.owns(ctx) {
+		return held{}
 	}
 	lk.mu.RLock()
-	return lk.mu.RUnlock
+	return held{lk: lk, mode: heldRead}
 }
 
 // record logs how to undo a change just made, when a unit is running.

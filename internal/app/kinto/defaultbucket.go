@@ -2,10 +2,11 @@ package kinto
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"hash"
+	"io"
 
 	"github.com/cliquet-go/cliquet/internal/app"
 	"github.com/cliquet-go/cliquet/internal/domain"
@@ -13,11 +14,30 @@ import (
 
 // DefaultBucketID returns the id of a user's personal bucket: the HMAC of
 // the user id, written as a UUID (PROTOCOL-kinto §1.6).
+//
+// Every request of an authenticated user asks it (hello, the default
+// bucket's alias): the keyed HMAC is recycled and the id written into one
+// buffer, so that the only allocation is the id's string.
 func (s *Service) DefaultBucketID(userID string) string {
-	mac := hmac.New(sha256.New, []byte(s.settings.DefaultBucketSecret))
-	mac.Write([]byte(userID))
-	d := hex.EncodeToString(mac.Sum(nil))
-	return d[0:8] + "-" + d[8:12] + "-" + d[12:16] + "-" + d[16:20] + "-" + d[20:32]
+	mac := s.bucketMACs.Get().(hash.Hash)
+	mac.Reset()
+	_, _ = io.WriteString(mac, userID) // a hash.Hash never fails to write
+	var sum [sha256.Size]byte
+	mac.Sum(sum[:0])
+	s.bucketMACs.Put(mac)
+	var hexSum [2 * sha256.Size]byte
+	hex.Encode(hexSum[:], sum[:])
+	var id [36]byte // the first 32 hex digits, dashed as a UUID's
+	copy(id[0:8], hexSum[0:8])
+	id[8] = '-'
+	copy(id[9:13], hexSum[8:12])
+	id[13] = '-'
+	copy(id[14:18], hexSum[12:16])
+	id[18] = '-'
+	copy(id[19:23], hexSum[16:20])
+	id[23] = '-'
+	copy(id[24:36], hexSum[20:32])
+	return string(id[:])
 }
 
 // EnsureDefaultBucket creates the caller's personal bucket when it is

@@ -6,9 +6,12 @@ package kinto
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/cliquet-go/cliquet/internal/app"
 	"github.com/cliquet-go/cliquet/internal/domain"
@@ -41,6 +44,8 @@ type Service struct {
 	schemas  *schemaCache
 	// listed are resources served elsewhere but shown by /permissions.
 	listed []*app.Resource
+	// bucketMACs recycles the keyed HMACs of DefaultBucketID.
+	bucketMACs sync.Pool
 
 	Engine                            *app.Engine
 	Bucket, Collection, Group, Record *app.Resource
@@ -49,6 +54,7 @@ type Service struct {
 // New declares Kinto's resources over the storage and permission backends.
 func New(store ports.Storage, perms ports.Permission, settings Settings) *Service {
 	s := &Service{store: store, perms: perms, settings: settings, schemas: newSchemaCache()}
+	s.bucketMACs.New = func() any { return hmac.New(sha256.New, []byte(settings.DefaultBucketSecret)) }
 	s.Engine = app.NewEngine(store, app.NewGuard(perms, settings.Principals, settings.ExplicitPermissions))
 	s.Bucket = &app.Resource{
 		Name: "bucket", Plural: "buckets", IDVar: "bid", IDs: app.NameGenerator{}, Cascade: true,
