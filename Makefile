@@ -29,7 +29,7 @@ FUZZTIME  ?= 10s
 BENCHTIME ?= 200ms
 TESTFLAGS ?=
 
-.PHONY: bench-scale bench-scale-redis bench-scale-memory api check-service bench-http admin admin-smoke test-browser bench-pg count-statements run-readinglist test-e2e-postgres test-e2e-redis help run build version-json test test-integration test-e2e fuzz bench lint docker docker-test clean
+.PHONY: bench-metrics bench-scale bench-scale-redis bench-scale-memory api check-service bench-http admin admin-smoke test-browser bench-pg count-statements run-readinglist test-e2e-postgres test-e2e-redis help run build version-json test test-integration test-e2e fuzz bench lint docker docker-test clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -97,6 +97,9 @@ fuzz: ## Run every Fuzz target for FUZZTIME (10s) each
 
 bench: ## Run the issue benchmarks and print the ratios they promise (BENCHTIME=200ms)
 	BENCHTIME=$(BENCHTIME) GO=$(GO) scripts/bench.sh
+
+bench-metrics: ## GET record throughput with metrics off vs StatsD + Prometheus on, in turns, overhead printed (~40 s)
+	GO=$(GO) scripts/bench-metrics.sh
 
 bench-http: ## Bare net/http vs the service on memory with JSON logs (GET record, hello), ratios printed (~40 s)
 	GO=$(GO) scripts/bench-http.sh

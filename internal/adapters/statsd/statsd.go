@@ -71,12 +71,16 @@ type Options struct {
 	ErrorInterval time.Duration
 }
 
-// Metrics sends measurements to a StatsD daemon. Sending never blocks a
-// request for longer than one buffered write.
+// Metrics sends measurements to a StatsD daemon through alexcesaro/statsd's
+// buffered client, driven by a goroutine of its own: a measurement costs a
+// request one append to a queue, never a send.
 type Metrics struct {
 	client atomic.Pointer[alexstatsd.Client] // nil until the daemon answers
 	stop   chan struct{}
 	once   sync.Once
+	// queue takes the measurements from the requests to the goroutine
+	// that drives the client (see queue.go).
+	queue *queue
 
 	// keys caches the label-extended keys of timers and gauges, sets the
 	// joined labels of counters, so that a measurement seen before costs a
@@ -117,7 +121,7 @@ func NewMetrics(addr string, opts Options) (*Metrics, error) {
 	if opts.OnError != nil {
 		o = append(o, alexstatsd.ErrorHandler(throttle(opts.OnError, opts.ErrorInterval)))
 	}
-	m := &Metrics{stop: make(chan struct{})}
+	m := &Metrics{stop: make(chan struct{}), queue: newQueue()}
 	c, err := alexstatsd.New(o...)
 	var op *net.OpError
 	switch {
@@ -134,6 +138,7 @@ func NewMetrics(addr string, opts Options) (*Metrics, error) {
 	default:
 		return nil, fmt.Errorf("statsd client for %s: %w", addr, err)
 	}
+	go m.queue.run(m.client.Load)
 	return m, nil
 }
 
@@ -176,47 +181,52 @@ func throttle(f func(error), interval time.Duration) func(error) {
 	}
 }
 
+// record hands ms to the drainer; when the daemon is not known yet it is
+// dropped, and when the queue is full it is sent from this goroutine.
+func (m *Metrics) record(ms measurement) {
+	if m.client.Load() == nil {
+		return
+	}
+	if !m.queue.push(ms) {
+		if c := m.client.Load(); c != nil {
+			ms.send(c)
+		}
+	}
+}
+
 // Timing sends a timer in milliseconds; the labels extend the key
 // ("backend.storage.seconds.method.get"), as in Kinto's plugin.
 func (m *Metrics) Timing(key string, d time.Duration, labels ...ports.Label) {
-	c := m.client.Load()
-	if c == nil {
-		return
-	}
-	c.Timing(m.keys.get(key, labels, true), float64(d)/float64(time.Millisecond))
+	m.record(measurement{kind: timing, key: m.keys.get(key, labels, true), value: millis(d)})
 }
+
+// millis is d in (fractional) milliseconds, a StatsD timer's unit.
+func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // Observe sends a gauge of the key alone: Kinto's plugin drops the labels
 // of an observation.
 func (m *Metrics) Observe(key string, value float64, _ ...ports.Label) {
-	if c := m.client.Load(); c != nil {
-		c.Gauge(key, value)
-	}
+	m.record(measurement{kind: gauge, key: key, value: value})
 }
 
 // Count sends a counter without labels, and a set of the joined labels
 // ("method.get.endpoint.hello.status.200") with them, as Kinto's plugin
 // does: the StatsD daemon then counts distinct label combinations.
 func (m *Metrics) Count(key string, n int, labels ...ports.Label) {
-	c := m.client.Load()
-	switch {
-	case c == nil:
-	case len(labels) == 0:
-		c.Count(key, n)
-	default:
-		c.Unique(key, m.sets.get(key, labels, false))
+	if len(labels) == 0 {
+		m.record(measurement{kind: count, key: key, n: n})
+		return
 	}
+	m.record(measurement{kind: unique, key: key, set: m.sets.get(key, labels, false)})
 }
 
 // Gauge sends a gauge whose key the labels extend, as timers do.
 func (m *Metrics) Gauge(key string, value float64, labels ...ports.Label) {
-	if c := m.client.Load(); c != nil {
-		c.Gauge(m.keys.get(key, labels, true), value)
-	}
+	m.record(measurement{kind: gauge, key: m.keys.get(key, labels, true), value: value})
 }
 
 // BindTimer returns a timer whose label-extended key is built once, so that
-// each measurement is the client's Timing alone.
+// each measurement is one queued record.
 func (m *Metrics) BindTimer(key string, labels ...ports.Label) ports.Timer {
 	return boundTimer{m: m, key: build(key, labels, true)}
 }
@@ -241,9 +251,7 @@ type boundTimer struct {
 }
 
 func (b boundTimer) Time(d time.Duration) {
-	if c := b.m.client.Load(); c != nil {
-		c.Timing(b.key, float64(d)/float64(time.Millisecond))
-	}
+	b.m.record(measurement{kind: timing, key: b.key, value: millis(d)})
 }
 
 type boundCounter struct {
@@ -251,22 +259,14 @@ type boundCounter struct {
 	key string
 }
 
-func (b boundCounter) Add(n int) {
-	if c := b.m.client.Load(); c != nil {
-		c.Count(b.key, n)
-	}
-}
+func (b boundCounter) Add(n int) { b.m.record(measurement{kind: count, key: b.key, n: n}) }
 
 type boundSet struct {
 	m          *Metrics
 	key, value string
 }
 
-func (b boundSet) Add(int) {
-	if c := b.m.client.Load(); c != nil {
-		c.Unique(b.key, b.value)
-	}
-}
+func (b boundSet) Add(int) { b.m.record(measurement{kind: unique, key: b.key, set: b.value}) }
 
 type boundGauge struct {
 	m   *Metrics
@@ -274,22 +274,24 @@ type boundGauge struct {
 }
 
 func (b boundGauge) Observe(value float64) {
-	if c := b.m.client.Load(); c != nil {
-		c.Gauge(b.key, value)
-	}
+	b.m.record(measurement{kind: gauge, key: b.key, value: value})
 }
 
-// Flush sends what is buffered now.
+// Flush hands the client what is queued, then has it send its buffer.
 func (m *Metrics) Flush() {
-	if c := m.client.Load(); c != nil {
+	c := m.client.Load()
+	m.queue.drain(c)
+	if c != nil {
 		c.Flush()
 	}
 }
 
-// Close sends what is buffered and closes the connection.
+// Close sends what is queued and buffered and closes the connection.
 func (m *Metrics) Close() error {
 	m.once.Do(func() { close(m.stop) })
-	if c := m.client.Load(); c != nil {
+	c := m.client.Load()
+	m.queue.close(c)
+	if c != nil {
 		c.Close()
 	}
 	return nil

@@ -3,6 +3,7 @@ package statsd_test
 import (
 	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -165,4 +166,34 @@ func TestAfterClose(t *testing.T) {
 	ports.BindCounter(m, "late").Add(1)
 	m.Flush()
 	m.Close()
+}
+
+// Measurements reach the daemon in the order they were made, whether the
+// drainer or Flush hands them to the client, and many more than one
+// drain's worth are all sent.
+func TestQueuedInOrder(t *testing.T) {
+	addr, read := listen(t)
+	m, err := statsd.NewMetrics(addr, statsd.Options{FlushPeriod: time.Hour})
+	if err != nil {
+		t.Fatalf("NewMetrics: %v", err)
+	}
+	defer m.Close()
+	const n = 2000
+	for i := range n {
+		m.Count("c"+strconv.Itoa(i), 1)
+	}
+	m.Flush()
+	var got []string
+	deadline := time.Now().Add(5 * time.Second)
+	for len(got) < n && time.Now().Before(deadline) {
+		got = append(got, read()...)
+	}
+	if len(got) != n {
+		t.Fatalf("received %d lines, want %d", len(got), n)
+	}
+	for i, line := range got {
+		if want := "c" + strconv.Itoa(i) + ":1|c"; line != want {
+			t.Fatalf("line %d = %q, want %q", i, line, want)
+		}
+	}
 }
