@@ -21,28 +21,9 @@ rounds=${BENCH_ROUNDS:-3}
 clients=${BENCH_CLIENTS:-32}
 limit=${BENCH_START_TIMEOUT:-20}
 work=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do
-		kill -TERM "$p" 2>/dev/null || true
-	done
-	for p in "${pids[@]}"; do
-		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$p" 2>/dev/null || true
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_up() {
-	for _ in $(seq $((limit * 10))); do
-		curl -fsS --max-time 1 -o /dev/null "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	echo "bench-metrics: $1 did not answer within ${limit}s" >&2
-	return 1
-}
+name=bench-metrics
+# shellcheck source=scripts/http-bench-lib.sh
+. "$root/scripts/http-bench-lib.sh"
 
 echo "bench-metrics: building kinto and loadgen"
 (cd "$root" && "$go" build -o "$work/kinto" ./cmd/kinto && "$go" build -o "$work/loadgen" ./scripts/loadgen)
