@@ -72,13 +72,25 @@ func newQueue() *queue {
 	return &queue{wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 }
 
-// push queues m; false when the queue is full or closed, and the caller
-// then sends m itself.
-func (q *queue) push(m measurement) bool {
+// pushed is what became of a measurement handed to push.
+type pushed uint8
+
+const (
+	queued      pushed = iota
+	fullQueue          // the caller sends it itself
+	closedQueue        // the adapter is closed: dropped
+)
+
+// push queues m, unless the queue is full or closed.
+func (q *queue) push(m measurement) pushed {
 	q.mu.Lock()
-	if q.closed || len(q.items) >= maxQueued {
+	if q.closed {
 		q.mu.Unlock()
-		return false
+		return closedQueue
+	}
+	if len(q.items) >= maxQueued {
+		q.mu.Unlock()
+		return fullQueue
 	}
 	q.items = append(q.items, m)
 	n := len(q.items)
@@ -89,7 +101,7 @@ func (q *queue) push(m measurement) bool {
 		default:
 		}
 	}
-	return true
+	return queued
 }
 
 // run drains the queue into the client client() returns (nil: the daemon

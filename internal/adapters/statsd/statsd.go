@@ -77,7 +77,9 @@ type Options struct {
 type Metrics struct {
 	client atomic.Pointer[alexstatsd.Client] // nil until the daemon answers
 	stop   chan struct{}
-	once   sync.Once
+	// closing guards closed against the retry storing a client late.
+	closing sync.Mutex
+	closed  bool
 	// queue takes the measurements from the requests to the goroutine
 	// that drives the client (see queue.go).
 	queue *queue
@@ -154,12 +156,15 @@ func (m *Metrics) retry(o []alexstatsd.Option) {
 			return
 		case <-t.C:
 			if c, err := alexstatsd.New(o...); err == nil {
-				select {
-				case <-m.stop: // closed meanwhile
+				// Under closing, so that Close either sees this client
+				// and closes it, or has closed first and this one goes.
+				m.closing.Lock()
+				if m.closed {
 					c.Close()
-				default:
+				} else {
 					m.client.Store(c)
 				}
+				m.closing.Unlock()
 				return
 			}
 		}
@@ -181,13 +186,16 @@ func throttle(f func(error), interval time.Duration) func(error) {
 	}
 }
 
-// record hands ms to the drainer; when the daemon is not known yet it is
-// dropped, and when the queue is full it is sent from this goroutine.
+// record hands ms to the drainer. It is dropped when the daemon is not
+// known yet or the adapter is closed, and sent from this goroutine when
+// the queue is full.
 func (m *Metrics) record(ms measurement) {
 	if m.client.Load() == nil {
 		return
 	}
-	if !m.queue.push(ms) {
+	switch m.queue.push(ms) {
+	case queued, closedQueue:
+	case fullQueue:
 		if c := m.client.Load(); c != nil {
 			ms.send(c)
 		}
@@ -286,10 +294,18 @@ func (m *Metrics) Flush() {
 	}
 }
 
-// Close sends what is queued and buffered and closes the connection.
+// Close sends what is queued and buffered and closes the connection; later
+// measurements are dropped. Closing again does nothing.
 func (m *Metrics) Close() error {
-	m.once.Do(func() { close(m.stop) })
-	c := m.client.Load()
+	m.closing.Lock()
+	if m.closed {
+		m.closing.Unlock()
+		return nil
+	}
+	m.closed = true
+	c := m.client.Swap(nil)
+	m.closing.Unlock()
+	close(m.stop)
 	m.queue.close(c)
 	if c != nil {
 		c.Close()

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -195,5 +196,43 @@ func TestQueuedInOrder(t *testing.T) {
 		if want := "c" + strconv.Itoa(i) + ":1|c"; line != want {
 			t.Fatalf("line %d = %q, want %q", i, line, want)
 		}
+	}
+}
+
+// errorsOf returns an OnError that records, and what it recorded.
+func errorsOf() (func(error), func() []error) {
+	var mu sync.Mutex
+	var errs []error
+	return func(e error) {
+			mu.Lock()
+			errs = append(errs, e)
+			mu.Unlock()
+		}, func() []error {
+			mu.Lock()
+			defer mu.Unlock()
+			return append([]error(nil), errs...)
+		}
+}
+
+// Closing twice, and measuring or flushing after Close, neither writes to
+// the closed socket nor reports an error: late measurements are dropped.
+func TestCloseIsFinal(t *testing.T) {
+	addr, read := listen(t)
+	onError, errs := errorsOf()
+	m, err := statsd.NewMetrics(addr, statsd.Options{OnError: onError, FlushPeriod: time.Hour})
+	if err != nil {
+		t.Fatalf("NewMetrics: %v", err)
+	}
+	m.Count("before", 1)
+	m.Close()
+	m.Close()
+	m.Timing("late", time.Second)
+	ports.BindCounter(m, "late").Add(1)
+	m.Flush()
+	if got := errs(); len(got) != 0 {
+		t.Errorf("errors after Close: %v", got)
+	}
+	if got := read(); !slices.Equal(got, []string{"before:1|c"}) {
+		t.Errorf("packets %q, want only the measurement made before Close", got)
 	}
 }
