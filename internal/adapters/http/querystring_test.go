@@ -1,8 +1,6 @@
 package http_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -10,6 +8,7 @@ import (
 
 	httpadapter "github.com/cliquet-go/cliquet/internal/adapters/http"
 	"github.com/cliquet-go/cliquet/internal/domain"
+	"github.com/cliquet-go/cliquet/internal/domain/domaintest"
 )
 
 const testNow = int64(1714000000000)
@@ -451,51 +450,14 @@ func TestParseListQueryCaps(t *testing.T) {
 }
 
 // j decodes one JSON value with json.Number numbers, as every layer does.
-func j(t testing.TB, s string) any {
-	t.Helper()
-	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		t.Fatalf("decode %q: %v", s, err)
-	}
-	return v
-}
+func j(t testing.TB, s string) any { t.Helper(); return domaintest.JSON(t, s) }
 
 // rec builds a record from its protocol JSON form; {"id", "last_modified",
 // "deleted": true} alone is a tombstone.
-func rec(t testing.TB, s string) domain.Record {
-	t.Helper()
-	m, ok := j(t, s).(map[string]any)
-	if !ok {
-		t.Fatalf("record %s: not an object", s)
-	}
-	var r domain.Record
-	if id, ok := m["id"].(string); ok {
-		r.ID = id
-		delete(m, "id")
-	}
-	if ts, ok := domain.AsInt(m["last_modified"]); ok {
-		r.LastModified = ts
-	}
-	delete(m, "last_modified")
-	if d, ok := m["deleted"].(bool); ok && d && len(m) == 1 {
-		r.Deleted = true
-		delete(m, "deleted")
-	}
-	r.Data = m
-	return r
-}
+func rec(t testing.TB, s string) domain.Record { t.Helper(); return domaintest.Record(t, s) }
 
 // asJSON renders a value for failure messages and comparisons.
-func asJSON(t testing.TB, v any) string {
-	t.Helper()
-	b, err := json.Marshal(v)
-	if err != nil {
-		t.Fatalf("marshal %v: %v", v, err)
-	}
-	return string(b)
-}
+func asJSON(t testing.TB, v any) string { t.Helper(); return domaintest.Marshal(t, v) }
 
 // ids lists the ids of recs, comma-separated.
 func ids(recs []domain.Record) string {
