@@ -27,27 +27,9 @@ mkdir -p "$(dirname "$screenshot")"
 export SCREENSHOT
 SCREENSHOT="$(cd "$(dirname "$screenshot")" && pwd)/$(basename "$screenshot")"
 
-chromium=${CHROMIUM:-/usr/bin/chromium}
-if [ ! -x "$chromium" ]; then
-	echo "admin-smoke: no Chromium at $chromium; install Debian's chromium package or set CHROMIUM" >&2
-	exit 1
-fi
-export CHROMIUM=$chromium
-if [ -z "${KINTO_BIN:-}" ]; then
-	mkdir -p bin
-	"${GO:-go}" build -o bin/kinto ./cmd/kinto
-	KINTO_BIN="$root/bin/kinto"
-fi
-export KINTO_BIN
-
-# The same npm packages as the browser suite (scripts/browser.sh).
-cd test/browser
-lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
-stamp=node_modules/.browser-lock-sha256
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
-	echo "admin-smoke: npm ci"
-	npm ci --no-audit --no-fund
-	echo "$lock_hash" >"$stamp"
-fi
+name=admin-smoke
+# shellcheck source=scripts/browser-lib.sh
+. "$root/scripts/browser-lib.sh"
+browser_setup
 echo "admin-smoke: kinto-admin $(cat "$ADMIN_DIR/VERSION" 2>/dev/null || echo '(no VERSION)') from $ADMIN_DIR"
 timeout --kill-after=10 "${ADMIN_SMOKE_TIMEOUT:-120}" node admin-smoke.mjs

@@ -25,34 +25,23 @@ idle=${IDLE:-30}
 clients=${BENCH_CLIENTS:-4}
 limit=${BENCH_START_TIMEOUT:-20}
 work=$(mktemp -d)
-server_pid=""
-cleanup() {
-	if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-		kill -TERM "$server_pid" 2>/dev/null || true
-		for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$server_pid" 2>/dev/null || true
-	fi
-	rm -rf "$work"
-}
-trap cleanup EXIT
+name=bench-scale-memory
+# shellcheck source=scripts/http-bench-lib.sh
+. "$root/scripts/http-bench-lib.sh"
 
 echo "bench-scale-memory: building kinto and scalebench"
 (cd "$root" && "$go" build -o "$work/kinto" ./cmd/kinto && "$go" build -o "$work/scalebench" ./scripts/scalebench)
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 read -r -a extra <<<"${KINTO_EXTRA:-}"
 env -i PATH="$PATH" KINTO_STORAGE_BACKEND=memory KINTO_PERMISSION_BACKEND=memory KINTO_CACHE_BACKEND=memory \
 	KINTO_MULTIAUTH_POLICIES=basicauth KINTO_USERID_HMAC_SECRET=bench-secret \
 	KINTO_LISTEN_HOST=127.0.0.1 KINTO_HTTP_PORT="$port" "${extra[@]}" \
 	"$work/kinto" serve >"$work/server.log" 2>&1 &
 server_pid=$!
+pids+=("$server_pid")
 origin="http://127.0.0.1:$port"
-for _ in $(seq $((limit * 10))); do
-	curl -fsS --max-time 1 -o /dev/null "$origin/v1/__heartbeat__" 2>/dev/null && break
-	kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
-	sleep 0.1
-done
-curl -fsS --max-time 1 -o /dev/null "$origin/v1/__heartbeat__"
+wait_up "$origin/v1/__heartbeat__" "$server_pid" "$work/server.log"
 
 # rss prints the server's resident set in MB.
 rss() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$server_pid/status"; }

@@ -33,7 +33,6 @@ iterations=${BENCH_ITERATIONS:-50}
 walk=${BENCH_WALK:-1000}
 limit=${BENCH_START_TIMEOUT:-20}
 work=$(mktemp -d)
-server_pid=""
 
 # The host, port and database of the URL, for redis-benchmark.
 if [[ ! $redis_url =~ ^redis://([^:/]+):([0-9]+)/([0-9]+)$ ]]; then
@@ -50,22 +49,16 @@ flush() {
 		return 1
 	fi
 }
-cleanup() {
-	if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-		kill -TERM "$server_pid" 2>/dev/null || true
-		for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$server_pid" 2>/dev/null || true
-	fi
-	flush || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
+name=bench-scale-redis
+# shellcheck source=scripts/http-bench-lib.sh
+. "$root/scripts/http-bench-lib.sh"
+on_cleanup() { flush; }
 
 echo "bench-scale-redis: building kinto and scalebench"
 (cd "$root" && "$go" build -o "$work/kinto" ./cmd/kinto && "$go" build -o "$work/scalebench" ./scripts/scalebench)
 flush
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 env -i PATH="$PATH" \
 	KINTO_STORAGE_BACKEND=redis "KINTO_STORAGE_URL=$redis_url" \
 	KINTO_PERMISSION_BACKEND=redis "KINTO_PERMISSION_URL=$redis_url" \
@@ -75,13 +68,9 @@ env -i PATH="$PATH" \
 	KINTO_LISTEN_HOST=127.0.0.1 KINTO_HTTP_PORT="$port" \
 	"$work/kinto" serve >"$work/server.log" 2>&1 &
 server_pid=$!
+pids+=("$server_pid")
 origin="http://127.0.0.1:$port"
-for _ in $(seq $((limit * 10))); do
-	curl -fsS --max-time 1 -o /dev/null "$origin/v1/__heartbeat__" 2>/dev/null && break
-	kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
-	sleep 0.1
-done
-curl -fsS --max-time 1 -o /dev/null "$origin/v1/__heartbeat__" || { cat "$work/server.log" >&2; exit 1; }
+wait_up "$origin/v1/__heartbeat__" "$server_pid" "$work/server.log"
 echo "bench-scale-redis: server on $origin, Redis $redis_url"
 
 echo "bench-scale-redis: creating $records records through POST /batch"

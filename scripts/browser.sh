@@ -11,25 +11,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-chromium=${CHROMIUM:-/usr/bin/chromium}
-if [ ! -x "$chromium" ]; then
-	echo "browser: no Chromium at $chromium; install Debian's chromium package or set CHROMIUM" >&2
-	exit 1
-fi
-export CHROMIUM=$chromium
-if [ -z "${KINTO_BIN:-}" ]; then
-	mkdir -p bin
-	"${GO:-go}" build -o bin/kinto ./cmd/kinto
-	KINTO_BIN="$root/bin/kinto"
-fi
-export KINTO_BIN
-
-cd test/browser
-lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
-stamp=node_modules/.browser-lock-sha256
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
-	echo "browser: npm ci"
-	npm ci --no-audit --no-fund
-	echo "$lock_hash" >"$stamp"
-fi
+name=browser
+# shellcheck source=scripts/browser-lib.sh
+. "$root/scripts/browser-lib.sh"
+browser_setup
 timeout --kill-after=10 "${BROWSER_TIMEOUT:-120}" node --test --test-concurrency=1 --test-timeout=60000

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -139,10 +138,7 @@ func TestChangeStreamTwoProcessesPostgres(t *testing.T) {
 // permissions, with its own redis-server: the stream on node B is fed by
 // Redis pub/sub.
 func TestChangeStreamTwoProcessesRedis(t *testing.T) {
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server not installed: the two-process Redis change stream case is skipped")
-	}
+	bin := redisServerBinary(t)
 	port, err := freePort()
 	if err != nil {
 		t.Fatal(err)

@@ -185,14 +185,12 @@ func userLabels(uid string) (auth, userid ports.Label) {
 // value of every measurement, on every backend.
 type requestMeters struct {
 	m      ports.Metrics
-	mu     sync.RWMutex
-	routes map[routeMethod]*routeMeters
+	routes boundMap[routeMethod, *routeMeters]
 	auths  smallTable[string, ports.Counter]
 	// users are the users counters by user id, the busiest ones bound:
 	// a lookup by one string rather than by two label names and values
 	// in each backend.
-	umu   sync.RWMutex
-	users map[string]ports.Counter
+	users boundMap[string, ports.Counter]
 }
 
 type routeMethod struct{ endpoint, method string }
@@ -207,55 +205,61 @@ type routeMeters struct {
 }
 
 func newRequestMeters(m ports.Metrics) *requestMeters {
-	return &requestMeters{m: m, routes: map[routeMethod]*routeMeters{}, users: map[string]ports.Counter{}}
+	return &requestMeters{m: m}
 }
 
 // user returns the users counter of a user id, bound on first use; nil
 // past maxBoundUsers.
 func (rm *requestMeters) user(uid string) ports.Counter {
-	rm.umu.RLock()
-	c, ok := rm.users[uid]
-	rm.umu.RUnlock()
-	if ok {
-		return c
-	}
-	rm.umu.Lock()
-	defer rm.umu.Unlock()
-	if c, ok := rm.users[uid]; ok {
-		return c
-	}
-	if len(rm.users) >= maxBoundUsers {
-		return nil
-	}
-	auth, userid := userLabels(uid)
-	c = ports.BindCounter(rm.m, "users", auth, userid)
-	rm.users[uid] = c
+	c, _ := rm.users.get(uid, maxBoundUsers, func() ports.Counter {
+		auth, userid := userLabels(uid)
+		return ports.BindCounter(rm.m, "users", auth, userid)
+	})
 	return c
 }
 
 // route returns the measurements of endpoint and method, bound on first
 // use; nil past maxBoundRoutes.
 func (rm *requestMeters) route(endpoint, method string) *routeMeters {
-	k := routeMethod{endpoint, method}
-	rm.mu.RLock()
-	r, ok := rm.routes[k]
-	rm.mu.RUnlock()
-	if ok {
+	r, _ := rm.routes.get(routeMethod{endpoint, method}, maxBoundRoutes, func() *routeMeters {
+		r := &routeMeters{m: rm.m, labels: [2]ports.Label{{Name: "method", Value: method}, {Name: "endpoint", Value: endpoint}}}
+		r.duration = ports.BindTimer(rm.m, "request_duration_seconds", r.labels[:]...)
+		r.size = ports.BindObserver(rm.m, "request_size", r.labels[:]...)
 		return r
-	}
-	rm.mu.Lock()
-	defer rm.mu.Unlock()
-	if r, ok := rm.routes[k]; ok {
-		return r
-	}
-	if len(rm.routes) >= maxBoundRoutes {
-		return nil
-	}
-	r = &routeMeters{m: rm.m, labels: [2]ports.Label{{Name: "method", Value: method}, {Name: "endpoint", Value: endpoint}}}
-	r.duration = ports.BindTimer(rm.m, "request_duration_seconds", r.labels[:]...)
-	r.size = ports.BindObserver(rm.m, "request_size", r.labels[:]...)
-	rm.routes[k] = r
+	})
 	return r
+}
+
+// boundMap is smallTable for keys too many to scan (routes, user ids): a
+// map under a read-write lock. Past max keys, get binds nothing and
+// reports false.
+type boundMap[K comparable, V any] struct {
+	mu sync.RWMutex
+	m  map[K]V
+}
+
+func (b *boundMap[K, V]) get(k K, max int, bind func() V) (V, bool) {
+	b.mu.RLock()
+	v, ok := b.m[k]
+	b.mu.RUnlock()
+	if ok {
+		return v, true
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if v, ok := b.m[k]; ok {
+		return v, true
+	}
+	if len(b.m) >= max {
+		var zero V
+		return zero, false
+	}
+	if b.m == nil {
+		b.m = map[K]V{}
+	}
+	v = bind()
+	b.m[k] = v
+	return v, true
 }
 
 // summary returns the request_summary counter of status.

@@ -22,9 +22,6 @@ func liveHeap() uint64 {
 // (its id, its timestamp, its entries in the indexes) under 200 bytes, and
 // checks that the deleted objects' data is no longer held.
 func TestTombstoneFootprint(t *testing.T) {
-	if testing.Short() {
-		t.Skip("allocates a few tens of MB")
-	}
 	const n = 50000
 	ctx := context.Background()
 	s := memory.NewStorage(domain.SystemClock{})

@@ -184,9 +184,13 @@ func TestChangeFeedKeepsToItsDatabase(t *testing.T) {
 // test writes nothing to).
 func newPoolOnDB(t *testing.T, db int) *redis.Pool {
 	t.Helper()
-	u, err := url.Parse(os.Getenv(urlVar))
+	raw := os.Getenv(urlVar)
+	if raw == "" {
+		t.Skipf("%s not set: Redis adapter tests skipped", urlVar)
+	}
+	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		t.Skipf("%s not set or not a URL: skipped", urlVar)
+		t.Fatalf("%s=%q is not a redis:// URL: %v", urlVar, raw, err)
 	}
 	if u.Path == "/"+strconv.Itoa(db) {
 		db++
