@@ -66,6 +66,9 @@ func TestProposedLastModifiedOverHTTP(t *testing.T) {
 
 	// A DELETE's proposed last_modified has the same bound.
 	rec, body = e.json(t, "POST", "/v1/notes", `{"data":{"title":"doomed"}}`, a...)
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("POST /v1/notes: %d %v, want 201", rec.Code, body)
+	}
 	rid := body["data"].(map[string]any)["id"].(string)
 	for _, v := range []string{"9223372036854775807", fmt.Sprint(far)} {
 		rec, body := e.json(t, "DELETE", "/v1/notes/"+rid+"?last_modified="+v, "", a...)
